@@ -1,0 +1,48 @@
+//! Per-task state the framework shares with user code through the emitter:
+//! counters, the status line, what the task is reading, and the first
+//! error an `emit` hit.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::api::counters::Counters;
+use crate::error::Error;
+
+/// The framework's side of one running task.
+#[derive(Debug, Default)]
+pub(crate) struct TaskContext {
+    pub(crate) counters: Counters,
+    pub(crate) status: Option<String>,
+    /// The first error from an `emit`; the task fails with it once the user
+    /// call returns, so `emit` itself need not return a `Result`.
+    pub(crate) error: Option<Error>,
+    pub(crate) input_path: Option<Arc<PathBuf>>,
+    pub(crate) step: usize,
+    pub(crate) task: usize,
+    /// Pairs and encoded bytes emitted since the runner last looked.
+    pub(crate) emitted: u64,
+    pub(crate) emitted_bytes: u64,
+    pub(crate) key_buf: Vec<u8>,
+    pub(crate) value_buf: Vec<u8>,
+}
+
+impl TaskContext {
+    pub(crate) fn new(step: usize, task: usize) -> Self {
+        TaskContext {
+            step,
+            task,
+            ..TaskContext::default()
+        }
+    }
+
+    /// Records `e` unless an earlier error is already recorded.
+    pub(crate) fn fail(&mut self, e: Error) {
+        if self.error.is_none() {
+            self.error = Some(e);
+        }
+    }
+
+    pub(crate) fn take_error(&mut self) -> Result<(), Error> {
+        self.error.take().map_or(Ok(()), Err)
+    }
+}

@@ -1,0 +1,146 @@
+//! The emitter: how user code hands pairs, counters and status to the
+//! framework.
+
+use std::borrow::Borrow;
+use std::io::Write;
+use std::marker::PhantomData;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::api::context::TaskContext;
+use crate::codec::protocol::Protocol;
+use crate::codec::{self, ValueCodec};
+use crate::error::{Error, Result};
+use crate::shuffle::PairSink;
+
+/// A typed partitioner: `(key, partitions) -> partition`.
+pub(crate) type PartitionFn<K> = dyn Fn(&K, u32) -> u32 + Send + Sync;
+
+/// Where an emitter writes: encoded pairs, or the job's final text output.
+pub(crate) enum Target<'a> {
+    Pairs {
+        // 'static objects keep Target covariant in 'a, so an emitter can
+        // borrow a sink and the task context for different spans.
+        sink: &'a mut (dyn PairSink + 'static),
+        partitions: u32,
+        values: ValueCodec,
+    },
+    Text {
+        out: &'a mut (dyn Write + 'static),
+        protocol: Protocol,
+    },
+}
+
+/// Receives the `(key, value)` pairs a mapper, combiner or reducer emits,
+/// and its counters and status.
+///
+/// `emit` does not return a `Result`: if a pair cannot be written (a
+/// serialization error, a full disk), the error is recorded, later pairs are
+/// dropped, and the task fails with that error as soon as the user's
+/// function returns.
+pub struct Emitter<'a, K, V> {
+    target: Target<'a>,
+    partitioner: Option<&'a PartitionFn<K>>,
+    ctx: &'a mut TaskContext,
+    _types: PhantomData<fn(K, V)>,
+}
+
+impl<'a, K: Serialize + serde::de::DeserializeOwned, V: Serialize> Emitter<'a, K, V> {
+    pub(crate) fn new(target: Target<'a>, partitioner: Option<&'a PartitionFn<K>>, ctx: &'a mut TaskContext) -> Self {
+        Emitter {
+            target,
+            partitioner,
+            ctx,
+            _types: PhantomData,
+        }
+    }
+
+    /// Emits one pair.
+    pub fn emit(&mut self, key: K, value: V) {
+        self.emit_ref(&key, &value);
+    }
+
+    /// Emits one pair by reference: with `String` keys, `emit_ref(word, &1)`
+    /// takes a `&str` and saves an allocation per record.
+    pub fn emit_ref<Q>(&mut self, key: &Q, value: &V)
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        if self.ctx.error.is_some() {
+            return;
+        }
+        if let Err(e) = self.write(key, value) {
+            self.ctx.fail(e);
+        }
+    }
+
+    fn write<Q: Serialize + ?Sized>(&mut self, key: &Q, value: &V) -> Result<()> {
+        self.ctx.emitted += 1;
+        match &mut self.target {
+            Target::Pairs {
+                sink,
+                partitions,
+                values,
+            } => {
+                let mut kb = std::mem::take(&mut self.ctx.key_buf);
+                let mut vb = std::mem::take(&mut self.ctx.value_buf);
+                kb.clear();
+                vb.clear();
+                let res = (|| {
+                    codec::key::encode_into(key, &mut kb)?;
+                    values.encode_into(value, &mut vb)?;
+                    let partition = match self.partitioner {
+                        None => codec::hash_partition(&kb, *partitions),
+                        Some(p) => {
+                            // The typed partitioner needs the owned key;
+                            // decoding it back is the price of emit_ref.
+                            let k: K = codec::key::decode(&kb)?;
+                            let part = p(&k, *partitions);
+                            if part >= *partitions {
+                                return Err(Error::Config(format!(
+                                    "the partitioner returned partition {part}, but there are only {partitions}"
+                                )));
+                            }
+                            part
+                        }
+                    };
+                    self.ctx.emitted_bytes += (kb.len() + vb.len()) as u64;
+                    sink.collect(partition, &kb, &vb)
+                })();
+                self.ctx.key_buf = kb;
+                self.ctx.value_buf = vb;
+                res
+            }
+            Target::Text { out, protocol } => protocol.write_pair(out, key, value),
+        }
+    }
+
+    /// Adds `amount` to the counter `group`/`name` (Hadoop's
+    /// `reporter:counter:`); the runner sums counters over all tasks.
+    pub fn counter(&mut self, group: &str, name: &str, amount: i64) {
+        self.ctx.counters.add(group, name, amount);
+    }
+
+    /// Sets this task's status line (shown with `-v`).
+    pub fn status(&mut self, message: impl Into<String>) {
+        self.ctx.status = Some(message.into());
+    }
+
+    /// The input file this map task is reading (`None` for standard input,
+    /// the built-in sample, a previous step's output, and in reducers).
+    pub fn input_path(&self) -> Option<&Path> {
+        self.ctx.input_path.as_deref().map(|p| p.as_path())
+    }
+
+    /// 1-based number of the step this task belongs to.
+    pub fn step_number(&self) -> usize {
+        self.ctx.step + 1
+    }
+
+    /// 0-based index of this task within its phase.
+    pub fn task_index(&self) -> usize {
+        self.ctx.task
+    }
+}

@@ -1,0 +1,168 @@
+//! Jobs: named chains of steps whose types line up, and how a job
+//! describes itself.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::api::input::{InputFormat, Pairs};
+use crate::api::step::{Step, StepDescription, StepPlan};
+use crate::api::task::{Key, Value};
+use crate::codec::protocol::Protocol;
+
+/// A job: one or more steps, where step N+1 reads step N's `(K, V)` pairs,
+/// checked by the compiler. `I` is the first step's input format and
+/// `(K, V)` the last step's output.
+///
+/// ```
+/// use mapreduce::prelude::*;
+///
+/// #[derive(Clone)]
+/// struct Words;
+/// impl Mapper for Words {
+///     type Input = TextLine;
+///     type Key = String;
+///     type Value = u64;
+///     fn map(&mut self, line: Line<'_>, out: &mut Emitter<'_, String, u64>) -> TaskResult {
+///         for word in line.text.split_whitespace() {
+///             out.emit_ref(word, &1);
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// #[derive(Clone)]
+/// struct Sum;
+/// impl Reducer for Sum {
+///     type Key = String;
+///     type Value = u64;
+///     type OutKey = String;
+///     type OutValue = u64;
+///     fn reduce(&mut self, word: &String, counts: Values<'_, u64>, out: &mut Emitter<'_, String, u64>) -> TaskResult {
+///         out.emit(word.clone(), counts.sum());
+///         Ok(())
+///     }
+/// }
+///
+/// let job = Job::new("word-count", step::map(Words).combine_with(|a, b| *a += b).reduce(Sum))
+///     .about("Counts words");
+/// assert_eq!(job.description().steps.len(), 1);
+/// ```
+pub struct Job<I, K, V> {
+    plan: JobPlan,
+    _types: PhantomData<fn(I) -> (K, V)>,
+}
+
+/// A job with its types erased, as runners and the CLI see it.
+#[doc(hidden)]
+pub struct JobPlan {
+    pub(crate) name: String,
+    pub(crate) about: String,
+    pub(crate) input: &'static str,
+    pub(crate) steps: Vec<StepPlan>,
+    pub(crate) protocol: Protocol,
+    pub(crate) sample: Option<Arc<dyn Fn() -> Vec<u8> + Send + Sync>>,
+}
+
+/// What `--describe` prints: the job and its steps as data (like mrjob's
+/// `--steps`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobDescription {
+    /// The job's name.
+    pub name: String,
+    /// Its one-line description.
+    pub about: String,
+    /// The first step's input format.
+    pub input: &'static str,
+    /// The final output protocol.
+    pub output: Protocol,
+    /// The steps, in order.
+    pub steps: Vec<StepDescription>,
+}
+
+impl<I: InputFormat, K: Key, V: Value> Job<I, K, V> {
+    /// A one-step job. `first` is a [`Step`], or a map stage for a map-only job.
+    pub fn new(name: impl Into<String>, first: impl Into<Step<I, K, V>>) -> Self {
+        Job {
+            plan: JobPlan {
+                name: name.into(),
+                about: String::new(),
+                input: I::NAME,
+                steps: vec![first.into().plan],
+                protocol: Protocol::default(),
+                sample: None,
+            },
+            _types: PhantomData,
+        }
+    }
+
+    /// Appends a step that reads this job's current output.
+    pub fn then<K2: Key, V2: Value>(self, next: impl Into<Step<Pairs<K, V>, K2, V2>>) -> Job<I, K2, V2> {
+        let mut plan = self.plan;
+        plan.steps.push(next.into().plan);
+        Job {
+            plan,
+            _types: PhantomData,
+        }
+    }
+
+    /// Sets the one-line description `mr-run list` shows.
+    pub fn about(mut self, about: impl Into<String>) -> Self {
+        self.plan.about = about.into();
+        self
+    }
+
+    /// Sets the output line format (default: [`Protocol::Json`]).
+    pub fn output(mut self, protocol: Protocol) -> Self {
+        self.plan.protocol = protocol;
+        self
+    }
+
+    /// Gives the job a built-in sample input, used when it is run with no
+    /// input paths.
+    pub fn sample_input(mut self, sample: impl Fn() -> Vec<u8> + Send + Sync + 'static) -> Self {
+        self.plan.sample = Some(Arc::new(sample));
+        self
+    }
+}
+
+/// Any job, whatever its types: what runners and the CLI take.
+pub trait AnyJob: Send + Sync {
+    /// The job's erased plan.
+    #[doc(hidden)]
+    fn plan(&self) -> &JobPlan;
+
+    /// The job's name, as `mr-run` knows it.
+    fn name(&self) -> &str {
+        &self.plan().name
+    }
+
+    /// The one-line description.
+    fn about(&self) -> &str {
+        &self.plan().about
+    }
+
+    /// The job and its steps as data.
+    fn description(&self) -> JobDescription {
+        let plan = self.plan();
+        JobDescription {
+            name: plan.name.clone(),
+            about: plan.about.clone(),
+            input: plan.input,
+            output: plan.protocol,
+            steps: plan.steps.iter().map(|s| s.description.clone()).collect(),
+        }
+    }
+
+    /// Whether the job has a built-in sample input.
+    fn has_sample(&self) -> bool {
+        self.plan().sample.is_some()
+    }
+}
+
+impl<I: InputFormat, K: Key, V: Value> AnyJob for Job<I, K, V> {
+    fn plan(&self) -> &JobPlan {
+        &self.plan
+    }
+}

@@ -1,0 +1,233 @@
+//! The command line shared by `mr-run` and every user job binary.
+//!
+//! A user's binary is one line, `fn main() -> ExitCode { mapreduce::cli::main(my_job()) }`,
+//! and takes the same options as `mr-run JOB`. Errors are printed as one
+//! paragraph naming the step, task, input file and line; the exit status is
+//! non-zero; a backtrace appears only with `-v` (and `RUST_BACKTRACE=1`).
+
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, ValueEnum};
+
+use crate::api::job::AnyJob;
+use crate::error::Error;
+use crate::runner::{self, JobReport, RunConfig, RunnerKind};
+
+/// The options of a job run (`mr-run JOB [OPTIONS] [INPUT]...`).
+#[derive(Debug, Clone, Args)]
+#[non_exhaustive]
+pub struct RunArgs {
+    /// Input files, directories or globs (`.gz` and `.bz2` are decompressed);
+    /// `-` reads standard input. With none, the job runs on its built-in sample.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// Write part files and `_SUCCESS` into DIR instead of printing the output.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Replace the output directory if it exists.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// The engine that runs the job.
+    #[arg(short = 'r', long, value_enum, default_value_t = RunnerArg::Inline)]
+    pub runner: RunnerArg,
+    /// Reduce tasks per step (and part files of the output).
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub reducers: u32,
+    /// Skip and count up to N malformed input records instead of failing on the first.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub skip_bad_records: u64,
+    /// Write counters and timings as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub stats: Option<PathBuf>,
+    /// Print the job's steps as JSON and exit.
+    #[arg(long)]
+    pub describe: bool,
+    /// Read input directories recursively.
+    #[arg(long)]
+    pub recursive: bool,
+    /// Where temporary data goes (default: the system temp directory).
+    #[arg(long, value_name = "DIR")]
+    pub temp_dir: Option<PathBuf>,
+    /// Print nothing on stderr but errors.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print task statuses, and panics in full.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// The engines `-r` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[non_exhaustive]
+pub enum RunnerArg {
+    /// One thread, in process, in memory.
+    Inline,
+}
+
+#[derive(Parser)]
+struct SingleJob {
+    #[command(flatten)]
+    args: RunArgs,
+}
+
+/// The whole `main` of a single-job binary: parses the process's arguments,
+/// runs `job`, prints errors, and returns the exit status.
+pub fn main(job: impl AnyJob) -> ExitCode {
+    run_with_args(&job, std::env::args_os())
+}
+
+/// Parses `argv` (program name first) as [`RunArgs`] and runs `job`.
+pub fn run_with_args(job: &dyn AnyJob, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
+    match SingleJob::try_parse_from(argv) {
+        Ok(cli) => run_job(job, &cli.args),
+        Err(e) => {
+            // clap prints help and version to stdout and usage errors to stderr.
+            let _ = e.print();
+            if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+    }
+}
+
+/// Runs `job` with already-parsed options, printing output, counters and
+/// errors as the CLI does.
+pub fn run_job(job: &dyn AnyJob, args: &RunArgs) -> ExitCode {
+    if args.describe {
+        return match serde_json::to_string_pretty(&job.description()) {
+            Ok(json) => print_stdout(&format!("{json}\n")),
+            Err(e) => report_error(&Error::Codec(e.to_string())),
+        };
+    }
+    runner::panic::install_hook(args.verbose);
+    let mut config = RunConfig::new(args.inputs.iter().cloned());
+    config.recursive = args.recursive;
+    config.output = args.output.clone();
+    config.overwrite = args.overwrite;
+    config.runner = match args.runner {
+        RunnerArg::Inline => RunnerKind::Inline,
+    };
+    config.reducers = args.reducers;
+    config.skip_bad_records = args.skip_bad_records;
+    config.temp_dir = args.temp_dir.clone();
+    if config.inputs.is_empty() && job.has_sample() && !args.quiet {
+        eprintln!(
+            "{}: no input given; running on its built-in sample (generated data, not real records)",
+            job.name()
+        );
+    }
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match runner::run(job, &config, &mut out) {
+        Ok(report) => {
+            if !args.quiet {
+                print_summary(&report, args.verbose);
+            }
+            if let Some(path) = &args.stats {
+                if let Err(e) = write_stats(path, &report) {
+                    return report_error(&e);
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => report_error(&e),
+    }
+}
+
+/// Prints `mr-run list`'s table: each job's name and one-line description.
+pub fn list(jobs: &[Box<dyn AnyJob>], out: &mut dyn Write) -> io::Result<()> {
+    let width = jobs.iter().map(|j| j.name().len()).max().unwrap_or(0);
+    for job in jobs {
+        writeln!(out, "{:width$}  {}", job.name(), job.about())?;
+    }
+    Ok(())
+}
+
+fn print_summary(report: &JobReport, verbose: bool) {
+    let steps = report.steps.len();
+    let mut err = io::stderr().lock();
+    for (i, step) in report.steps.iter().enumerate() {
+        let _ = write!(err, "Step {} of {steps} ({:.3}s): {}", i + 1, step.seconds, step.counters);
+        if verbose {
+            for status in &step.statuses {
+                let _ = writeln!(err, "\tstatus: {status}");
+            }
+        }
+    }
+}
+
+fn write_stats(path: &std::path::Path, report: &JobReport) -> Result<(), Error> {
+    let stats = serde_json::json!({
+        "job": report.job,
+        "seconds": report.seconds,
+        "used_sample": report.used_sample,
+        "counters": report.counters(),
+        "steps": report.steps,
+    });
+    let text = serde_json::to_string_pretty(&stats).map_err(|e| Error::Codec(e.to_string()))?;
+    std::fs::write(path, text + "\n").map_err(|e| Error::io(path, e))
+}
+
+fn is_broken_pipe(e: &Error) -> bool {
+    matches!(e, Error::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe)
+}
+
+fn print_stdout(text: &str) -> ExitCode {
+    match io::stdout().lock().write_all(text.as_bytes()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => report_error(&Error::io("<stdout>", e)),
+    }
+}
+
+/// Prints `e` as one paragraph on stderr and returns the failure status.
+pub fn report_error(e: &Error) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::FAILURE
+}
+
+/// Parses a size in bytes: a plain number, or one with a `K`, `M` or `G`
+/// suffix (powers of 1024; `KB`/`KiB` spellings and lowercase accepted).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let digits_end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, suffix) = t.split_at(digits_end);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("invalid size {text:?}: expected a number with an optional K, M or G suffix"))?;
+    let shift = match suffix.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => return Err(format!("invalid size {text:?}: unknown suffix {suffix:?} (use K, M or G)")),
+    };
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("invalid size {text:?}: too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_parse_with_binary_suffixes() {
+        assert_eq!(parse_size("0"), Ok(0));
+        assert_eq!(parse_size("123"), Ok(123));
+        assert_eq!(parse_size("64K"), Ok(64 << 10));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("1g"), Ok(1 << 30));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert!(parse_size("").is_err());
+        assert!(parse_size("M").is_err());
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("99999999999G").is_err());
+    }
+}

@@ -1,0 +1,55 @@
+//! Byte encodings: the only place that turns user types into bytes and back.
+//!
+//! - [`key`]: keys as order-preserving (memcomparable) bytes, so the shuffle
+//!   sorts and groups by comparing raw slices.
+//! - [`value`]: values as compact bincode, behind this one private module.
+//! - [`text`]: job output lines in mrjob's canonical JSON, or raw text.
+//! - [`protocol`]: the output line formats a job can choose.
+//!
+//! A step's values are encoded with the key codec instead of bincode when the
+//! step sorts values (secondary sort), so that value order is byte order too.
+
+pub mod key;
+pub mod protocol;
+pub(crate) mod text;
+pub(crate) mod value;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::Result;
+
+/// How a step's values are turned into bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ValueCodec {
+    /// Compact and fast; byte order means nothing.
+    Bincode,
+    /// Order-preserving, for steps that sort values within a key.
+    Ordered,
+}
+
+impl ValueCodec {
+    pub(crate) fn encode_into<T: Serialize + ?Sized>(self, v: &T, out: &mut Vec<u8>) -> Result<()> {
+        match self {
+            ValueCodec::Bincode => value::encode_into(v, out),
+            ValueCodec::Ordered => key::encode_into(v, out),
+        }
+    }
+
+    pub(crate) fn decode<T: DeserializeOwned>(self, bytes: &[u8]) -> Result<T> {
+        match self {
+            ValueCodec::Bincode => value::decode(bytes),
+            ValueCodec::Ordered => key::decode(bytes),
+        }
+    }
+}
+
+/// The partition of an encoded key: `xxh3_64(key bytes) % partitions`.
+///
+/// xxh3 is specified and stable across versions, platforms and processes,
+/// unlike std's `Hash` or foldhash, so the same key lands in the same part
+/// file on every runner and every run.
+pub fn hash_partition(key: &[u8], partitions: u32) -> u32 {
+    debug_assert!(partitions > 0);
+    (xxhash_rust::xxh3::xxh3_64(key) % u64::from(partitions.max(1))) as u32
+}

@@ -1,0 +1,433 @@
+//! Which inputs a job reads, and opening them.
+//!
+//! This module owns turning the input specs given on the command line into an
+//! ordered list of sources, following Hadoop's `FileInputFormat` as mrjob's
+//! hadoop runner sees it (directories expanded, `_`/`.` names hidden, globs
+//! expanded), and opening each source with the decompression its name asks
+//! for.
+
+use std::ffi::OsStr;
+use std::fs::{self, File};
+use std::io::{ErrorKind, Read};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// One input to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputSource {
+    /// Standard input, given as `-`.
+    Stdin,
+    /// A file.
+    File(PathBuf),
+}
+
+impl InputSource {
+    /// The path as given, or `-` for standard input.
+    pub fn display_name(&self) -> String {
+        match self {
+            InputSource::Stdin => "-".to_owned(),
+            InputSource::File(p) => p.display().to_string(),
+        }
+    }
+
+    /// The file's path, or `None` for standard input.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            InputSource::Stdin => None,
+            InputSource::File(p) => Some(p),
+        }
+    }
+}
+
+/// Expands input specs into the sources to read, in order.
+///
+/// `-` is standard input (at most once). An existing file is read whatever its
+/// name. A directory contributes its entries sorted by name, skipping names
+/// starting with `_` or `.` and, unless `recursive`, subdirectories. A spec
+/// with `*`, `?` or `[` is a glob: its matches, sorted, each expanded like a
+/// spec, hidden names skipped. A missing path or a glob matching nothing is
+/// [`Error::InputNotFound`]. Duplicates are kept, as Hadoop reads a file
+/// twice if it is named twice.
+pub fn resolve_inputs(specs: &[String], recursive: bool) -> Result<Vec<InputSource>> {
+    let mut out = Vec::new();
+    let mut seen_stdin = false;
+    for spec in specs {
+        if spec == "-" {
+            if seen_stdin {
+                return Err(Error::Config(
+                    "standard input (`-`) can be given as an input only once".to_owned(),
+                ));
+            }
+            seen_stdin = true;
+            out.push(InputSource::Stdin);
+        } else if is_glob(spec) {
+            resolve_glob(spec, recursive, &mut out)?;
+        } else {
+            resolve_path(Path::new(spec), recursive, &mut out)?;
+        }
+    }
+    Ok(out)
+}
+
+/// Opens a source for reading, decompressing `.gz` and `.bz2` files.
+pub fn open_input(src: &InputSource) -> Result<Box<dyn Read + Send>> {
+    let path = match src {
+        InputSource::Stdin => return Ok(Box::new(std::io::stdin())),
+        InputSource::File(p) => p,
+    };
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    // The multi-member decoders: `cat a.gz b.gz > c.gz` is a valid gzip file,
+    // and the single-member decoders would silently stop after `a`.
+    Ok(match path.extension().and_then(OsStr::to_str) {
+        Some("gz") => Box::new(flate2::read::MultiGzDecoder::new(file)),
+        Some("bz2") => Box::new(bzip2::read::MultiBzDecoder::new(file)),
+        _ => Box::new(file),
+    })
+}
+
+fn is_glob(spec: &str) -> bool {
+    spec.contains(['*', '?', '['])
+}
+
+/// Hadoop's hidden-file filter: `_SUCCESS`, `_logs`, `.crc` files and the
+/// like are bookkeeping, not data.
+fn is_hidden(name: &OsStr) -> bool {
+    matches!(name.as_encoded_bytes().first(), Some(b'_' | b'.'))
+}
+
+fn resolve_glob(spec: &str, recursive: bool, out: &mut Vec<InputSource>) -> Result<()> {
+    let paths = match glob::glob(spec) {
+        Ok(paths) => paths,
+        // Not a valid pattern (e.g. an unclosed `[`): it can only be a
+        // literal name.
+        Err(_) => return resolve_path(Path::new(spec), recursive, out),
+    };
+    let mut matches = Vec::new();
+    for entry in paths {
+        let path = match entry {
+            Ok(path) => path,
+            Err(e) => {
+                let path = e.path().to_path_buf();
+                return Err(Error::io(path, std::io::Error::from(e)));
+            }
+        };
+        if !path.file_name().is_some_and(is_hidden) {
+            matches.push(path);
+        }
+    }
+    if matches.is_empty() {
+        // A file literally named like a pattern (`data[1]`) is still an
+        // existing file, and existing files are read whatever their name.
+        return resolve_path(Path::new(spec), recursive, out);
+    }
+    matches.sort();
+    for path in matches {
+        resolve_path(&path, recursive, out)?;
+    }
+    Ok(())
+}
+
+fn resolve_path(path: &Path, recursive: bool, out: &mut Vec<InputSource>) -> Result<()> {
+    let meta = fs::metadata(path).map_err(|e| match e.kind() {
+        ErrorKind::NotFound => Error::InputNotFound {
+            path: path.to_path_buf(),
+        },
+        _ => Error::io(path, e),
+    })?;
+    if meta.is_dir() {
+        let mut ancestors = Vec::new();
+        expand_dir(path, recursive, &mut ancestors, out)
+    } else {
+        out.push(InputSource::File(path.to_path_buf()));
+        Ok(())
+    }
+}
+
+/// Adds a directory's visible files, sorted by name, walking visible
+/// subdirectories depth-first when `recursive`. `ancestors` holds the
+/// canonical paths of the directories being walked, so that a symlink back up
+/// the tree is an error rather than endless recursion.
+fn expand_dir(
+    dir: &Path,
+    recursive: bool,
+    ancestors: &mut Vec<PathBuf>,
+    out: &mut Vec<InputSource>,
+) -> Result<()> {
+    if recursive {
+        let canonical = fs::canonicalize(dir).map_err(|e| Error::io(dir, e))?;
+        if ancestors.contains(&canonical) {
+            return Err(Error::Config(format!(
+                "input directory {} contains a symlink loop",
+                dir.display()
+            )));
+        }
+        ancestors.push(canonical);
+    }
+    let mut names = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let name = entry.map_err(|e| Error::io(dir, e))?.file_name();
+        if !is_hidden(&name) {
+            names.push(name);
+        }
+    }
+    names.sort();
+    for name in names {
+        let path = dir.join(name);
+        // `metadata` follows symlinks, so a link to a file is read and a link
+        // to a directory is walked, as Hadoop does.
+        let meta = fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
+        if !meta.is_dir() {
+            out.push(InputSource::File(path));
+        } else if recursive {
+            expand_dir(&path, recursive, ancestors, out)?;
+        }
+    }
+    if recursive {
+        ancestors.pop();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::lines::LineReader;
+    use std::io::Write;
+    use tempfile::TempDir;
+
+    fn touch(path: &Path, contents: &[u8]) {
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).unwrap();
+        }
+        fs::write(path, contents).unwrap();
+    }
+
+    /// `a`, `b`, `_SUCCESS`, `.hidden` and `sub/c` under a fresh directory.
+    fn sample_dir() -> TempDir {
+        let tmp = tempfile::tempdir().unwrap();
+        for name in [
+            "b", "a", "_SUCCESS", ".hidden", "sub/c", "_logs/x", ".git/y",
+        ] {
+            touch(&tmp.path().join(name), b"x\n");
+        }
+        tmp
+    }
+
+    fn spec(p: &Path) -> String {
+        p.to_str().unwrap().to_owned()
+    }
+
+    fn files(root: &Path, names: &[&str]) -> Vec<InputSource> {
+        names
+            .iter()
+            .map(|n| InputSource::File(root.join(n)))
+            .collect()
+    }
+
+    fn read_lines(src: &InputSource) -> Result<Vec<String>> {
+        let mut r = LineReader::new(open_input(src)?, src.display_name());
+        let mut out = Vec::new();
+        while let Some(l) = r.next_line()? {
+            out.push(String::from_utf8(l.bytes.to_vec()).unwrap());
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn directory_non_recursive() {
+        let tmp = sample_dir();
+        let got = resolve_inputs(&[spec(tmp.path())], false).unwrap();
+        assert_eq!(got, files(tmp.path(), &["a", "b"]));
+    }
+
+    #[test]
+    fn directory_recursive() {
+        let tmp = sample_dir();
+        let got = resolve_inputs(&[spec(tmp.path())], true).unwrap();
+        assert_eq!(got, files(tmp.path(), &["a", "b", "sub/c"]));
+    }
+
+    #[test]
+    fn explicit_files_are_read_whatever_their_name() {
+        let tmp = sample_dir();
+        let specs = [
+            spec(&tmp.path().join("_SUCCESS")),
+            spec(&tmp.path().join("a")),
+            spec(&tmp.path().join("a")),
+        ];
+        let got = resolve_inputs(&specs, false).unwrap();
+        assert_eq!(got, files(tmp.path(), &["_SUCCESS", "a", "a"]));
+    }
+
+    #[test]
+    fn empty_directory_gives_no_inputs() {
+        let tmp = tempfile::tempdir().unwrap();
+        touch(&tmp.path().join("_SUCCESS"), b"");
+        assert!(
+            resolve_inputs(&[spec(tmp.path())], true)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn glob_matches_sorted_and_filtered() {
+        let tmp = tempfile::tempdir().unwrap();
+        for name in ["z.txt", "a.txt", "b.log", "_x.txt", ".y.txt", "d.txt/in"] {
+            touch(&tmp.path().join(name), b"x\n");
+        }
+        let pattern = spec(&tmp.path().join("*.txt"));
+        let got = resolve_inputs(&[pattern], false).unwrap();
+        assert_eq!(got, files(tmp.path(), &["a.txt", "d.txt/in", "z.txt"]));
+    }
+
+    #[test]
+    fn literal_name_with_glob_characters() {
+        let tmp = tempfile::tempdir().unwrap();
+        touch(&tmp.path().join("data[1]"), b"x\n");
+        let got = resolve_inputs(&[spec(&tmp.path().join("data[1]"))], false).unwrap();
+        assert_eq!(got, files(tmp.path(), &["data[1]"]));
+    }
+
+    #[test]
+    fn missing_file_is_input_not_found() {
+        let tmp = tempfile::tempdir().unwrap();
+        let missing = tmp.path().join("nope.txt");
+        let err = resolve_inputs(&[spec(&missing)], false).unwrap_err();
+        assert!(
+            matches!(&err, Error::InputNotFound { path } if *path == missing),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("nope.txt"));
+    }
+
+    #[test]
+    fn empty_glob_is_input_not_found() {
+        let tmp = sample_dir();
+        for pattern in ["*.nothing", "_*"] {
+            let err = resolve_inputs(&[spec(&tmp.path().join(pattern))], false).unwrap_err();
+            assert!(matches!(err, Error::InputNotFound { .. }), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn stdin_at_most_once() {
+        let got = resolve_inputs(&["-".to_owned()], false).unwrap();
+        assert_eq!(got, vec![InputSource::Stdin]);
+        assert_eq!(got[0].display_name(), "-");
+        assert_eq!(got[0].path(), None);
+        let err = resolve_inputs(&["-".to_owned(), "-".to_owned()], false).unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{err:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loop_is_an_error_not_a_hang() {
+        let tmp = tempfile::tempdir().unwrap();
+        touch(&tmp.path().join("d/f"), b"x\n");
+        std::os::unix::fs::symlink(tmp.path().join("d"), tmp.path().join("d/loop")).unwrap();
+        let err = resolve_inputs(&[spec(&tmp.path().join("d"))], true).unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{err:?}");
+        // Without recursion the link is just a skipped subdirectory.
+        let got = resolve_inputs(&[spec(&tmp.path().join("d"))], false).unwrap();
+        assert_eq!(got, files(tmp.path(), &["d/f"]));
+    }
+
+    #[test]
+    fn plain_file_reads_as_is() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.txt");
+        touch(&path, b"one\ntwo\n");
+        assert_eq!(
+            read_lines(&InputSource::File(path)).unwrap(),
+            ["one", "two"]
+        );
+    }
+
+    #[test]
+    fn concatenated_gzip_reads_every_member() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.gz");
+        let mut bytes = Vec::new();
+        for part in [&b"one\ntwo\n"[..], b"three\nfour"] {
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            enc.write_all(part).unwrap();
+            bytes.extend(enc.finish().unwrap());
+        }
+        touch(&path, &bytes);
+        assert_eq!(
+            read_lines(&InputSource::File(path)).unwrap(),
+            ["one", "two", "three", "four"]
+        );
+    }
+
+    #[test]
+    fn multi_stream_bz2_reads_every_stream() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.bz2");
+        let mut bytes = Vec::new();
+        for part in [&b"one\ntwo\n"[..], b"three\nfour\n"] {
+            let mut enc = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+            enc.write_all(part).unwrap();
+            bytes.extend(enc.finish().unwrap());
+        }
+        touch(&path, &bytes);
+        assert_eq!(
+            read_lines(&InputSource::File(path)).unwrap(),
+            ["one", "two", "three", "four"]
+        );
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(data).unwrap();
+        enc.finish().unwrap()
+    }
+
+    /// Reading `bytes` as a file named `name` fails with the name in the
+    /// message.
+    fn assert_read_fails(name: &str, bytes: &[u8]) {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join(name);
+        touch(&path, bytes);
+        let err = read_lines(&InputSource::File(path)).unwrap_err();
+        assert!(matches!(err, Error::Io { .. }), "{err:?}");
+        assert!(err.to_string().contains(name), "{err}");
+    }
+
+    #[test]
+    fn corrupt_gzip_error_names_the_file() {
+        let mut bytes = gzip(b"hello\n")[..10].to_vec();
+        bytes.extend_from_slice(b"this is not a deflate stream at all, not at all\n");
+        assert_read_fails("corrupt.gz", &bytes);
+    }
+
+    #[test]
+    fn truncated_gzip_error_names_the_file() {
+        let data: Vec<u8> = (0..10_000u32)
+            .flat_map(|i| format!("{i}\n").into_bytes())
+            .collect();
+        let bytes = gzip(&data);
+        assert_read_fails("truncated.gz", &bytes[..bytes.len() / 2]);
+    }
+
+    #[test]
+    fn truncated_bz2_error_names_the_file() {
+        let data: Vec<u8> = (0..10_000u32)
+            .flat_map(|i| format!("{i}\n").into_bytes())
+            .collect();
+        let mut enc = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+        enc.write_all(&data).unwrap();
+        let bytes = enc.finish().unwrap();
+        assert_read_fails("truncated.bz2", &bytes[..bytes.len() / 2]);
+    }
+
+    #[test]
+    fn open_missing_file_names_it() {
+        let err = open_input(&InputSource::File(PathBuf::from("/no/such/file.gz")))
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("/no/such/file.gz"), "{err}");
+    }
+}

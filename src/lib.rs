@@ -1,0 +1,87 @@
+//! Hadoop-style MapReduce on one machine: typed multi-step jobs with
+//! mrjob's ease and a Rust program's speed.
+//!
+//! Write a job as [`Mapper`], [`Reducer`] and (optionally) [`Combiner`]
+//! implementations, chain them as the typed steps of a [`Job`], and run it
+//! with [`runner::run`] or, for a command-line program, with
+//! [`cli::main`]. Everything a job needs is in [`prelude`].
+//!
+//! ```
+//! use mapreduce::prelude::*;
+//!
+//! /// Emits (word, 1) for every word.
+//! #[derive(Clone)]
+//! struct Words;
+//!
+//! impl Mapper for Words {
+//!     type Input = TextLine;
+//!     type Key = String;
+//!     type Value = u64;
+//!
+//!     fn map(&mut self, line: Line<'_>, out: &mut Emitter<'_, String, u64>) -> TaskResult {
+//!         for word in line.text.split_whitespace() {
+//!             out.emit_ref(word, &1);
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! /// Sums each word's counts.
+//! #[derive(Clone)]
+//! struct Sum;
+//!
+//! impl Reducer for Sum {
+//!     type Key = String;
+//!     type Value = u64;
+//!     type OutKey = String;
+//!     type OutValue = u64;
+//!
+//!     fn reduce(&mut self, word: &String, counts: Values<'_, u64>, out: &mut Emitter<'_, String, u64>) -> TaskResult {
+//!         out.emit(word.clone(), counts.sum());
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let job = Job::new("word-count", step::map(Words).combine_with(|a, b| *a += b).reduce(Sum));
+//!
+//! let dir = tempfile::tempdir()?;
+//! let input = dir.path().join("in.txt");
+//! std::fs::write(&input, "b a\na\n")?;
+//! let mut output = Vec::new();
+//! let report = mapreduce::runner::run(&job, &RunConfig::new([input.to_str().unwrap()]), &mut output)?;
+//! assert_eq!(String::from_utf8(output)?, "\"a\"\t2\n\"b\"\t1\n");
+//! assert_eq!(report.counters().framework(counters::MAP_INPUT_RECORDS), 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The layers, each using only those below it: [`codec`] (bytes), then
+//! `shuffle` and [`io`], then the typed [`api`], then [`runner`], then
+//! [`cli`].
+
+#![warn(missing_docs)]
+
+pub mod api;
+pub mod cli;
+pub mod codec;
+mod error;
+pub mod io;
+pub mod runner;
+mod shuffle;
+
+pub use api::job::{AnyJob, Job, JobDescription};
+pub use api::step::{self, MapStage, Step, StepDescription};
+pub use api::{Combiner, Emitter, Key, Mapper, Reducer, TaskResult, Value, Values};
+pub use codec::protocol::Protocol;
+pub use error::{BoxError, Error, Location, Phase, Result};
+pub use runner::{JobReport, RunConfig};
+
+/// Everything a job author needs: `use mapreduce::prelude::*;`.
+pub mod prelude {
+    pub use crate::api::counters::{self, Counters};
+    pub use crate::api::input::{InputFormat, JsonLine, Line, Pairs, TextLine};
+    pub use crate::api::job::{AnyJob, Job};
+    pub use crate::api::step;
+    pub use crate::api::{Combiner, Emitter, Key, Mapper, Reducer, TaskResult, Value, Values};
+    pub use crate::codec::protocol::Protocol;
+    pub use crate::runner::RunConfig;
+}

@@ -1,0 +1,379 @@
+//! The inline engine: one thread, everything in memory.
+//!
+//! Each step runs one map task per input (file, standard input, or a
+//! previous task's output), runs the combiner on each task's sorted output
+//! as a spill would, then stably sorts all map output by (partition, key)
+//! and runs one reduce task per partition. Because the sort is stable and
+//! tasks are appended in order, a reducer sees a key's values in input
+//! order: the order the parallel engine's merge must reproduce.
+
+use std::io::Cursor;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::{RunConfig, StepReport, TextSource, panic};
+use crate::api::context::TaskContext;
+use crate::api::counters::{Counters, FRAMEWORK, names};
+use crate::api::emitter::Target;
+use crate::api::job::JobPlan;
+use crate::api::step::{MapFailure, MapTask, ReduceTask, StepPlan};
+use crate::codec::ValueCodec;
+use crate::codec::protocol::Protocol;
+use crate::error::{BoxError, Error, Location, Phase, Result};
+use crate::io::input::{InputSource, open_input};
+use crate::io::lines::LineReader;
+use crate::io::output::{OutputDir, PartWriter};
+use crate::shuffle::buffer::SortBuffer;
+
+/// What a step reads: text (first step) or the previous step's pairs.
+enum StepInput {
+    Text(Vec<TextSource>),
+    Pairs(Vec<SortBuffer>),
+}
+
+/// Where a task's output goes.
+enum Sink {
+    Pairs {
+        buf: SortBuffer,
+        partitions: u32,
+        values: ValueCodec,
+    },
+    Text(PartWriter, Protocol),
+}
+
+impl Sink {
+    fn target(&mut self) -> Target<'_> {
+        match self {
+            Sink::Pairs {
+                buf,
+                partitions,
+                values,
+            } => Target::Pairs {
+                sink: buf,
+                partitions: *partitions,
+                values: *values,
+            },
+            Sink::Text(out, protocol) => Target::Text {
+                out,
+                protocol: *protocol,
+            },
+        }
+    }
+}
+
+/// Identifies the running step for error messages.
+#[derive(Clone, Copy)]
+struct StepId {
+    index: usize,
+    count: usize,
+}
+
+impl StepId {
+    fn task_error(self, phase: Phase, task: usize, at: Option<Location>, source: BoxError) -> Error {
+        Error::Task {
+            step: self.index + 1,
+            steps: self.count,
+            phase,
+            task,
+            at,
+            source,
+        }
+    }
+}
+
+/// Counts malformed records against the job's `--skip-bad-records` budget.
+struct BadRecords {
+    budget: u64,
+    skipped: u64,
+}
+
+pub(super) fn run(
+    plan: &JobPlan,
+    sources: Vec<TextSource>,
+    config: &RunConfig,
+    output: &mut OutputDir,
+) -> Result<Vec<StepReport>> {
+    let mut input = StepInput::Text(sources);
+    let mut reports = Vec::with_capacity(plan.steps.len());
+    let mut bad = BadRecords {
+        budget: config.skip_bad_records,
+        skipped: 0,
+    };
+    for (index, step) in plan.steps.iter().enumerate() {
+        let started = Instant::now();
+        let id = StepId {
+            index,
+            count: plan.steps.len(),
+        };
+        let last = index + 1 == plan.steps.len();
+        let mut report = StepReport::default();
+        let next = run_step(step, id, last, input, plan.protocol, config, output, &mut bad, &mut report)?;
+        report.seconds = started.elapsed().as_secs_f64();
+        reports.push(report);
+        input = StepInput::Pairs(next);
+    }
+    Ok(reports)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_step(
+    step: &StepPlan,
+    id: StepId,
+    last: bool,
+    input: StepInput,
+    protocol: Protocol,
+    config: &RunConfig,
+    output: &mut OutputDir,
+    bad: &mut BadRecords,
+    report: &mut StepReport,
+) -> Result<Vec<SortBuffer>> {
+    let reducers = step.new_reducer.as_ref().map(|_| config.reducers);
+    let mut shuffle = SortBuffer::new();
+    let mut next = Vec::new();
+    let counters = &mut report.counters;
+
+    let tasks = match &input {
+        StepInput::Text(sources) => sources.len(),
+        StepInput::Pairs(chunks) => chunks.len(),
+    };
+    for task in 0..tasks {
+        let mut ctx = TaskContext::new(id.index, task);
+        let mut sink = match reducers {
+            Some(partitions) => Sink::Pairs {
+                buf: SortBuffer::new(),
+                partitions,
+                values: step.map_values,
+            },
+            None if last => Sink::Text(output.part(task)?, protocol),
+            None => Sink::Pairs {
+                buf: SortBuffer::new(),
+                partitions: 1,
+                values: ValueCodec::Bincode,
+            },
+        };
+        let mut mapper = (step.new_mapper)();
+        let mut at = None;
+        let outcome = catch_unwind(AssertUnwindSafe(|| match &input {
+            StepInput::Text(sources) => map_text(
+                mapper.as_mut(),
+                &sources[task],
+                &mut sink,
+                &mut ctx,
+                id,
+                bad,
+                &mut at,
+                counters,
+            ),
+            StepInput::Pairs(chunks) => map_pairs(mapper.as_mut(), &chunks[task], &mut sink, &mut ctx, id, counters),
+        }));
+        match outcome {
+            Ok(res) => res?,
+            Err(payload) => {
+                return Err(id.task_error(Phase::Map, task, at, panic::message(payload).into()));
+            }
+        }
+        counters.add(FRAMEWORK, names::MAP_OUTPUT_RECORDS, ctx.emitted as i64);
+        if reducers.is_some() {
+            counters.add(FRAMEWORK, names::MAP_OUTPUT_BYTES, ctx.emitted_bytes as i64);
+        }
+        finish_task(ctx, counters, &mut report.statuses);
+        match sink {
+            Sink::Pairs { buf, .. } if reducers.is_some() => {
+                let buf = match &step.new_combiner {
+                    Some(new_combiner) => {
+                        let partitions = reducers.unwrap_or(1);
+                        combine(step, id, task, partitions, new_combiner().as_mut(), buf, counters)?
+                    }
+                    None => buf,
+                };
+                shuffle.append(&buf)?;
+            }
+            Sink::Pairs { buf, .. } => next.push(buf),
+            Sink::Text(part, _) => {
+                let bytes = part.finish()?;
+                counters.add(FRAMEWORK, names::BYTES_WRITTEN, bytes as i64);
+            }
+        }
+    }
+
+    if let (Some(partitions), Some(new_reducer)) = (reducers, &step.new_reducer) {
+        shuffle.sort(step.sort_values());
+        let mut groups = shuffle.groups().peekable();
+        for task in 0..partitions {
+            let mut ctx = TaskContext::new(id.index, task as usize);
+            let mut sink = if last {
+                Sink::Text(output.part(task as usize)?, protocol)
+            } else {
+                Sink::Pairs {
+                    buf: SortBuffer::new(),
+                    partitions: 1,
+                    values: ValueCodec::Bincode,
+                }
+            };
+            let mut reducer = new_reducer();
+            let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
+                let fail = |e| id.task_error(Phase::Reduce, task as usize, None, e);
+                reducer.setup(sink.target(), &mut ctx).map_err(fail)?;
+                while let Some(mut group) = groups.next_if(|g| g.partition == task) {
+                    counters.add(FRAMEWORK, names::REDUCE_INPUT_GROUPS, 1);
+                    counters.add(FRAMEWORK, names::REDUCE_INPUT_RECORDS, group.values.remaining() as i64);
+                    reducer
+                        .reduce(group.key, &mut group.values, sink.target(), &mut ctx)
+                        .map_err(fail)?;
+                }
+                reducer.cleanup(sink.target(), &mut ctx).map_err(fail)
+            }));
+            match outcome {
+                Ok(res) => res?,
+                Err(payload) => {
+                    return Err(id.task_error(Phase::Reduce, task as usize, None, panic::message(payload).into()));
+                }
+            }
+            counters.add(FRAMEWORK, names::REDUCE_OUTPUT_RECORDS, ctx.emitted as i64);
+            finish_task(ctx, counters, &mut report.statuses);
+            match sink {
+                Sink::Pairs { buf, .. } => next.push(buf),
+                Sink::Text(part, _) => {
+                    let bytes = part.finish()?;
+                    counters.add(FRAMEWORK, names::BYTES_WRITTEN, bytes as i64);
+                }
+            }
+        }
+    }
+    Ok(next)
+}
+
+fn finish_task(ctx: TaskContext, counters: &mut Counters, statuses: &mut Vec<String>) {
+    counters.merge(&ctx.counters);
+    if let Some(status) = ctx.status {
+        statuses.push(format!("task {}: {status}", ctx.task));
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn map_text(
+    mapper: &mut dyn MapTask,
+    source: &TextSource,
+    sink: &mut Sink,
+    ctx: &mut TaskContext,
+    id: StepId,
+    bad: &mut BadRecords,
+    at: &mut Option<Location>,
+    counters: &mut Counters,
+) -> Result<()> {
+    let (reader, name, path): (Box<dyn std::io::Read + Send>, PathBuf, Option<PathBuf>) = match source {
+        TextSource::Input(src @ InputSource::File(path)) => (open_input(src)?, path.clone(), Some(path.clone())),
+        TextSource::Input(src @ InputSource::Stdin) => (open_input(src)?, PathBuf::from("<stdin>"), None),
+        TextSource::Sample(bytes) => (
+            Box::new(Cursor::new(Arc::clone(bytes).to_vec())),
+            PathBuf::from("<built-in sample>"),
+            None,
+        ),
+    };
+    ctx.input_path = path.map(Arc::new);
+    let task = ctx.task;
+    let fail = |at: Option<Location>, e: BoxError| id.task_error(Phase::Map, task, at, e);
+    mapper.setup(sink.target(), ctx).map_err(|e| fail(None, e))?;
+    let mut lines = LineReader::new(reader, name.clone());
+    let (mut records, mut bytes) = (0i64, 0i64);
+    while let Some(line) = lines.next_line()? {
+        records += 1;
+        bytes += line.bytes.len() as i64 + 1;
+        let location = || Location {
+            path: Some(name.clone()),
+            line: Some(line.number),
+            offset: Some(line.offset),
+        };
+        *at = Some(location());
+        match mapper.map_line(line.bytes, line.offset, sink.target(), ctx) {
+            Ok(()) => {}
+            Err(MapFailure::Task(e)) => return Err(fail(Some(location()), e)),
+            Err(MapFailure::BadRecord(e)) => {
+                if bad.skipped < bad.budget {
+                    bad.skipped += 1;
+                    counters.add(FRAMEWORK, names::SKIPPED_RECORDS, 1);
+                } else if bad.budget == 0 {
+                    return Err(Error::BadRecord {
+                        step: id.index + 1,
+                        location: location(),
+                        message: e.to_string(),
+                    });
+                } else {
+                    return Err(Error::TooManyBadRecords {
+                        step: id.index + 1,
+                        skipped: bad.skipped,
+                        budget: bad.budget,
+                        location: location(),
+                        message: e.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    *at = None;
+    counters.add(FRAMEWORK, names::MAP_INPUT_RECORDS, records);
+    counters.add(FRAMEWORK, names::BYTES_READ, bytes);
+    mapper.cleanup(sink.target(), ctx).map_err(|e| fail(None, e))
+}
+
+fn map_pairs(
+    mapper: &mut dyn MapTask,
+    chunk: &SortBuffer,
+    sink: &mut Sink,
+    ctx: &mut TaskContext,
+    id: StepId,
+    counters: &mut Counters,
+) -> Result<()> {
+    let task = ctx.task;
+    let fail = |e: BoxError| id.task_error(Phase::Map, task, None, e);
+    mapper.setup(sink.target(), ctx).map_err(fail)?;
+    for i in 0..chunk.len() {
+        let (_, key, value) = chunk.get(i);
+        match mapper.map_pair(key, value, sink.target(), ctx) {
+            Ok(()) => {}
+            Err(MapFailure::Task(e) | MapFailure::BadRecord(e)) => return Err(fail(e)),
+        }
+    }
+    counters.add(FRAMEWORK, names::MAP_INPUT_RECORDS, chunk.len() as i64);
+    mapper.cleanup(sink.target(), ctx).map_err(fail)
+}
+
+/// Runs the combiner over one map task's sorted output, as a spill would.
+/// Its output is partitioned again with the step's partitioner, so it lands
+/// where the combined records would have.
+fn combine(
+    step: &StepPlan,
+    id: StepId,
+    task: usize,
+    partitions: u32,
+    combiner: &mut dyn ReduceTask,
+    mut buf: SortBuffer,
+    counters: &mut Counters,
+) -> Result<SortBuffer> {
+    buf.sort(step.sort_values());
+    let mut ctx = TaskContext::new(id.index, task);
+    let mut out = SortBuffer::new();
+    let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
+        for mut group in buf.groups() {
+            counters.add(FRAMEWORK, names::COMBINE_INPUT_RECORDS, group.values.remaining() as i64);
+            let target = Target::Pairs {
+                sink: &mut out,
+                partitions,
+                values: step.map_values,
+            };
+            combiner
+                .reduce(group.key, &mut group.values, target, &mut ctx)
+                .map_err(|e| id.task_error(Phase::Combine, task, None, e))?;
+        }
+        Ok(())
+    }));
+    match outcome {
+        Ok(res) => res?,
+        Err(payload) => return Err(id.task_error(Phase::Combine, task, None, panic::message(payload).into())),
+    }
+    counters.add(FRAMEWORK, names::COMBINE_OUTPUT_RECORDS, ctx.emitted as i64);
+    counters.merge(&ctx.counters);
+    Ok(out)
+}

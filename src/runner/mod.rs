@@ -1,0 +1,156 @@
+//! Runners: run a job's steps on local inputs and deliver its output.
+//!
+//! [`run`] is the one entry point; [`RunConfig`] says what to read, where to
+//! write and how, and [`JobReport`] says what happened (counters and times
+//! per step). The `inline` runner is a single-threaded, in-memory engine
+//! for debugging and small inputs.
+
+mod inline;
+pub(crate) mod panic;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::api::counters::Counters;
+use crate::api::job::AnyJob;
+use crate::error::{Error, Result};
+use crate::io::input::{InputSource, resolve_inputs};
+use crate::io::output::OutputDir;
+
+/// Which engine runs the job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum RunnerKind {
+    /// One thread, in process, everything in memory: for debugging.
+    #[default]
+    Inline,
+}
+
+/// How to run a job: inputs, output, and engine settings.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RunConfig {
+    /// Input paths: files, directories, globs, or `-` for standard input.
+    /// Empty means the job's built-in sample.
+    pub inputs: Vec<String>,
+    /// Descend into subdirectories of input directories.
+    pub recursive: bool,
+    /// The output directory; `None` writes to the `stdout` given to [`run`].
+    pub output: Option<PathBuf>,
+    /// Replace an existing output directory.
+    pub overwrite: bool,
+    /// The engine.
+    pub runner: RunnerKind,
+    /// Reduce tasks per step (part files of a map-reduce last step).
+    pub reducers: u32,
+    /// How many malformed input records to skip (and count) before failing.
+    pub skip_bad_records: u64,
+    /// Where temporary data goes (default: the system temp directory).
+    pub temp_dir: Option<PathBuf>,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            inputs: Vec::new(),
+            recursive: false,
+            output: None,
+            overwrite: false,
+            runner: RunnerKind::default(),
+            reducers: 1,
+            skip_bad_records: 0,
+            temp_dir: None,
+        }
+    }
+}
+
+impl RunConfig {
+    /// A default configuration reading `inputs`.
+    pub fn new<S: Into<String>>(inputs: impl IntoIterator<Item = S>) -> Self {
+        RunConfig {
+            inputs: inputs.into_iter().map(Into::into).collect(),
+            ..RunConfig::default()
+        }
+    }
+}
+
+/// What one step did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StepReport {
+    /// The step's counters, summed over its tasks.
+    pub counters: Counters,
+    /// Wall time of the step in seconds.
+    pub seconds: f64,
+    /// The last status line each task set, if any.
+    pub statuses: Vec<String>,
+}
+
+/// What a finished job did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct JobReport {
+    /// The job's name.
+    pub job: String,
+    /// One report per step.
+    pub steps: Vec<StepReport>,
+    /// Wall time of the whole job in seconds.
+    pub seconds: f64,
+    /// Whether the job read its built-in sample.
+    pub used_sample: bool,
+}
+
+impl JobReport {
+    /// All steps' counters, summed.
+    pub fn counters(&self) -> Counters {
+        let mut total = Counters::default();
+        for s in &self.steps {
+            total.merge(&s.counters);
+        }
+        total
+    }
+}
+
+/// Where a first step's text comes from.
+#[derive(Clone)]
+pub(crate) enum TextSource {
+    Input(InputSource),
+    Sample(Arc<Vec<u8>>),
+}
+
+/// Runs `job` as `config` says. Output goes to the directory
+/// `config.output`, or to `stdout`, only once every step has succeeded.
+pub fn run(job: &dyn AnyJob, config: &RunConfig, stdout: &mut dyn Write) -> Result<JobReport> {
+    let started = Instant::now();
+    let plan = job.plan();
+    if config.reducers == 0 {
+        return Err(Error::Config("--reducers must be at least 1".into()));
+    }
+    let (sources, used_sample) = if config.inputs.is_empty() {
+        let sample = plan.sample.as_ref().ok_or_else(|| {
+            Error::Config(format!(
+                "no input given: job {} has no built-in sample; name input files, directories or globs, or - for standard input",
+                plan.name
+            ))
+        })?;
+        (vec![TextSource::Sample(Arc::new(sample()))], true)
+    } else {
+        let inputs = resolve_inputs(&config.inputs, config.recursive)?;
+        (inputs.into_iter().map(TextSource::Input).collect(), false)
+    };
+    let temp_root = config.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+    let mut output = OutputDir::create(config.output.as_deref(), config.overwrite, &temp_root)?;
+    let steps = match config.runner {
+        RunnerKind::Inline => inline::run(plan, sources, config, &mut output)?,
+    };
+    output.commit(stdout)?;
+    Ok(JobReport {
+        job: plan.name.clone(),
+        steps,
+        seconds: started.elapsed().as_secs_f64(),
+        used_sample,
+    })
+}

@@ -1,0 +1,227 @@
+//! The sort buffer: encoded pairs in one byte arena, sorted through compact
+//! fixed-size entries that point into it.
+//!
+//! Sorting moves 24-byte entries, not records; each entry carries the first
+//! eight key bytes big-endian, so most comparisons never touch the arena.
+//! The sort is stable: records with equal keys keep their arrival order,
+//! which is what makes a reducer see values in input order.
+
+use std::cmp::Ordering;
+
+use super::{PairSink, ValueSource};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    /// The first 8 key bytes, big-endian, zero-padded.
+    prefix: u64,
+    /// Where the key starts in the arena; the value follows it.
+    offset: u64,
+    partition: u32,
+    key_len: u32,
+    value_len: u32,
+}
+
+/// Encoded pairs with their partitions, in arrival order until sorted.
+#[derive(Debug, Default)]
+pub(crate) struct SortBuffer {
+    arena: Vec<u8>,
+    entries: Vec<Entry>,
+}
+
+fn prefix_of(key: &[u8]) -> u64 {
+    let mut p = [0u8; 8];
+    let n = key.len().min(8);
+    p[..n].copy_from_slice(&key[..n]);
+    u64::from_be_bytes(p)
+}
+
+impl SortBuffer {
+    pub(crate) fn new() -> Self {
+        SortBuffer::default()
+    }
+
+    pub(crate) fn push(&mut self, partition: u32, key: &[u8], value: &[u8]) -> Result<()> {
+        let too_big = |what: &str, n: usize| Error::Config(format!("a {what} of {n} bytes is over the 4 GiB limit"));
+        let key_len = u32::try_from(key.len()).map_err(|_| too_big("key", key.len()))?;
+        let value_len = u32::try_from(value.len()).map_err(|_| too_big("value", value.len()))?;
+        self.entries.push(Entry {
+            prefix: prefix_of(key),
+            offset: self.arena.len() as u64,
+            partition,
+            key_len,
+            value_len,
+        });
+        self.arena.extend_from_slice(key);
+        self.arena.extend_from_slice(value);
+        Ok(())
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn key_of(&self, e: &Entry) -> &[u8] {
+        let start = e.offset as usize;
+        &self.arena[start..start + e.key_len as usize]
+    }
+
+    fn value_of(&self, e: &Entry) -> &[u8] {
+        let start = e.offset as usize + e.key_len as usize;
+        &self.arena[start..start + e.value_len as usize]
+    }
+
+    /// The `i`th record as `(partition, key, value)`.
+    pub(crate) fn get(&self, i: usize) -> (u32, &[u8], &[u8]) {
+        let e = &self.entries[i];
+        (e.partition, self.key_of(e), self.value_of(e))
+    }
+
+    /// Sorts by (partition, key), and by value within a key when
+    /// `by_value` (secondary sort). Stable.
+    pub(crate) fn sort(&mut self, by_value: bool) {
+        let mut entries = std::mem::take(&mut self.entries);
+        entries.sort_by(|a, b| {
+            a.partition
+                .cmp(&b.partition)
+                .then(a.prefix.cmp(&b.prefix))
+                .then_with(|| self.key_of(a).cmp(self.key_of(b)))
+                .then_with(|| {
+                    if by_value {
+                        self.value_of(a).cmp(self.value_of(b))
+                    } else {
+                        Ordering::Equal
+                    }
+                })
+        });
+        self.entries = entries;
+    }
+
+    /// Appends every record of `other`, in its order.
+    pub(crate) fn append(&mut self, other: &SortBuffer) -> Result<()> {
+        for i in 0..other.len() {
+            let (p, k, v) = other.get(i);
+            self.push(p, k, v)?;
+        }
+        Ok(())
+    }
+
+    /// The groups of a sorted buffer: runs of equal (partition, key).
+    pub(crate) fn groups(&self) -> Groups<'_> {
+        Groups { buf: self, next: 0 }
+    }
+}
+
+impl PairSink for SortBuffer {
+    fn collect(&mut self, partition: u32, key: &[u8], value: &[u8]) -> Result<()> {
+        self.push(partition, key, value)
+    }
+}
+
+/// Iterates the groups of a sorted [`SortBuffer`].
+pub(crate) struct Groups<'a> {
+    buf: &'a SortBuffer,
+    next: usize,
+}
+
+/// One key's records: `start..end` in the sorted buffer.
+pub(crate) struct Group<'a> {
+    pub(crate) partition: u32,
+    pub(crate) key: &'a [u8],
+    pub(crate) values: GroupValues<'a>,
+}
+
+impl<'a> Iterator for Groups<'a> {
+    type Item = Group<'a>;
+
+    fn next(&mut self) -> Option<Group<'a>> {
+        let buf = self.buf;
+        if self.next >= buf.entries.len() {
+            return None;
+        }
+        let start = self.next;
+        let first = &buf.entries[start];
+        let key = buf.key_of(first);
+        let mut end = start + 1;
+        while end < buf.entries.len() {
+            let e = &buf.entries[end];
+            if e.partition != first.partition || e.prefix != first.prefix || buf.key_of(e) != key {
+                break;
+            }
+            end += 1;
+        }
+        self.next = end;
+        Some(Group {
+            partition: first.partition,
+            key,
+            values: GroupValues { buf, next: start, end },
+        })
+    }
+}
+
+/// The values of one group, as a [`ValueSource`].
+pub(crate) struct GroupValues<'a> {
+    buf: &'a SortBuffer,
+    next: usize,
+    end: usize,
+}
+
+impl GroupValues<'_> {
+    /// How many values are left.
+    pub(crate) fn remaining(&self) -> usize {
+        self.end - self.next
+    }
+}
+
+impl ValueSource for GroupValues<'_> {
+    fn next_value(&mut self) -> Option<Result<&[u8]>> {
+        if self.next >= self.end {
+            return None;
+        }
+        let e = &self.buf.entries[self.next];
+        self.next += 1;
+        Some(Ok(self.buf.value_of(e)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorts_stably_by_partition_then_key_and_groups() {
+        let mut b = SortBuffer::new();
+        let recs: [(u32, &[u8], &[u8]); 6] = [
+            (1, b"b", b"1"),
+            (0, b"zzzzzzzzz2", b"2"),
+            (1, b"a", b"3"),
+            (0, b"zzzzzzzzz1", b"4"),
+            (1, b"b", b"5"),
+            (0, b"zzzzzzzzz1", b"0"),
+        ];
+        for (p, k, v) in recs {
+            b.push(p, k, v).unwrap();
+        }
+        b.sort(false);
+        let mut seen = Vec::new();
+        for mut g in b.groups() {
+            let mut vals = Vec::new();
+            while let Some(v) = g.values.next_value() {
+                vals.push(v.unwrap().to_vec());
+            }
+            seen.push((g.partition, g.key.to_vec(), vals));
+        }
+        assert_eq!(
+            seen,
+            vec![
+                (0, b"zzzzzzzzz1".to_vec(), vec![b"4".to_vec(), b"0".to_vec()]),
+                (0, b"zzzzzzzzz2".to_vec(), vec![b"2".to_vec()]),
+                (1, b"a".to_vec(), vec![b"3".to_vec()]),
+                (1, b"b".to_vec(), vec![b"1".to_vec(), b"5".to_vec()]),
+            ]
+        );
+        b.sort(true);
+        let (_, k, v) = b.get(0);
+        assert_eq!((k, v), (&b"zzzzzzzzz1"[..], &b"0"[..]));
+    }
+}
