@@ -165,10 +165,15 @@ impl<I: InputFormat, K: Key, V: Value> MapStage<I, K, V> {
     where
         F: Fn(&mut V, V) + Clone + Send + Sync + 'static,
     {
-        self.combine(Merge::<K, V, F> {
+        let mut stage = self.combine(Merge::<K, V, F> {
             merge,
             _types: PhantomData,
-        })
+        });
+        if let Some((name, _)) = &mut stage.combiner {
+            // A closure's type name is noise in `--describe`.
+            *name = format!("combine_with<{}>", short_name::<V>());
+        }
+        stage
     }
 
     /// Sends each key to the partition (reduce task) `partitioner(key,
