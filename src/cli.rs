@@ -153,7 +153,13 @@ fn print_summary(report: &JobReport, verbose: bool) {
     let steps = report.steps.len();
     let mut err = io::stderr().lock();
     for (i, step) in report.steps.iter().enumerate() {
-        let _ = write!(err, "Step {} of {steps} ({:.3}s): {}", i + 1, step.seconds, step.counters);
+        let _ = write!(
+            err,
+            "Step {} of {steps} ({:.3}s): {}",
+            i + 1,
+            step.seconds,
+            step.counters
+        );
         if verbose {
             for status in &step.statuses {
                 let _ = writeln!(err, "\tstatus: {status}");
@@ -207,7 +213,11 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "m" | "mb" | "mib" => 20,
         "g" | "gb" | "gib" => 30,
         "t" | "tb" | "tib" => 40,
-        _ => return Err(format!("invalid size {text:?}: unknown suffix {suffix:?} (use K, M or G)")),
+        _ => {
+            return Err(format!(
+                "invalid size {text:?}: unknown suffix {suffix:?} (use K, M or G)"
+            ));
+        }
     };
     n.checked_mul(1u64 << shift)
         .ok_or_else(|| format!("invalid size {text:?}: too large"))

@@ -79,7 +79,9 @@ impl Reducer for SumAll {
 pub fn count_lines() -> impl AnyJob {
     Job::new(
         "count-lines",
-        step::map(LineTally::default()).combine_with(|a, b| *a += b).reduce(SumAll),
+        step::map(LineTally::default())
+            .combine_with(|a, b| *a += b)
+            .reduce(SumAll),
     )
     .about("Counts the input's lines")
 }
@@ -107,7 +109,9 @@ impl Mapper for LineFile {
 pub fn count_lines_by_file() -> impl AnyJob {
     Job::new(
         "count-lines-by-file",
-        step::map(LineFile).combine_with(|a, b| *a += b).reduce(crate::words::SumCounts),
+        step::map(LineFile)
+            .combine_with(|a, b| *a += b)
+            .reduce(crate::words::SumCounts),
     )
     .about("Counts lines per input file (the file a task reads)")
 }
@@ -140,7 +144,12 @@ impl Reducer for ListValues {
     type OutKey = String;
     type OutValue = Vec<String>;
 
-    fn reduce(&mut self, key: &String, values: Values<'_, String>, out: &mut Emitter<'_, String, Vec<String>>) -> TaskResult {
+    fn reduce(
+        &mut self,
+        key: &String,
+        values: Values<'_, String>,
+        out: &mut Emitter<'_, String, Vec<String>>,
+    ) -> TaskResult {
         out.emit(key.clone(), values.collect());
         Ok(())
     }
@@ -154,6 +163,9 @@ pub fn first_letter() -> impl AnyJob {
 
 /// mrjob's `mr_sort_and_group`: the same, values sorted (secondary sort).
 pub fn first_letter_sorted() -> impl AnyJob {
-    Job::new("first-letter-sorted", step::map(FirstLetter).sort_values().reduce(ListValues))
-        .about("Lines grouped by their first character, sorted (secondary sort)")
+    Job::new(
+        "first-letter-sorted",
+        step::map(FirstLetter).sort_values().reduce(ListValues),
+    )
+    .about("Lines grouped by their first character, sorted (secondary sort)")
 }

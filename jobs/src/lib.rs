@@ -6,8 +6,8 @@
 
 use mapreduce::AnyJob;
 
-pub mod examples;
 pub mod datagen;
+pub mod examples;
 pub mod sample;
 pub mod words;
 pub mod yelp;

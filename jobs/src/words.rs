@@ -56,7 +56,9 @@ impl Reducer for SumCounts {
 pub fn word_count() -> impl AnyJob {
     Job::new(
         "word-count",
-        step::map(WordOnes::default()).combine_with(|a, b| *a += b).reduce(SumCounts),
+        step::map(WordOnes::default())
+            .combine_with(|a, b| *a += b)
+            .reduce(SumCounts),
     )
     .about("How often each word occurs (lowercased [\\w']+ tokens)")
     .sample_input(crate::sample::text)
@@ -68,9 +70,9 @@ pub const STOP_WORDS: &[&str] = &[
     "a", "about", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be", "because", "been", "but", "by",
     "can", "could", "do", "even", "for", "from", "get", "give", "go", "had", "has", "have", "he", "her", "him", "his",
     "how", "i", "if", "in", "into", "is", "it", "its", "just", "like", "me", "most", "my", "new", "no", "not", "now",
-    "of", "on", "one", "only", "or", "other", "our", "out", "over", "say", "she", "so", "some", "take", "than",
-    "that", "the", "their", "them", "then", "there", "these", "they", "this", "to", "up", "us", "use", "was", "way",
-    "we", "well", "what", "when", "which", "who", "will", "with", "would", "you", "your",
+    "of", "on", "one", "only", "or", "other", "our", "out", "over", "say", "she", "so", "some", "take", "than", "that",
+    "the", "their", "them", "then", "there", "these", "they", "this", "to", "up", "us", "use", "was", "way", "we",
+    "well", "what", "when", "which", "who", "will", "with", "would", "you", "your",
 ];
 
 /// most-used-word, step 1 reducer: `(None, (count, word))`.
@@ -83,7 +85,12 @@ impl Reducer for CountWord {
     type OutKey = ();
     type OutValue = (u64, String);
 
-    fn reduce(&mut self, word: &String, counts: Values<'_, u64>, out: &mut Emitter<'_, (), (u64, String)>) -> TaskResult {
+    fn reduce(
+        &mut self,
+        word: &String,
+        counts: Values<'_, u64>,
+        out: &mut Emitter<'_, (), (u64, String)>,
+    ) -> TaskResult {
         out.emit((), (counts.sum(), word.clone()));
         Ok(())
     }
@@ -109,9 +116,7 @@ impl Reducer for MostUsed {
 
 /// mrjob's `mr_most_used_word`: the most used word that is not a stop word.
 pub fn most_used_word() -> impl AnyJob {
-    let words = WordOnes {
-        stop_words: STOP_WORDS,
-    };
+    let words = WordOnes { stop_words: STOP_WORDS };
     Job::new(
         "most-used-word",
         step::map(words).combine_with(|a, b| *a += b).reduce(CountWord),
@@ -254,7 +259,9 @@ impl Reducer for CollectValues {
 pub fn words_by_count() -> impl AnyJob {
     Job::new(
         "words-by-count",
-        step::map(WordOnes::default()).combine_with(|a, b| *a += b).reduce(CountThenWord),
+        step::map(WordOnes::default())
+            .combine_with(|a, b| *a += b)
+            .reduce(CountThenWord),
     )
     .then(step::identity().sort_values().reduce(CollectValues))
     .about("Words grouped by their count, sorted (a reduce-only second step)")

@@ -80,7 +80,12 @@ impl Reducer for CityTotal {
     type OutKey = ();
     type OutValue = (u64, String);
 
-    fn reduce(&mut self, city: &String, counts: Values<'_, u64>, out: &mut Emitter<'_, (), (u64, String)>) -> TaskResult {
+    fn reduce(
+        &mut self,
+        city: &String,
+        counts: Values<'_, u64>,
+        out: &mut Emitter<'_, (), (u64, String)>,
+    ) -> TaskResult {
         out.emit((), (counts.sum(), city.clone()));
         Ok(())
     }
@@ -189,7 +194,12 @@ impl Reducer for CityStatsReducer {
     type OutKey = String;
     type OutValue = CityStats;
 
-    fn reduce(&mut self, city: &String, tallies: Values<'_, CityTally>, out: &mut Emitter<'_, String, CityStats>) -> TaskResult {
+    fn reduce(
+        &mut self,
+        city: &String,
+        tallies: Values<'_, CityTally>,
+        out: &mut Emitter<'_, String, CityStats>,
+    ) -> TaskResult {
         let mut t = CityTally::default();
         tallies.for_each(|x| t.add(x));
         out.emit(
@@ -209,7 +219,9 @@ impl Reducer for CityStatsReducer {
 pub fn city_stats() -> impl AnyJob {
     Job::new(
         "yelp-city-stats",
-        step::map(CityTallies).combine_with(CityTally::add).reduce(CityStatsReducer),
+        step::map(CityTallies)
+            .combine_with(CityTally::add)
+            .reduce(CityStatsReducer),
     )
     .about("Per city: businesses, mean stars, share open, total reviews")
     .sample_input(crate::sample::yelp)
@@ -285,7 +297,10 @@ impl Reducer for TopCategories {
             top.sort_by_key(rank);
             top.truncate(TOP_CATEGORIES);
         }
-        out.emit(state.clone(), top.into_iter().map(|(count, category)| (category, count)).collect());
+        out.emit(
+            state.clone(),
+            top.into_iter().map(|(count, category)| (category, count)).collect(),
+        );
         Ok(())
     }
 }
@@ -294,7 +309,9 @@ impl Reducer for TopCategories {
 pub fn top_categories() -> impl AnyJob {
     Job::new(
         "yelp-top-categories",
-        step::map(StateCategories).combine_with(|a, b| *a += b).reduce(StateCategoryTotal),
+        step::map(StateCategories)
+            .combine_with(|a, b| *a += b)
+            .reduce(StateCategoryTotal),
     )
     .then(step::reduce(TopCategories))
     .about("The top 3 categories per state by number of businesses (two steps)")

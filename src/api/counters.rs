@@ -62,11 +62,7 @@ impl Counters {
 
     /// A counter's value, 0 if it was never bumped.
     pub fn get(&self, group: &str, name: &str) -> i64 {
-        self.groups
-            .get(group)
-            .and_then(|g| g.get(name))
-            .copied()
-            .unwrap_or(0)
+        self.groups.get(group).and_then(|g| g.get(name)).copied().unwrap_or(0)
     }
 
     /// A framework counter's value (see [`names`]).
@@ -85,11 +81,9 @@ impl Counters {
 
     /// Every counter as `(group, name, value)`, sorted.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str, i64)> {
-        self.groups.iter().flat_map(|(g, names)| {
-            names
-                .iter()
-                .map(move |(n, v)| (g.as_str(), n.as_str(), *v))
-        })
+        self.groups
+            .iter()
+            .flat_map(|(g, names)| names.iter().map(move |(n, v)| (g.as_str(), n.as_str(), *v)))
     }
 
     /// Whether no counter was ever bumped.

@@ -26,13 +26,16 @@ pub trait InputFormat: 'static {
     /// Decodes one text line (without its line ending). `scratch` is a buffer
     /// the format may fill and borrow from. An error marks the record as
     /// malformed: the job fails, or skips it under `--skip-bad-records`.
-    fn from_line<'a>(line: &'a [u8], offset: u64, scratch: &'a mut String)
-    -> Result<Self::Record<'a>, BoxError>;
+    fn from_line<'a>(line: &'a [u8], offset: u64, scratch: &'a mut String) -> Result<Self::Record<'a>, BoxError>;
 
     /// Decodes one pair written by a previous step, in the binary format.
     fn from_pair<'a>(key: &'a [u8], value: &'a [u8]) -> Result<Self::Record<'a>, BoxError> {
         let _ = (key, value);
-        Err(format!("the {} input format reads text, not a previous step's output", Self::NAME).into())
+        Err(format!(
+            "the {} input format reads text, not a previous step's output",
+            Self::NAME
+        )
+        .into())
     }
 }
 

@@ -16,9 +16,9 @@ use crate::api::emitter::{Emitter, PartitionFn, Target};
 use crate::api::input::{InputFormat, Pairs};
 use crate::api::task::{Combiner, Key, Mapper, Reducer, TaskResult, Value};
 use crate::api::values::Values;
-use crate::shuffle::ValueSource;
 use crate::codec::{self, ValueCodec};
 use crate::error::BoxError;
+use crate::shuffle::ValueSource;
 
 /// Why one input record failed in a map task.
 pub(crate) enum MapFailure {
@@ -31,18 +31,33 @@ pub(crate) enum MapFailure {
 /// A running map task, with the user's types erased.
 pub(crate) trait MapTask: Send {
     fn setup(&mut self, target: Target<'_>, ctx: &mut TaskContext) -> TaskResult;
-    fn map_line(&mut self, line: &[u8], offset: u64, target: Target<'_>, ctx: &mut TaskContext)
-    -> Result<(), MapFailure>;
-    fn map_pair(&mut self, key: &[u8], value: &[u8], target: Target<'_>, ctx: &mut TaskContext)
-    -> Result<(), MapFailure>;
+    fn map_line(
+        &mut self,
+        line: &[u8],
+        offset: u64,
+        target: Target<'_>,
+        ctx: &mut TaskContext,
+    ) -> Result<(), MapFailure>;
+    fn map_pair(
+        &mut self,
+        key: &[u8],
+        value: &[u8],
+        target: Target<'_>,
+        ctx: &mut TaskContext,
+    ) -> Result<(), MapFailure>;
     fn cleanup(&mut self, target: Target<'_>, ctx: &mut TaskContext) -> TaskResult;
 }
 
 /// A running reduce (or combine) task, with the user's types erased.
 pub(crate) trait ReduceTask: Send {
     fn setup(&mut self, target: Target<'_>, ctx: &mut TaskContext) -> TaskResult;
-    fn reduce(&mut self, key: &[u8], values: &mut dyn ValueSource, target: Target<'_>, ctx: &mut TaskContext)
-    -> TaskResult;
+    fn reduce(
+        &mut self,
+        key: &[u8],
+        values: &mut dyn ValueSource,
+        target: Target<'_>,
+        ctx: &mut TaskContext,
+    ) -> TaskResult;
     fn cleanup(&mut self, target: Target<'_>, ctx: &mut TaskContext) -> TaskResult;
 }
 
@@ -230,11 +245,7 @@ impl<I: InputFormat, K: Key, V: Value> MapStage<I, K, V> {
             combiner: self.combiner.as_ref().map(|(name, _)| name.clone()),
             reducer: None,
             sort_values: self.values == ValueCodec::Ordered,
-            partitioner: if self.partitioner.is_some() {
-                "custom"
-            } else {
-                "hash"
-            },
+            partitioner: if self.partitioner.is_some() { "custom" } else { "hash" },
         }
     }
 }

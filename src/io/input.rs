@@ -148,12 +148,7 @@ fn resolve_path(path: &Path, recursive: bool, out: &mut Vec<InputSource>) -> Res
 /// subdirectories depth-first when `recursive`. `ancestors` holds the
 /// canonical paths of the directories being walked, so that a symlink back up
 /// the tree is an error rather than endless recursion.
-fn expand_dir(
-    dir: &Path,
-    recursive: bool,
-    ancestors: &mut Vec<PathBuf>,
-    out: &mut Vec<InputSource>,
-) -> Result<()> {
+fn expand_dir(dir: &Path, recursive: bool, ancestors: &mut Vec<PathBuf>, out: &mut Vec<InputSource>) -> Result<()> {
     if recursive {
         let canonical = fs::canonicalize(dir).map_err(|e| Error::io(dir, e))?;
         if ancestors.contains(&canonical) {
@@ -206,9 +201,7 @@ mod tests {
     /// `a`, `b`, `_SUCCESS`, `.hidden` and `sub/c` under a fresh directory.
     fn sample_dir() -> TempDir {
         let tmp = tempfile::tempdir().unwrap();
-        for name in [
-            "b", "a", "_SUCCESS", ".hidden", "sub/c", "_logs/x", ".git/y",
-        ] {
+        for name in ["b", "a", "_SUCCESS", ".hidden", "sub/c", "_logs/x", ".git/y"] {
             touch(&tmp.path().join(name), b"x\n");
         }
         tmp
@@ -219,10 +212,7 @@ mod tests {
     }
 
     fn files(root: &Path, names: &[&str]) -> Vec<InputSource> {
-        names
-            .iter()
-            .map(|n| InputSource::File(root.join(n)))
-            .collect()
+        names.iter().map(|n| InputSource::File(root.join(n))).collect()
     }
 
     fn read_lines(src: &InputSource) -> Result<Vec<String>> {
@@ -264,11 +254,7 @@ mod tests {
     fn empty_directory_gives_no_inputs() {
         let tmp = tempfile::tempdir().unwrap();
         touch(&tmp.path().join("_SUCCESS"), b"");
-        assert!(
-            resolve_inputs(&[spec(tmp.path())], true)
-                .unwrap()
-                .is_empty()
-        );
+        assert!(resolve_inputs(&[spec(tmp.path())], true).unwrap().is_empty());
     }
 
     #[test]
@@ -339,10 +325,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("x.txt");
         touch(&path, b"one\ntwo\n");
-        assert_eq!(
-            read_lines(&InputSource::File(path)).unwrap(),
-            ["one", "two"]
-        );
+        assert_eq!(read_lines(&InputSource::File(path)).unwrap(), ["one", "two"]);
     }
 
     #[test]
@@ -405,18 +388,14 @@ mod tests {
 
     #[test]
     fn truncated_gzip_error_names_the_file() {
-        let data: Vec<u8> = (0..10_000u32)
-            .flat_map(|i| format!("{i}\n").into_bytes())
-            .collect();
+        let data: Vec<u8> = (0..10_000u32).flat_map(|i| format!("{i}\n").into_bytes()).collect();
         let bytes = gzip(&data);
         assert_read_fails("truncated.gz", &bytes[..bytes.len() / 2]);
     }
 
     #[test]
     fn truncated_bz2_error_names_the_file() {
-        let data: Vec<u8> = (0..10_000u32)
-            .flat_map(|i| format!("{i}\n").into_bytes())
-            .collect();
+        let data: Vec<u8> = (0..10_000u32).flat_map(|i| format!("{i}\n").into_bytes()).collect();
         let mut enc = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
         enc.write_all(&data).unwrap();
         let bytes = enc.finish().unwrap();

@@ -322,10 +322,7 @@ mod tests {
 
     impl Read for Failing {
         fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
-            Err(io::Error::new(
-                ErrorKind::InvalidData,
-                "corrupt deflate stream",
-            ))
+            Err(io::Error::new(ErrorKind::InvalidData, "corrupt deflate stream"))
         }
     }
 

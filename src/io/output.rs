@@ -205,8 +205,15 @@ mod tests {
         ));
         let again = OutputDir::create(Some(&dest), true, tmp.path()).unwrap();
         drop(again);
-        assert!(dest.join("_SUCCESS").exists(), "an uncommitted overwrite keeps the old output");
-        let leftovers: Vec<_> = fs::read_dir(tmp.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert!(
+            dest.join("_SUCCESS").exists(),
+            "an uncommitted overwrite keeps the old output"
+        );
+        let leftovers: Vec<_> = fs::read_dir(tmp.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
         assert_eq!(leftovers, vec![std::ffi::OsString::from("out")]);
     }
 

@@ -109,7 +109,17 @@ pub(super) fn run(
         };
         let last = index + 1 == plan.steps.len();
         let mut report = StepReport::default();
-        let next = run_step(step, id, last, input, plan.protocol, config, output, &mut bad, &mut report)?;
+        let next = run_step(
+            step,
+            id,
+            last,
+            input,
+            plan.protocol,
+            config,
+            output,
+            &mut bad,
+            &mut report,
+        )?;
         report.seconds = started.elapsed().as_secs_f64();
         reports.push(report);
         input = StepInput::Pairs(next);

@@ -1,0 +1,42 @@
+//! The engine's integration tests: one binary, one module per concern.
+
+mod codec;
+mod model;
+mod semantics;
+
+use std::path::PathBuf;
+
+use mapreduce::{AnyJob, JobReport, RunConfig};
+
+/// Input files written into a temp dir that lives as long as the value.
+pub struct Inputs {
+    pub dir: tempfile::TempDir,
+    pub paths: Vec<PathBuf>,
+}
+
+impl Inputs {
+    pub fn new(contents: &[&[u8]]) -> Inputs {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let paths = contents
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let p = dir.path().join(format!("input-{i}.txt"));
+                std::fs::write(&p, c).expect("write input");
+                p
+            })
+            .collect();
+        Inputs { dir, paths }
+    }
+
+    pub fn config(&self) -> RunConfig {
+        RunConfig::new(self.paths.iter().map(|p| p.to_string_lossy().into_owned()))
+    }
+}
+
+/// Runs `job` with `config`, returning its stdout output and report.
+pub fn run(job: &dyn AnyJob, config: &RunConfig) -> mapreduce::Result<(String, JobReport)> {
+    let mut out = Vec::new();
+    let report = mapreduce::runner::run(job, config, &mut out)?;
+    Ok((String::from_utf8(out).expect("utf-8 output"), report))
+}
