@@ -50,7 +50,7 @@
 //! let mut output = Vec::new();
 //! let report = mapreduce::runner::run(&job, &RunConfig::new([input.to_str().unwrap()]), &mut output)?;
 //! assert_eq!(String::from_utf8(output)?, "\"a\"\t2\n\"b\"\t1\n");
-//! assert_eq!(report.counters().framework(counters::MAP_INPUT_RECORDS), 2);
+//! assert_eq!(report.counters().framework(counters::names::MAP_INPUT_RECORDS), 2);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -67,6 +67,11 @@ mod error;
 pub mod io;
 pub mod runner;
 mod shuffle;
+
+// Compiles the README's examples as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 
 pub use api::job::{AnyJob, Job, JobDescription};
 pub use api::step::{self, MapStage, Step, StepDescription};

@@ -1,0 +1,829 @@
+//! End-to-end tests of the `mr-run` binary: error reporting, the output
+//! committer, input resolution, job listing/description and `mr-run gen`,
+//! all as a user sees them (exit status, stdout/stderr bytes, files).
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Output, Stdio};
+
+use assert_cmd::Command;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use serde_json::Value;
+use tempfile::TempDir;
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+/// `mr-run`, with `RUST_BACKTRACE=1` so that any panic or backtrace that
+/// escapes to stderr shows up in full and fails the checks below.
+fn mr(dir: &TempDir) -> Command {
+    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("mr-run");
+    cmd.current_dir(dir.path()).env("RUST_BACKTRACE", "1");
+    cmd
+}
+
+/// Runs `cmd` with the given arguments and returns what it did.
+fn run(cmd: &mut Command, args: &[&str]) -> Output {
+    cmd.args(args).output().expect("mr-run starts")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("stderr is UTF-8")
+}
+
+/// Fails if stderr holds a Rust panic or backtrace.
+fn assert_no_panic(o: &Output) {
+    let err = stderr(o);
+    for noise in ["panicked", "RUST_BACKTRACE", "stack backtrace", "note: run with"] {
+        assert!(!err.contains(noise), "stderr has {noise:?}:\n{err}");
+    }
+}
+
+/// Asserts a clean failure: exit status `code`, nothing on stdout, and one
+/// `error: ...` line on stderr without any panic. Returns the message.
+fn assert_error(o: &Output, code: i32) -> String {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(code), "exit status; stderr:\n{err}");
+    assert!(o.stdout.is_empty(), "stdout should be empty, got {:?}", stdout(o));
+    assert_no_panic(o);
+    assert!(err.starts_with("error: "), "stderr: {err:?}");
+    assert!(err.ends_with('\n'), "stderr: {err:?}");
+    assert_eq!(err.lines().count(), 1, "one error paragraph, got:\n{err}");
+    assert_eq!(err.matches("error:").count(), 1, "stderr: {err:?}");
+    err
+}
+
+/// Asserts a command-line usage error: exit status 2, nothing on stdout,
+/// clap's `error:` first on stderr, and no panic. Returns stderr.
+fn assert_usage_error(o: &Output) -> String {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "exit status; stderr:\n{err}");
+    assert!(o.stdout.is_empty(), "stdout should be empty, got {:?}", stdout(o));
+    assert_no_panic(o);
+    assert!(err.starts_with("error: "), "stderr: {err:?}");
+    err
+}
+
+/// Asserts success and returns stdout.
+fn assert_ok(o: &Output) -> String {
+    assert!(o.status.success(), "exit status {:?}; stderr:\n{}", o.status, stderr(o));
+    assert_no_panic(o);
+    stdout(o)
+}
+
+fn write(dir: &TempDir, name: &str, contents: impl AsRef<[u8]>) {
+    let path = dir.path().join(name);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).unwrap();
+    }
+    fs::write(path, contents).unwrap();
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut enc = GzEncoder::new(Vec::new(), Compression::default());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+/// The names in a directory, sorted (hidden ones included).
+fn names(dir: &Path) -> BTreeSet<String> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect()
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// Lines of `text`, sorted.
+fn sorted_lines(text: &str) -> Vec<&str> {
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort_unstable();
+    lines
+}
+
+/// A `count-lines-by-file` output key for `path`.
+fn file_key(path: &Path) -> String {
+    serde_json::to_string(&format!("file://{}", path.display())).unwrap()
+}
+
+/// A small text and its exact `word-count` output (sorted by key, JSON
+/// keys, tab, count).
+const WORDS_TEXT: &str = "The cat and the hat.\nAnd so, and then: AND don't!\n";
+const WORDS_COUNTED: &str = "\"and\"\t4\n\"cat\"\t1\n\"don't\"\t1\n\"hat\"\t1\n\"so\"\t1\n\"the\"\t2\n\"then\"\t1\n";
+
+/// Three valid business lines (cities A, B, A) with a malformed line 2.
+const BUSINESSES_ONE_BAD: &str = concat!(
+    "{\"city\":\"A\",\"state\":\"X\",\"stars\":4.0,\"review_count\":3,\"is_open\":1}\n",
+    "{\"city\": oops\n",
+    "{\"city\":\"B\",\"state\":\"X\",\"stars\":3.5,\"review_count\":10,\"is_open\":0}\n",
+    "{\"city\":\"A\",\"state\":\"X\",\"stars\":5.0,\"review_count\":7,\"is_open\":0}\n",
+);
+
+/// yelp-city-stats' output for the valid lines of [`BUSINESSES_ONE_BAD`]
+/// (values as Python's `json.dumps` writes them).
+const CITY_STATS: &str = concat!(
+    "\"A\"\t{\"businesses\": 2, \"mean_stars\": 4.5, \"share_open\": 0.5, \"reviews\": 10}\n",
+    "\"B\"\t{\"businesses\": 1, \"mean_stars\": 3.5, \"share_open\": 0.0, \"reviews\": 10}\n",
+);
+
+// ---------------------------------------------------------------------------
+// Errors: one `error:` line naming the culprit, no panic, nothing on stdout
+// ---------------------------------------------------------------------------
+
+#[test]
+fn missing_input_file_is_named() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "here.txt", "a\n");
+    let o = run(&mut mr(&tmp), &["word-count", "here.txt", "nope.txt"]);
+    let err = assert_error(&o, 1);
+    assert!(err.contains("nope.txt"), "{err}");
+    assert!(!err.contains("here.txt"), "{err}");
+}
+
+#[test]
+fn missing_input_with_output_dir_creates_nothing() {
+    let tmp = TempDir::new().unwrap();
+    let o = run(&mut mr(&tmp), &["count-lines", "nope.txt", "-o", "out"]);
+    assert!(assert_error(&o, 1).contains("nope.txt"));
+    assert!(names(tmp.path()).is_empty(), "{:?}", names(tmp.path()));
+}
+
+#[test]
+fn gzip_with_garbage_after_header_is_named() {
+    let tmp = TempDir::new().unwrap();
+    let mut bytes = gzip(b"hello\nworld\n")[..10].to_vec();
+    bytes.extend_from_slice(b"this is not a deflate stream, not at all\n");
+    write(&tmp, "bad.gz", bytes);
+    let o = run(&mut mr(&tmp), &["count-lines", "bad.gz"]);
+    assert!(assert_error(&o, 1).contains("bad.gz"));
+}
+
+#[test]
+fn truncated_gzip_is_named() {
+    let tmp = TempDir::new().unwrap();
+    let data: String = (0..20_000).map(|i| format!("{i}\n")).collect();
+    let bytes = gzip(data.as_bytes());
+    write(&tmp, "trunc.gz", &bytes[..bytes.len() / 2]);
+    let o = run(&mut mr(&tmp), &["count-lines", "trunc.gz"]);
+    assert!(assert_error(&o, 1).contains("trunc.gz"));
+}
+
+/// A job that fails mid-run leaves neither the output directory nor its
+/// hidden staging sibling behind.
+#[test]
+fn failed_job_leaves_no_output_dir_nor_staging() {
+    let tmp = TempDir::new().unwrap();
+    let data: String = (0..20_000).map(|i| format!("{i}\n")).collect();
+    let bytes = gzip(data.as_bytes());
+    write(&tmp, "trunc.gz", &bytes[..bytes.len() / 2]);
+    let o = run(&mut mr(&tmp), &["count-lines", "trunc.gz", "-o", "out"]);
+    assert!(assert_error(&o, 1).contains("trunc.gz"));
+    assert_eq!(names(tmp.path()), set(&["trunc.gz"]));
+}
+
+#[test]
+fn existing_output_dir_is_refused_and_left_untouched() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "in.txt", WORDS_TEXT);
+    write(&tmp, "out/old", "keep me\n");
+    let o = run(&mut mr(&tmp), &["word-count", "in.txt", "-o", "out"]);
+    let err = assert_error(&o, 1);
+    assert!(err.contains("out"), "{err}");
+    assert!(err.contains("--overwrite"), "{err}");
+    assert_eq!(names(&tmp.path().join("out")), set(&["old"]));
+    assert_eq!(fs::read_to_string(tmp.path().join("out/old")).unwrap(), "keep me\n");
+    assert_eq!(names(tmp.path()), set(&["in.txt", "out"]), "no staging left");
+}
+
+#[test]
+fn overwrite_replaces_existing_output_dir() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "in.txt", WORDS_TEXT);
+    write(&tmp, "out/old", "stale\n");
+    write(&tmp, "out/part-00007", "stale\n");
+    let o = run(&mut mr(&tmp), &["word-count", "in.txt", "-o", "out", "--overwrite"]);
+    assert_eq!(assert_ok(&o), "");
+    let out = tmp.path().join("out");
+    assert_eq!(names(&out), set(&["_SUCCESS", "part-00000"]));
+    assert_eq!(fs::read_to_string(out.join("part-00000")).unwrap(), WORDS_COUNTED);
+    assert_eq!(names(tmp.path()), set(&["in.txt", "out"]));
+}
+
+/// `--overwrite` replaces the old output only once the new one is complete.
+#[test]
+fn failed_overwrite_keeps_the_old_output() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "in.txt", "{\"city\": oops\n");
+    write(&tmp, "out/part-00000", "old\n");
+    write(&tmp, "out/_SUCCESS", "");
+    let o = run(
+        &mut mr(&tmp),
+        &["yelp-city-stats", "in.txt", "-o", "out", "--overwrite"],
+    );
+    assert_error(&o, 1);
+    assert_eq!(names(&tmp.path().join("out")), set(&["_SUCCESS", "part-00000"]));
+    assert_eq!(fs::read_to_string(tmp.path().join("out/part-00000")).unwrap(), "old\n");
+    assert_eq!(names(tmp.path()), set(&["in.txt", "out"]));
+}
+
+#[test]
+fn output_path_that_is_a_file_is_refused_even_with_overwrite() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "in.txt", "a\n");
+    write(&tmp, "taken", "precious\n");
+    let o = run(&mut mr(&tmp), &["count-lines", "in.txt", "-o", "taken", "--overwrite"]);
+    assert!(assert_error(&o, 1).contains("taken"));
+    assert_eq!(fs::read_to_string(tmp.path().join("taken")).unwrap(), "precious\n");
+    assert_eq!(names(tmp.path()), set(&["in.txt", "taken"]));
+}
+
+/// yelp-city-stats reads the framework's JSON records: a malformed line is
+/// an error naming file and line unless `--skip-bad-records` allows it.
+#[test]
+fn malformed_json_record_fails_naming_file_and_line() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "biz.json", BUSINESSES_ONE_BAD);
+    let o = run(&mut mr(&tmp), &["yelp-city-stats", "biz.json"]);
+    let err = assert_error(&o, 1);
+    assert!(err.contains("biz.json, line 2"), "{err}");
+    assert!(err.contains("--skip-bad-records"), "{err}");
+}
+
+#[test]
+fn malformed_json_record_on_stdin_names_stdin() {
+    let tmp = TempDir::new().unwrap();
+    let o = mr(&tmp)
+        .args(["yelp-city-stats", "-"])
+        .write_stdin("{\"city\":\"A\"}\n{\"city\": oops\n")
+        .output()
+        .unwrap();
+    assert!(assert_error(&o, 1).contains("<stdin>, line 2"));
+}
+
+#[test]
+fn skip_bad_records_skips_and_counts() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "biz.json", BUSINESSES_ONE_BAD);
+    let o = run(
+        &mut mr(&tmp),
+        &["yelp-city-stats", "biz.json", "--skip-bad-records", "1"],
+    );
+    assert_eq!(assert_ok(&o), CITY_STATS);
+    assert!(stderr(&o).contains("\tSKIPPED_RECORDS=1\n"), "{}", stderr(&o));
+}
+
+#[test]
+fn skip_bad_records_budget_exceeded_names_the_next_bad_line() {
+    let tmp = TempDir::new().unwrap();
+    let text = format!("{BUSINESSES_ONE_BAD}not json either\n");
+    write(&tmp, "biz.json", text);
+    let o = run(
+        &mut mr(&tmp),
+        &["yelp-city-stats", "biz.json", "--skip-bad-records", "1"],
+    );
+    let err = assert_error(&o, 1);
+    assert!(err.contains("budget"), "{err}");
+    assert!(err.contains("biz.json, line 5"), "{err}");
+}
+
+/// The budget is the job's, not each file's.
+#[test]
+fn skip_bad_records_budget_spans_input_files() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "d/1.json", "{\"city\":\"A\"}\n{\"city\": oops\n");
+    write(&tmp, "d/2.json", "{\"city\":\"B\"}\n{\"city\": oops\n");
+    let o = run(&mut mr(&tmp), &["yelp-city-stats", "d", "--skip-bad-records", "1"]);
+    let err = assert_error(&o, 1);
+    assert!(err.contains("2.json, line 2"), "{err}");
+    let o = run(
+        &mut mr(&tmp),
+        &["yelp-city-stats", "d", "--skip-bad-records", "2", "-q"],
+    );
+    assert_eq!(
+        assert_ok(&o),
+        "\"A\"\t{\"businesses\": 1, \"mean_stars\": null, \"share_open\": 0.0, \"reviews\": 0}\n\
+         \"B\"\t{\"businesses\": 1, \"mean_stars\": null, \"share_open\": 0.0, \"reviews\": 0}\n"
+    );
+}
+
+/// yelp-top-city parses lines itself, like the original Python job: bad
+/// lines are skipped and counted by the job, and the run succeeds.
+#[test]
+fn yelp_top_city_counts_malformed_lines_itself() {
+    let tmp = TempDir::new().unwrap();
+    let text = format!("{BUSINESSES_ONE_BAD}[1, 2]\nnot json\n");
+    write(&tmp, "biz.json", text);
+    let o = run(&mut mr(&tmp), &["yelp-top-city", "biz.json"]);
+    assert_eq!(assert_ok(&o), "2\t\"A\"\n");
+    let err = stderr(&o);
+    assert!(err.contains("\tyelp\n"), "{err}");
+    assert!(err.contains("\tmalformed lines=3\n"), "{err}");
+    assert!(!err.contains("error"), "{err}");
+}
+
+#[test]
+fn unknown_job_points_to_list() {
+    let tmp = TempDir::new().unwrap();
+    let o = run(&mut mr(&tmp), &["no-such-job", "x.txt"]);
+    let err = assert_error(&o, 2);
+    assert!(err.contains("no-such-job"), "{err}");
+    assert!(err.contains("mr-run list"), "{err}");
+}
+
+#[test]
+fn job_without_sample_needs_inputs() {
+    let tmp = TempDir::new().unwrap();
+    let o = run(&mut mr(&tmp), &["wc"]);
+    let err = assert_error(&o, 1);
+    assert!(err.contains("wc"), "{err}");
+    assert!(err.contains("name input"), "{err}");
+    assert!(err.contains("- for standard input"), "{err}");
+}
+
+#[test]
+fn stdin_given_twice_is_refused() {
+    let tmp = TempDir::new().unwrap();
+    let o = mr(&tmp)
+        .args(["count-lines", "-", "-"])
+        .write_stdin("a\n")
+        .output()
+        .unwrap();
+    assert!(assert_error(&o, 1).contains("standard input"));
+}
+
+#[test]
+fn zero_reducers_is_a_usage_error() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "in.txt", "a\n");
+    let o = run(&mut mr(&tmp), &["word-count", "in.txt", "--reducers", "0"]);
+    assert!(assert_usage_error(&o).contains("--reducers"));
+}
+
+#[test]
+fn quiet_still_prints_errors() {
+    let tmp = TempDir::new().unwrap();
+    let o = run(&mut mr(&tmp), &["word-count", "-q", "nope.txt"]);
+    assert!(assert_error(&o, 1).contains("nope.txt"));
+}
+
+// ---------------------------------------------------------------------------
+// Output: stdout bytes, part files, counters and stats
+// ---------------------------------------------------------------------------
+
+#[test]
+fn word_count_stdout_is_exact() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "in.txt", WORDS_TEXT);
+    let o = run(&mut mr(&tmp), &["word-count", "in.txt"]);
+    assert_eq!(assert_ok(&o), WORDS_COUNTED);
+}
+
+#[test]
+fn output_dir_has_one_part_and_success() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "in.txt", WORDS_TEXT);
+    let o = run(&mut mr(&tmp), &["word-count", "in.txt", "-o", "out"]);
+    assert_eq!(assert_ok(&o), "", "nothing on stdout with -o");
+    let out = tmp.path().join("out");
+    assert_eq!(names(&out), set(&["_SUCCESS", "part-00000"]));
+    assert_eq!(fs::read_to_string(out.join("part-00000")).unwrap(), WORDS_COUNTED);
+    assert_eq!(fs::read(out.join("_SUCCESS")).unwrap(), b"");
+    assert_eq!(names(tmp.path()), set(&["in.txt", "out"]), "no staging left");
+}
+
+#[test]
+fn output_dir_parents_are_created() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "in.txt", WORDS_TEXT);
+    let o = run(&mut mr(&tmp), &["word-count", "in.txt", "-o", "a/b/out"]);
+    assert_ok(&o);
+    let out = tmp.path().join("a/b/out");
+    assert_eq!(names(&out), set(&["_SUCCESS", "part-00000"]));
+    assert_eq!(names(&tmp.path().join("a/b")), set(&["out"]));
+}
+
+/// A staging directory left by a killed run (its PID is gone) is cleaned up
+/// by the next run into the same directory.
+#[test]
+fn stale_staging_sibling_is_removed() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "in.txt", WORDS_TEXT);
+    // PIDs are at most 2^22 on Linux, so this process never exists.
+    write(&tmp, ".out.mr-staging-99999999/part-00000", "junk\n");
+    let o = run(&mut mr(&tmp), &["word-count", "in.txt", "-o", "out"]);
+    assert_ok(&o);
+    assert_eq!(names(tmp.path()), set(&["in.txt", "out"]));
+}
+
+#[test]
+fn three_reducers_partition_the_same_output() {
+    let tmp = TempDir::new().unwrap();
+    let text: String = (0..300).map(|i| format!("w{i} w{} common\n", i % 7)).collect();
+    write(&tmp, "in.txt", text);
+    let single = assert_ok(&run(&mut mr(&tmp), &["word-count", "in.txt", "-q"]));
+    assert_eq!(single.lines().count(), 301);
+    let o = run(
+        &mut mr(&tmp),
+        &["word-count", "in.txt", "-q", "--reducers", "3", "-o", "out"],
+    );
+    assert_ok(&o);
+    let out = tmp.path().join("out");
+    assert_eq!(
+        names(&out),
+        set(&["_SUCCESS", "part-00000", "part-00001", "part-00002"])
+    );
+    let mut all = String::new();
+    for i in 0..3 {
+        let part = fs::read_to_string(out.join(format!("part-{i:05}"))).unwrap();
+        assert!(!part.is_empty(), "part {i} is empty");
+        let lines: Vec<&str> = part.lines().collect();
+        assert_eq!(lines, sorted_lines(&part), "part {i} is sorted by key");
+        all.push_str(&part);
+    }
+    assert_eq!(sorted_lines(&all), sorted_lines(&single));
+    // The single reducer's output is itself sorted.
+    assert_eq!(single.lines().collect::<Vec<_>>(), sorted_lines(&single));
+}
+
+#[test]
+fn quiet_prints_nothing_on_stderr() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "in.txt", WORDS_TEXT);
+    let o = run(&mut mr(&tmp), &["word-count", "in.txt", "-q"]);
+    assert_eq!(assert_ok(&o), WORDS_COUNTED);
+    assert_eq!(stderr(&o), "");
+}
+
+#[test]
+fn counters_are_printed_on_stderr() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "in.txt", WORDS_TEXT);
+    let o = run(&mut mr(&tmp), &["word-count", "in.txt"]);
+    assert_eq!(assert_ok(&o), WORDS_COUNTED, "counters never go to stdout");
+    let err = stderr(&o);
+    assert!(err.starts_with("Step 1 of 1 "), "{err}");
+    assert!(err.contains("Counters:"), "{err}");
+    assert!(err.contains("\tMAP_INPUT_RECORDS=2\n"), "{err}");
+    assert!(err.contains("\tREDUCE_OUTPUT_RECORDS=7\n"), "{err}");
+}
+
+#[test]
+fn stats_file_has_counters_and_steps() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "in.txt", WORDS_TEXT);
+    let o = run(&mut mr(&tmp), &["word-count", "in.txt", "-q", "--stats", "stats.json"]);
+    assert_eq!(assert_ok(&o), WORDS_COUNTED);
+    assert_eq!(stderr(&o), "");
+    let stats: Value = serde_json::from_slice(&fs::read(tmp.path().join("stats.json")).unwrap()).unwrap();
+    assert_eq!(stats["job"], "word-count");
+    assert_eq!(stats["used_sample"], false);
+    let framework = &stats["counters"]["Map-Reduce Framework"];
+    assert_eq!(framework["MAP_INPUT_RECORDS"], 2);
+    assert_eq!(framework["REDUCE_OUTPUT_RECORDS"], 7);
+    let steps = stats["steps"].as_array().expect("steps is an array");
+    assert_eq!(steps.len(), 1);
+    assert_eq!(steps[0]["counters"], stats["counters"]);
+    assert!(steps[0]["seconds"].is_number());
+}
+
+#[test]
+fn stats_of_two_step_job_has_two_steps() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "biz.json", BUSINESSES_ONE_BAD);
+    let o = run(&mut mr(&tmp), &["yelp-top-city", "biz.json", "-q", "--stats", "s.json"]);
+    assert_ok(&o);
+    let stats: Value = serde_json::from_slice(&fs::read(tmp.path().join("s.json")).unwrap()).unwrap();
+    assert_eq!(stats["steps"].as_array().map(Vec::len), Some(2));
+    assert_eq!(stats["counters"]["yelp"]["malformed lines"], 1);
+}
+
+/// BYTES_READ is documented as the bytes read from the input files, but it
+/// is computed as line length + 1, so CRLF line ends are undercounted and a
+/// missing final newline is overcounted.
+#[test]
+#[ignore = "BUG: BYTES_READ counts line length + 1, not the file's bytes (wrong for CRLF and no final newline)"]
+fn bytes_read_counts_the_file_bytes() {
+    let tmp = TempDir::new().unwrap();
+    for (name, text) in [
+        ("lf.txt", "a b\nc\n"),
+        ("crlf.txt", "a b\r\nc\r\n"),
+        ("nonl.txt", "a b\nc"),
+    ] {
+        write(&tmp, name, text);
+        let o = run(&mut mr(&tmp), &["word-count", name, "-q", "--stats", "s.json"]);
+        assert_ok(&o);
+        let stats: Value = serde_json::from_slice(&fs::read(tmp.path().join("s.json")).unwrap()).unwrap();
+        assert_eq!(
+            stats["counters"]["Map-Reduce Framework"]["BYTES_READ"],
+            text.len(),
+            "{name}"
+        );
+    }
+}
+
+/// A reader that goes away (`mr-run ... | head -1`) ends the run quietly.
+#[test]
+fn closed_stdout_ends_a_job_quietly() {
+    let tmp = TempDir::new().unwrap();
+    let text: String = (0..50_000).map(|i| format!("word{i} and more\n")).collect();
+    write(&tmp, "big.txt", text);
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = std::process::Command::new(assert_cmd::cargo::cargo_bin!("mr-run"))
+        .current_dir(tmp.path())
+        .env("RUST_BACKTRACE", "1")
+        .args(["word-count", "big.txt"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_no_panic(&o);
+    assert!(o.status.success(), "{:?}: {}", o.status, stderr(&o));
+    assert!(!stderr(&o).contains("error"), "{}", stderr(&o));
+}
+
+// ---------------------------------------------------------------------------
+// Inputs: directories, globs, stdin, gzip, line ends
+// ---------------------------------------------------------------------------
+
+/// Directories are read like Hadoop's FileInputFormat: files sorted by
+/// name, `_x` and `.x` names skipped, subdirectories only with --recursive.
+#[test]
+fn directory_input_skips_hidden_and_bookkeeping_files() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "in/b", "y\nz\n");
+    write(&tmp, "in/a", "x\n");
+    for hidden in ["in/_SUCCESS", "in/_x", "in/.hidden", "in/sub/c", "in/sub/_d"] {
+        write(&tmp, hidden, "skip me\n");
+    }
+    let dir = tmp.path().join("in");
+    let o = run(&mut mr(&tmp), &["count-lines-by-file", "-q", dir.to_str().unwrap()]);
+    let expected = format!("{}\t1\n{}\t2\n", file_key(&dir.join("a")), file_key(&dir.join("b")));
+    assert_eq!(assert_ok(&o), expected);
+    let o = run(&mut mr(&tmp), &["count-lines", "-q", "in"]);
+    assert_eq!(assert_ok(&o), "null\t3\n");
+    let o = run(&mut mr(&tmp), &["count-lines", "-q", "--recursive", "in"]);
+    assert_eq!(assert_ok(&o), "null\t4\n");
+}
+
+#[test]
+fn glob_input_matches_visible_files() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "d/z.txt", "1\n2\n");
+    write(&tmp, "d/a.txt", "1\n");
+    for other in ["d/b.log", "d/_x.txt", "d/.y.txt"] {
+        write(&tmp, other, "skip me\n");
+    }
+    let dir = tmp.path().join("d");
+    let pattern = dir.join("*.txt");
+    let o = run(&mut mr(&tmp), &["count-lines-by-file", "-q", pattern.to_str().unwrap()]);
+    let expected = format!(
+        "{}\t1\n{}\t2\n",
+        file_key(&dir.join("a.txt")),
+        file_key(&dir.join("z.txt"))
+    );
+    assert_eq!(assert_ok(&o), expected);
+}
+
+#[test]
+fn glob_matching_nothing_is_named() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "d/a.log", "1\n");
+    let o = run(&mut mr(&tmp), &["count-lines", "d/*.txt"]);
+    assert!(assert_error(&o, 1).contains("d/*.txt"));
+}
+
+#[test]
+fn dash_reads_stdin() {
+    let tmp = TempDir::new().unwrap();
+    let o = mr(&tmp)
+        .args(["word-count", "-q", "-"])
+        .write_stdin(WORDS_TEXT)
+        .output()
+        .unwrap();
+    assert_eq!(assert_ok(&o), WORDS_COUNTED);
+}
+
+#[test]
+fn stdin_and_files_are_read_together() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "in.txt", "a\nb\n");
+    let o = mr(&tmp)
+        .args(["count-lines", "-q", "in.txt", "-"])
+        .write_stdin("c\nd\ne\n")
+        .output()
+        .unwrap();
+    assert_eq!(assert_ok(&o), "null\t5\n");
+}
+
+#[test]
+fn concatenated_gzip_members_are_all_read() {
+    let tmp = TempDir::new().unwrap();
+    let mut bytes = gzip(b"one\ntwo\n");
+    bytes.extend(gzip(b"three\nfour\nfive\n"));
+    write(&tmp, "two.gz", bytes);
+    let o = run(&mut mr(&tmp), &["count-lines", "-q", "two.gz"]);
+    assert_eq!(assert_ok(&o), "null\t5\n");
+}
+
+#[test]
+fn gzip_input_counts_like_plain_input() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "in.txt.gz", gzip(WORDS_TEXT.as_bytes()));
+    let o = run(&mut mr(&tmp), &["word-count", "-q", "in.txt.gz"]);
+    assert_eq!(assert_ok(&o), WORDS_COUNTED);
+}
+
+#[test]
+fn crlf_and_missing_final_newline_count_like_lf() {
+    let tmp = TempDir::new().unwrap();
+    let lf = "one two\nTwo three\nthree three\n";
+    let expected = "\"one\"\t1\n\"three\"\t3\n\"two\"\t2\n";
+    let variants = [
+        ("lf.txt", lf.to_owned()),
+        ("crlf.txt", lf.replace('\n', "\r\n")),
+        ("nonl.txt", lf.trim_end().to_owned()),
+        ("crlf-nonl.txt", lf.trim_end().replace('\n', "\r\n")),
+    ];
+    for (name, text) in variants {
+        write(&tmp, name, text);
+        let o = run(&mut mr(&tmp), &["word-count", "-q", name]);
+        assert_eq!(assert_ok(&o), expected, "{name}");
+        let o = run(&mut mr(&tmp), &["count-lines", "-q", name]);
+        assert_eq!(assert_ok(&o), "null\t3\n", "{name}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Listing, describing, and the built-in sample
+// ---------------------------------------------------------------------------
+
+#[test]
+fn list_shows_jobs_with_aligned_descriptions() {
+    let tmp = TempDir::new().unwrap();
+    let o = run(&mut mr(&tmp), &["list"]);
+    let out = assert_ok(&o);
+    assert_eq!(stderr(&o), "");
+    let mut columns = BTreeSet::new();
+    let mut seen = BTreeSet::new();
+    for line in out.lines() {
+        let (name, rest) = line.split_once("  ").expect("name, two spaces, description");
+        let about = rest.trim_start();
+        assert!(!about.is_empty(), "{line:?}");
+        columns.insert(line.len() - about.len());
+        seen.insert(name.to_owned());
+    }
+    assert_eq!(columns.len(), 1, "descriptions start in one column:\n{out}");
+    for job in ["yelp-top-city", "yelp-city-stats", "word-count", "wc", "count-lines"] {
+        assert!(seen.contains(job), "{job} missing from:\n{out}");
+    }
+    assert!(out.lines().next().unwrap().starts_with("yelp-top-city "), "{out}");
+    let word_count = out.lines().find(|l| l.starts_with("word-count ")).unwrap();
+    assert!(word_count.contains("How often each word occurs"), "{word_count}");
+}
+
+#[test]
+fn describe_prints_steps_as_json() {
+    let tmp = TempDir::new().unwrap();
+    let o = run(&mut mr(&tmp), &["yelp-top-city", "--describe"]);
+    let out = assert_ok(&o);
+    assert_eq!(stderr(&o), "");
+    assert!(out.ends_with("}\n"), "{out}");
+    let description: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(description["name"], "yelp-top-city");
+    let steps = description["steps"].as_array().expect("steps is an array");
+    assert_eq!(steps.len(), 2);
+    assert!(steps[0]["mapper"].is_string(), "{}", steps[0]);
+    assert!(steps[1]["mapper"].is_null(), "{}", steps[1]);
+}
+
+/// `--describe` needs no input, even for a job without a sample.
+#[test]
+fn describe_needs_no_input() {
+    let tmp = TempDir::new().unwrap();
+    let o = run(&mut mr(&tmp), &["wc", "--describe"]);
+    let description: Value = serde_json::from_str(&assert_ok(&o)).unwrap();
+    assert_eq!(description["steps"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn job_without_input_runs_on_its_sample() {
+    let tmp = TempDir::new().unwrap();
+    let o = run(&mut mr(&tmp), &["yelp-top-city"]);
+    let out = assert_ok(&o);
+    let line = regex::Regex::new(r#"^\d+\t".*"\n$"#).unwrap();
+    assert!(line.is_match(&out), "{out:?}");
+    assert!(stderr(&o).contains("built-in sample"), "{}", stderr(&o));
+    // -q silences the notice too.
+    let o = run(&mut mr(&tmp), &["yelp-top-city", "-q"]);
+    assert_eq!(assert_ok(&o), out, "the sample is deterministic");
+    assert_eq!(stderr(&o), "");
+}
+
+// ---------------------------------------------------------------------------
+// mr-run gen: deterministic data for any generator
+// ---------------------------------------------------------------------------
+
+/// Runs `mr-run gen KIND --size SIZE --seed SEED -o NAME` and returns the
+/// file's bytes.
+fn generate(tmp: &TempDir, kind: &str, size: &str, seed: &str, name: &str) -> Vec<u8> {
+    let o = run(&mut mr(tmp), &["gen", kind, "--size", size, "--seed", seed, "-o", name]);
+    assert_eq!(assert_ok(&o), "", "gen -o FILE prints nothing on stdout");
+    fs::read(tmp.path().join(name)).unwrap()
+}
+
+fn check_generator(kind: &str) {
+    let tmp = TempDir::new().unwrap();
+    let first = generate(&tmp, kind, "10K", "7", "a");
+    let again = generate(&tmp, kind, "10K", "7", "b");
+    assert!(first.len() >= 10 * 1024, "{kind}: {} bytes", first.len());
+    assert_eq!(first.last(), Some(&b'\n'), "{kind} ends with a whole line");
+    assert!(first == again, "{kind}: same seed and size give the same bytes");
+    let other = generate(&tmp, kind, "10K", "8", "c");
+    assert!(first != other, "{kind}: another seed gives other bytes");
+}
+
+#[test]
+fn gen_yelp_is_deterministic_per_seed() {
+    check_generator("yelp");
+}
+
+#[test]
+fn gen_text_is_deterministic_per_seed() {
+    check_generator("text");
+}
+
+/// The `wrote N records, M bytes` report matches the file.
+#[test]
+fn gen_reports_the_bytes_written() {
+    let tmp = TempDir::new().unwrap();
+    let report = regex::Regex::new(r"^wrote ([1-9][0-9]*) records, ([0-9]+) bytes\n$").unwrap();
+    for kind in ["yelp", "text"] {
+        let o = run(&mut mr(&tmp), &["gen", kind, "--size", "10K", "-o", kind]);
+        assert_ok(&o);
+        let err = stderr(&o);
+        let caps = report.captures(&err).unwrap_or_else(|| panic!("{kind}: {err:?}"));
+        let len = fs::metadata(tmp.path().join(kind)).unwrap().len();
+        assert_eq!(caps[2].parse::<u64>().unwrap(), len, "{kind}: {err:?}");
+    }
+}
+
+#[test]
+fn gen_to_stdout_matches_gen_to_file() {
+    let tmp = TempDir::new().unwrap();
+    let file = generate(&tmp, "text", "10K", "3", "f");
+    let o = run(
+        &mut mr(&tmp),
+        &["gen", "text", "--size", "10K", "--seed", "3", "-o", "-"],
+    );
+    assert_ok(&o);
+    assert!(o.stdout == file, "stdout and file differ");
+}
+
+#[test]
+fn gen_bad_size_is_a_usage_error() {
+    let tmp = TempDir::new().unwrap();
+    let o = run(&mut mr(&tmp), &["gen", "yelp", "--size", "1X", "-o", "f"]);
+    assert!(assert_usage_error(&o).contains("1X"));
+    assert!(names(tmp.path()).is_empty(), "no file written");
+}
+
+#[test]
+fn gen_into_missing_directory_names_the_file() {
+    let tmp = TempDir::new().unwrap();
+    let o = run(&mut mr(&tmp), &["gen", "text", "--size", "1K", "-o", "no/such/f"]);
+    assert!(assert_error(&o, 1).contains("no/such/f"));
+}
+
+/// `mr-run gen text -o - | head` should end quietly like `mr-run list | head`
+/// and jobs do.
+#[test]
+#[ignore = "BUG: `mr-run gen ... -o -` into a closed pipe prints `error: cannot write -: Broken pipe` and exits 1"]
+fn gen_to_closed_stdout_ends_quietly() {
+    let tmp = TempDir::new().unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = std::process::Command::new(assert_cmd::cargo::cargo_bin!("mr-run"))
+        .current_dir(tmp.path())
+        .args(["gen", "text", "--size", "1M", "-o", "-"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_no_panic(&o);
+    assert!(o.status.success(), "{:?}: {}", o.status, stderr(&o));
+    assert!(!stderr(&o).contains("error"), "{}", stderr(&o));
+}
