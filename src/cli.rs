@@ -128,10 +128,10 @@ pub fn run_job(job: &dyn AnyJob, args: &RunArgs) -> ExitCode {
             if !args.quiet {
                 print_summary(&report, args.verbose);
             }
-            if let Some(path) = &args.stats {
-                if let Err(e) = write_stats(path, &report) {
-                    return report_error(&e);
-                }
+            if let Some(path) = &args.stats
+                && let Err(e) = write_stats(path, &report)
+            {
+                return report_error(&e);
             }
             ExitCode::SUCCESS
         }

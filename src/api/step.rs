@@ -155,8 +155,12 @@ pub fn identity<K: Key, V: Value>() -> MapStage<Pairs<K, V>, K, V> {
     stage
 }
 
+/// The type of a reduce-only step running `R`.
+pub type ReduceOnly<R> =
+    Step<Pairs<<R as Reducer>::Key, <R as Reducer>::Value>, <R as Reducer>::OutKey, <R as Reducer>::OutValue>;
+
 /// A reduce-only step: the identity map stage, then `reducer`.
-pub fn reduce<R: Reducer>(reducer: R) -> Step<Pairs<R::Key, R::Value>, R::OutKey, R::OutValue> {
+pub fn reduce<R: Reducer>(reducer: R) -> ReduceOnly<R> {
     identity::<R::Key, R::Value>().reduce(reducer)
 }
 

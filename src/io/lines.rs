@@ -67,6 +67,13 @@ impl<R: Read> LineReader<R> {
         }
     }
 
+    /// Bytes of the stream consumed so far: through the end (line ending
+    /// included) of the last line returned, or the whole stream once
+    /// `next_line` has returned `None`.
+    pub fn bytes_consumed(&self) -> u64 {
+        self.offset
+    }
+
     /// The name read errors use.
     pub fn name(&self) -> &Path {
         &self.name
@@ -210,9 +217,9 @@ mod tests {
 
     #[test]
     fn blank_lines() {
-        assert_eq!(lines(b"\n\n"), vec![Vec::new(), Vec::new()]);
+        assert_eq!(lines(b"\n\n"), vec![Vec::<u8>::new(), Vec::new()]);
         assert_eq!(lines(b"a\n"), vec![b"a".to_vec()]);
-        assert_eq!(lines(b"\r\n"), vec![Vec::new()]);
+        assert_eq!(lines(b"\r\n"), vec![Vec::<u8>::new()]);
     }
 
     #[test]

@@ -287,10 +287,9 @@ fn map_text(
     let fail = |at: Option<Location>, e: BoxError| id.task_error(Phase::Map, task, at, e);
     mapper.setup(sink.target(), ctx).map_err(|e| fail(None, e))?;
     let mut lines = LineReader::new(reader, name.clone());
-    let (mut records, mut bytes) = (0i64, 0i64);
+    let mut records = 0i64;
     while let Some(line) = lines.next_line()? {
         records += 1;
-        bytes += line.bytes.len() as i64 + 1;
         let location = || Location {
             path: Some(name.clone()),
             line: Some(line.number),
@@ -324,7 +323,7 @@ fn map_text(
     }
     *at = None;
     counters.add(FRAMEWORK, names::MAP_INPUT_RECORDS, records);
-    counters.add(FRAMEWORK, names::BYTES_READ, bytes);
+    counters.add(FRAMEWORK, names::BYTES_READ, lines.bytes_consumed() as i64);
     mapper.cleanup(sink.target(), ctx).map_err(|e| fail(None, e))
 }
 

@@ -81,6 +81,8 @@ fn main() -> ExitCode {
         }
         Command::Gen(args) => match generate(&args) {
             Ok(()) => ExitCode::SUCCESS,
+            // `mr-run gen ... -o - | head` is a normal way to peek.
+            Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
             Err(e) => fail(e),
         },
         Command::Job(args) => {
@@ -112,6 +114,11 @@ fn generate(args: &GenArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     eprintln!("wrote {} records, {} bytes", generated.records, generated.bytes);
     Ok(())
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain()
+        .any(|c| c.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe))
 }
 
 fn fail(e: anyhow::Error) -> ExitCode {
