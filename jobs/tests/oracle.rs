@@ -17,7 +17,12 @@ fn python(script: &str, args: &[&Path]) -> String {
         .args(args)
         .output()
         .expect("python3 is required for the oracle tests (it is part of the CI image)");
-    assert!(out.status.success(), "{} failed: {}", script.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{} failed: {}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
@@ -29,7 +34,13 @@ fn run(job: &dyn AnyJob, inputs: &[&Path], reducers: u32) -> String {
     String::from_utf8(out).expect("utf-8")
 }
 
-fn generate(dir: &Path, name: &str, make: fn(&mut dyn Write, u64, u64) -> std::io::Result<datagen::Generated>, size: u64, seed: u64) -> PathBuf {
+fn generate(
+    dir: &Path,
+    name: &str,
+    make: fn(&mut dyn Write, u64, u64) -> std::io::Result<datagen::Generated>,
+    size: u64,
+    seed: u64,
+) -> PathBuf {
     let path = dir.join(name);
     let mut bytes = Vec::new();
     make(&mut bytes, size, seed).expect("generate");
@@ -44,8 +55,16 @@ fn yelp_top_city_matches_python_on_generated_data() {
         let file = generate(dir.path(), &format!("business-{seed}.json"), datagen::yelp, size, seed);
         let expected = python("yelp_top_city.py", &[&file]);
         assert!(!expected.is_empty(), "the oracle found a top city");
-        assert_eq!(run(&mapreduce_jobs::yelp::top_city(), &[&file], 1), expected, "size {size} seed {seed}");
-        assert_eq!(run(&mapreduce_jobs::yelp::top_city(), &[&file], 3), expected, "3 reducers");
+        assert_eq!(
+            run(&mapreduce_jobs::yelp::top_city(), &[&file], 1),
+            expected,
+            "size {size} seed {seed}"
+        );
+        assert_eq!(
+            run(&mapreduce_jobs::yelp::top_city(), &[&file], 3),
+            expected,
+            "3 reducers"
+        );
     }
 }
 
@@ -79,6 +98,31 @@ fn word_count_matches_python_counter() {
         let file = generate(dir.path(), &format!("text-{seed}.txt"), datagen::text, size, seed);
         let expected = python("word_count.py", &[&file]);
         assert!(expected.lines().count() > 100, "a real vocabulary");
-        assert_eq!(run(&mapreduce_jobs::words::word_count(), &[&file], 1), expected, "seed {seed}");
+        assert_eq!(
+            run(&mapreduce_jobs::words::word_count(), &[&file], 1),
+            expected,
+            "seed {seed}"
+        );
     }
+}
+
+#[test]
+fn mr_run_gen_then_stdin_matches_python() {
+    // The whole user path: `mr-run gen yelp`, then the job reading `-`.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("business.json");
+    assert_cmd::cargo::cargo_bin_cmd!("mr-run")
+        .args(["gen", "yelp", "--size", "1M", "--seed", "5", "-o"])
+        .arg(&file)
+        .assert()
+        .success();
+    let expected = python("yelp_top_city.py", &[&file]);
+    let out = assert_cmd::cargo::cargo_bin_cmd!("mr-run")
+        .args(["yelp-top-city", "-", "-q"])
+        .pipe_stdin(&file)
+        .unwrap()
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), expected);
 }

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Oracle for the word-count job: mrjob's `mr_word_freq_count`.
+
+Usage: word_count.py FILE...   (FILE may end in .gz or .bz2, or be - for stdin)
+
+Tokenization is mrjob's: `re.compile(r"[\\w']+")` over each line, each match
+lowercased with `str.lower()`; `\\w` is Python's Unicode word class (letters,
+digits, underscore in any script). Lines are split on b"\\n" with one trailing
+b"\\r" stripped, and decoded as UTF-8, falling back to Latin-1 for a line that
+is not valid UTF-8 (what mrjob does for raw input lines).
+
+Prints one line per word, sorted by word (code point order):
+`json.dumps(word) + "\\t" + str(count)`.
+"""
+
+import bz2
+import collections
+import gzip
+import json
+import re
+import sys
+
+WORD_RE = re.compile(r"[\w']+")
+
+
+def open_input(path):
+    if path == "-":
+        return sys.stdin.buffer
+    if path.endswith(".gz"):
+        return gzip.open(path, "rb")
+    if path.endswith(".bz2"):
+        return bz2.open(path, "rb")
+    return open(path, "rb")
+
+
+def lines(f):
+    for raw in f:
+        if raw.endswith(b"\n"):
+            raw = raw[:-1]
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            yield raw.decode("latin-1")
+
+
+def main(paths):
+    counts = collections.Counter()
+    for path in paths:
+        f = open_input(path)
+        try:
+            for line in lines(f):
+                counts.update(word.lower() for word in WORD_RE.findall(line))
+        finally:
+            if f is not sys.stdin.buffer:
+                f.close()
+    out = sys.stdout
+    for word in sorted(counts):
+        out.write(json.dumps(word) + "\t" + str(counts[word]) + "\n")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit("usage: word_count.py FILE...")
+    main(sys.argv[1:])
