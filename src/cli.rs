@@ -14,7 +14,7 @@ use clap::{Args, Parser, ValueEnum};
 
 use crate::api::job::AnyJob;
 use crate::error::Error;
-use crate::runner::{self, JobReport, RunConfig, RunnerKind};
+use crate::runner::{self, JobReport, RunConfig, RunnerKind, SpillCompression};
 
 /// The options of a job run (`mr-run JOB [OPTIONS] [INPUT]...`).
 #[derive(Debug, Clone, Args)]
@@ -31,8 +31,32 @@ pub struct RunArgs {
     #[arg(long)]
     pub overwrite: bool,
     /// The engine that runs the job.
-    #[arg(short = 'r', long, value_enum, default_value_t = RunnerArg::Inline)]
+    #[arg(short = 'r', long, value_enum, default_value_t = RunnerArg::Local)]
     pub runner: RunnerArg,
+    /// Worker threads running map and reduce tasks [default: available cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub workers: Option<u32>,
+    /// Block size input files are split into (bytes, or K/M/G).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_arg, default_value = "64M")]
+    pub block_size: u64,
+    /// Smallest split (Hadoop's mapreduce.input.fileinputformat.split.minsize).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_arg, default_value = "1")]
+    pub min_split_size: u64,
+    /// Largest split [default: unlimited].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
+    pub max_split_size: Option<u64>,
+    /// Sort buffer per map task: its memory budget, in bytes (or K/M/G).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_arg, default_value = "64M")]
+    pub sort_buffer: u64,
+    /// Compress spill and intermediate files.
+    #[arg(long, value_enum, value_name = "CODEC", default_value_t = CompressArg::None)]
+    pub compress_spills: CompressArg,
+    /// Attempts per task before the job fails.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_attempts: u32,
+    /// Segments merged at once [default: sized from memory and the open-file limit].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..))]
+    pub merge_fan_in: Option<u32>,
     /// Reduce tasks per step (and part files of the output).
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub reducers: u32,
@@ -63,8 +87,27 @@ pub struct RunArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 #[non_exhaustive]
 pub enum RunnerArg {
+    /// Parallel tasks, bounded memory, spills to disk.
+    Local,
     /// One thread, in process, in memory.
     Inline,
+}
+
+/// The codecs `--compress-spills` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[non_exhaustive]
+pub enum CompressArg {
+    /// No compression.
+    None,
+    /// LZ4 blocks.
+    Lz4,
+}
+
+fn parse_size_arg(text: &str) -> Result<u64, String> {
+    match parse_size(text)? {
+        0 => Err("must be at least 1 byte".to_owned()),
+        n => Ok(n),
+    }
 }
 
 #[derive(Parser)]
@@ -104,14 +147,30 @@ pub fn run_job(job: &dyn AnyJob, args: &RunArgs) -> ExitCode {
             Err(e) => report_error(&Error::Codec(e.to_string())),
         };
     }
-    runner::panic::install_hook(args.verbose);
+    crate::tracker::panic::install_hook(args.verbose);
+    crate::io::cleanup::install_interrupt_cleanup();
     let mut config = RunConfig::new(args.inputs.iter().cloned());
     config.recursive = args.recursive;
     config.output = args.output.clone();
     config.overwrite = args.overwrite;
     config.runner = match args.runner {
+        RunnerArg::Local => RunnerKind::Local,
         RunnerArg::Inline => RunnerKind::Inline,
     };
+    if let Some(workers) = args.workers {
+        config.workers = workers as usize;
+    }
+    config.block_size = args.block_size;
+    config.min_split_size = args.min_split_size;
+    config.max_split_size = args.max_split_size.unwrap_or(u64::MAX);
+    config.sort_buffer = args.sort_buffer;
+    config.compress_spills = match args.compress_spills {
+        CompressArg::None => SpillCompression::None,
+        CompressArg::Lz4 => SpillCompression::Lz4,
+    };
+    config.max_attempts = args.max_attempts;
+    config.merge_fan_in = args.merge_fan_in.map(|n| n as usize);
+    config.progress = !args.quiet;
     config.reducers = args.reducers;
     config.skip_bad_records = args.skip_bad_records;
     config.temp_dir = args.temp_dir.clone();
@@ -155,15 +214,26 @@ fn print_summary(report: &JobReport, verbose: bool) {
     for (i, step) in report.steps.iter().enumerate() {
         let _ = write!(
             err,
-            "Step {} of {steps} ({:.3}s): {}",
+            "Step {} of {steps} ({:.3}s: map {:.3}s, reduce {:.3}s): {}",
             i + 1,
             step.seconds,
+            step.map_seconds,
+            step.reduce_seconds,
             step.counters
         );
         if verbose {
             for status in &step.statuses {
                 let _ = writeln!(err, "\tstatus: {status}");
             }
+        }
+    }
+    let _ = write!(err, "Job {} finished in {:.3}s", report.job, report.seconds);
+    match report.peak_rss_bytes {
+        Some(rss) => {
+            let _ = writeln!(err, ", peak memory {:.1} MiB", rss as f64 / (1 << 20) as f64);
+        }
+        None => {
+            let _ = writeln!(err);
         }
     }
 }
@@ -173,6 +243,7 @@ fn write_stats(path: &std::path::Path, report: &JobReport) -> Result<(), Error> 
         "job": report.job,
         "seconds": report.seconds,
         "used_sample": report.used_sample,
+        "peak_rss_bytes": report.peak_rss_bytes,
         "counters": report.counters(),
         "steps": report.steps,
     });

@@ -67,6 +67,7 @@ mod error;
 pub mod io;
 pub mod runner;
 mod shuffle;
+mod tracker;
 
 // Compiles the README's examples as doc tests.
 #[doc = include_str!("../README.md")]

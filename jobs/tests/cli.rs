@@ -305,7 +305,13 @@ fn skip_bad_records_budget_spans_input_files() {
     write(&tmp, "d/2.json", "{\"city\":\"B\"}\n{\"city\": oops\n");
     let o = run(&mut mr(&tmp), &["yelp-city-stats", "d", "--skip-bad-records", "1"]);
     let err = assert_error(&o, 1);
-    assert!(err.contains("2.json, line 2"), "{err}");
+    // Map tasks run in parallel: either file's bad line may be the one that
+    // breaks the job-wide budget.
+    assert!(
+        err.contains("1.json, line 2") || err.contains("2.json, line 2"),
+        "{err}"
+    );
+    assert!(err.contains("budget"), "{err}");
     let o = run(
         &mut mr(&tmp),
         &["yelp-city-stats", "d", "--skip-bad-records", "2", "-q"],

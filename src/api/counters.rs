@@ -26,6 +26,12 @@ pub mod names {
     pub const REDUCE_INPUT_RECORDS: &str = "REDUCE_INPUT_RECORDS";
     /// Pairs emitted by reducers.
     pub const REDUCE_OUTPUT_RECORDS: &str = "REDUCE_OUTPUT_RECORDS";
+    /// Records written to disk by spills and merges (map and reduce side).
+    pub const SPILLED_RECORDS: &str = "SPILLED_RECORDS";
+    /// Spill files written by map tasks (not a Hadoop counter).
+    pub const SPILLS: &str = "SPILLS";
+    /// Merge passes over spills and map outputs (not a Hadoop counter).
+    pub const MERGE_PASSES: &str = "MERGE_PASSES";
     /// Malformed input records skipped under `--skip-bad-records`.
     pub const SKIPPED_RECORDS: &str = "SKIPPED_RECORDS";
     /// Bytes read from the step's input files.

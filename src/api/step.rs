@@ -19,6 +19,7 @@ use crate::api::values::Values;
 use crate::codec::{self, ValueCodec};
 use crate::error::BoxError;
 use crate::shuffle::ValueSource;
+use crate::shuffle::aggregate::MergeValues;
 
 /// Why one input record failed in a map task.
 pub(crate) enum MapFailure {
@@ -73,6 +74,9 @@ pub(crate) struct StepPlan {
     pub(crate) new_reducer: Option<TaskFactory<dyn ReduceTask>>,
     /// How the map stage encodes values for the shuffle.
     pub(crate) map_values: ValueCodec,
+    /// The combiner as an associative merge of encoded values, when the
+    /// step was built with `combine_with`: enables hash aggregation.
+    pub(crate) merge: Option<Arc<MergeValues>>,
 }
 
 impl StepPlan {
@@ -117,6 +121,7 @@ pub struct MapStage<I, K, V> {
     mapper: Option<String>,
     new_mapper: MapFactory<K>,
     combiner: Option<(String, CombineFactory<K>)>,
+    merge: Option<Arc<MergeValues>>,
     partitioner: Option<Arc<PartitionFn<K>>>,
     values: ValueCodec,
     _types: PhantomData<fn(I) -> (K, V)>,
@@ -141,6 +146,7 @@ pub fn map<M: Mapper>(mapper: M) -> MapStage<M::Input, M::Key, M::Value> {
             })
         }),
         combiner: None,
+        merge: None,
         partitioner: None,
         values: ValueCodec::Bincode,
         _types: PhantomData,
@@ -175,6 +181,7 @@ impl<I: InputFormat, K: Key, V: Value> MapStage<I, K, V> {
             })
         });
         self.combiner = Some((short_name::<C>(), factory));
+        self.merge = None;
         self
     }
 
@@ -185,13 +192,26 @@ impl<I: InputFormat, K: Key, V: Value> MapStage<I, K, V> {
         F: Fn(&mut V, V) + Clone + Send + Sync + 'static,
     {
         let mut stage = self.combine(Merge::<K, V, F> {
-            merge,
+            merge: merge.clone(),
             _types: PhantomData,
         });
         if let Some((name, _)) = &mut stage.combiner {
             // A closure's type name is noise in `--describe`.
             *name = format!("combine_with<{}>", short_name::<V>());
         }
+        // The same merge on encoded values, for map-side hash aggregation;
+        // the codec is the stage's, read when the merge runs.
+        let codec = stage.values;
+        if codec == ValueCodec::Ordered {
+            // Sorted values go through the general combiner (see sort_values).
+            return stage;
+        }
+        stage.merge = Some(Arc::new(move |acc: &mut Vec<u8>, v: &[u8]| {
+            let mut a: V = codec.decode(acc)?;
+            merge(&mut a, codec.decode(v)?);
+            acc.clear();
+            codec.encode_into(&a, acc)
+        }));
         stage
     }
 
@@ -236,6 +256,7 @@ impl<I: InputFormat, K: Key, V: Value> MapStage<I, K, V> {
                 new_combiner,
                 new_reducer: Some(new_reducer),
                 map_values: values,
+                merge: self.merge,
             },
             _types: PhantomData,
         }
@@ -260,6 +281,10 @@ impl<I: InputFormat, K: Key, V: Key> MapStage<I, K, V> {
     /// they are encoded order-preserving.
     pub fn sort_values(mut self) -> Self {
         self.values = ValueCodec::Ordered;
+        // Values must reach the reducer sorted, not pre-merged in a hash
+        // table encoded with the other codec: the general combiner path
+        // (at spill time) still runs.
+        self.merge = None;
         self
     }
 }
@@ -280,6 +305,7 @@ impl<I: InputFormat, K: Key, V: Value> From<MapStage<I, K, V>> for Step<I, K, V>
                 new_combiner: None,
                 new_reducer: None,
                 map_values: ValueCodec::Bincode,
+                merge: None,
             },
             _types: PhantomData,
         }

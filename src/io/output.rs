@@ -17,8 +17,10 @@
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::{Error, Result};
+use crate::io::cleanup;
 
 const STAGING_TAG: &str = ".mr-staging-";
 
@@ -28,7 +30,7 @@ pub(crate) struct OutputDir {
     /// `None` means standard output.
     dest: Option<PathBuf>,
     overwrite: bool,
-    parts: usize,
+    parts: AtomicUsize,
     committed: bool,
 }
 
@@ -66,18 +68,19 @@ impl OutputDir {
                 staging
             }
         };
+        cleanup::register(&staging);
         Ok(OutputDir {
             staging,
             dest: dest.map(Path::to_path_buf),
             overwrite,
-            parts: 0,
+            parts: AtomicUsize::new(0),
             committed: false,
         })
     }
 
     /// Opens part file `index` for writing.
-    pub(crate) fn part(&mut self, index: usize) -> Result<PartWriter> {
-        self.parts = self.parts.max(index + 1);
+    pub(crate) fn part(&self, index: usize) -> Result<PartWriter> {
+        self.parts.fetch_max(index + 1, Ordering::Relaxed);
         let path = self.staging.join(format!("part-{index:05}"));
         let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
         Ok(PartWriter {
@@ -92,7 +95,7 @@ impl OutputDir {
     pub(crate) fn commit(mut self, stdout: &mut dyn Write) -> Result<()> {
         match self.dest.clone() {
             None => {
-                for i in 0..self.parts {
+                for i in 0..self.parts.load(Ordering::Relaxed) {
                     let path = self.staging.join(format!("part-{i:05}"));
                     let mut f = File::open(&path).map_err(|e| Error::io(&path, e))?;
                     io::copy(&mut f, stdout).map_err(|e| Error::io("<stdout>", e))?;
@@ -107,6 +110,7 @@ impl OutputDir {
                 }
                 fs::rename(&self.staging, &dest).map_err(|e| Error::io(&dest, e))?;
                 self.committed = true;
+                cleanup::unregister(&self.staging);
             }
         }
         Ok(())
@@ -118,6 +122,7 @@ impl Drop for OutputDir {
         if !self.committed {
             // Best effort: the job's real error (if any) is what matters.
             let _ = fs::remove_dir_all(&self.staging);
+            cleanup::unregister(&self.staging);
         }
     }
 }
@@ -147,9 +152,7 @@ fn remove_stale_staging(parent: &Path, name: &str) {
         let Some(pid) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
             continue;
         };
-        let alive = pid
-            .parse::<u32>()
-            .is_ok_and(|pid| pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists());
+        let alive = pid.parse::<u32>().is_ok_and(cleanup::process_alive);
         if !alive {
             let _ = fs::remove_dir_all(entry.path());
         }
@@ -191,7 +194,7 @@ mod tests {
     fn commit_renames_into_place_with_success_and_refuses_existing() {
         let tmp = tempfile::tempdir().unwrap();
         let dest = tmp.path().join("out");
-        let mut out = OutputDir::create(Some(&dest), false, tmp.path()).unwrap();
+        let out = OutputDir::create(Some(&dest), false, tmp.path()).unwrap();
         let mut p = out.part(0).unwrap();
         p.write_all(b"x\n").unwrap();
         assert_eq!(p.finish().unwrap(), 2);

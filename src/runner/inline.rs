@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{RunConfig, StepReport, TextSource, panic};
+use super::{RunConfig, StepReport, TextSource};
 use crate::api::context::TaskContext;
 use crate::api::counters::{Counters, FRAMEWORK, names};
 use crate::api::emitter::Target;
@@ -26,6 +26,7 @@ use crate::io::input::{InputSource, open_input};
 use crate::io::lines::LineReader;
 use crate::io::output::{OutputDir, PartWriter};
 use crate::shuffle::buffer::SortBuffer;
+use crate::tracker::panic;
 
 /// What a step reads: text (first step) or the previous step's pairs.
 enum StepInput {
@@ -93,7 +94,7 @@ pub(super) fn run(
     plan: &JobPlan,
     sources: Vec<TextSource>,
     config: &RunConfig,
-    output: &mut OutputDir,
+    output: &OutputDir,
 ) -> Result<Vec<StepReport>> {
     let mut input = StepInput::Text(sources);
     let mut reports = Vec::with_capacity(plan.steps.len());
@@ -135,7 +136,7 @@ fn run_step(
     input: StepInput,
     protocol: Protocol,
     config: &RunConfig,
-    output: &mut OutputDir,
+    output: &OutputDir,
     bad: &mut BadRecords,
     report: &mut StepReport,
 ) -> Result<Vec<SortBuffer>> {

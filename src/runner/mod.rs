@@ -2,11 +2,13 @@
 //!
 //! [`run`] is the one entry point; [`RunConfig`] says what to read, where to
 //! write and how, and [`JobReport`] says what happened (counters and times
-//! per step). The `inline` runner is a single-threaded, in-memory engine
-//! for debugging and small inputs.
+//! per step). The `local` runner (the default) is the parallel,
+//! out-of-core engine; `inline` is a single-threaded, in-memory one for
+//! debugging and small inputs, and the reference `local` must match byte
+//! for byte.
 
 mod inline;
-pub(crate) mod panic;
+mod local;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -26,9 +28,23 @@ use crate::io::output::OutputDir;
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum RunnerKind {
-    /// One thread, in process, everything in memory: for debugging.
+    /// Parallel map and reduce tasks, bounded memory, spills to disk.
     #[default]
+    Local,
+    /// One thread, in process, everything in memory: for debugging.
     Inline,
+}
+
+/// How spill and intermediate files are compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum SpillCompression {
+    /// Not compressed.
+    #[default]
+    None,
+    /// LZ4 blocks: less disk traffic for a little CPU.
+    Lz4,
 }
 
 /// How to run a job: inputs, output, and engine settings.
@@ -52,6 +68,25 @@ pub struct RunConfig {
     pub skip_bad_records: u64,
     /// Where temporary data goes (default: the system temp directory).
     pub temp_dir: Option<PathBuf>,
+    /// Worker threads running tasks (default: available cores).
+    pub workers: usize,
+    /// HDFS-style block size inputs are split into (default 64 MiB).
+    pub block_size: u64,
+    /// Smallest split, in bytes (Hadoop's `minsize`, default 1).
+    pub min_split_size: u64,
+    /// Largest split, in bytes (Hadoop's `maxsize`, default unlimited).
+    pub max_split_size: u64,
+    /// Bytes of sort buffer per map task (default 64 MiB).
+    pub sort_buffer: u64,
+    /// How spills and intermediate data are compressed.
+    pub compress_spills: SpillCompression,
+    /// Attempts per task before the job fails (default 4).
+    pub max_attempts: u32,
+    /// Segments merged at once; `None` sizes it from memory and the
+    /// open-file limit.
+    pub merge_fan_in: Option<usize>,
+    /// Draw progress bars on stderr (when it is a terminal).
+    pub progress: bool,
 }
 
 impl Default for RunConfig {
@@ -65,6 +100,15 @@ impl Default for RunConfig {
             reducers: 1,
             skip_bad_records: 0,
             temp_dir: None,
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            block_size: 64 << 20,
+            min_split_size: 1,
+            max_split_size: u64::MAX,
+            sort_buffer: 64 << 20,
+            compress_spills: SpillCompression::None,
+            max_attempts: 4,
+            merge_fan_in: None,
+            progress: false,
         }
     }
 }
@@ -86,6 +130,10 @@ pub struct StepReport {
     pub counters: Counters,
     /// Wall time of the step in seconds.
     pub seconds: f64,
+    /// Wall time of its map phase.
+    pub map_seconds: f64,
+    /// Wall time of its reduce phase (0 for a map-only step).
+    pub reduce_seconds: f64,
     /// The last status line each task set, if any.
     pub statuses: Vec<String>,
 }
@@ -101,6 +149,8 @@ pub struct JobReport {
     pub seconds: f64,
     /// Whether the job read its built-in sample.
     pub used_sample: bool,
+    /// The process's peak resident memory (Linux `VmHWM`) when it ended.
+    pub peak_rss_bytes: Option<u64>,
 }
 
 impl JobReport {
@@ -129,6 +179,14 @@ pub fn run(job: &dyn AnyJob, config: &RunConfig, stdout: &mut dyn Write) -> Resu
     if config.reducers == 0 {
         return Err(Error::Config("--reducers must be at least 1".into()));
     }
+    if config.workers == 0 || config.max_attempts == 0 || config.block_size == 0 {
+        return Err(Error::Config(
+            "--workers, --max-attempts and --block-size must be at least 1".into(),
+        ));
+    }
+    if config.merge_fan_in.is_some_and(|f| f < 2) {
+        return Err(Error::Config("--merge-fan-in must be at least 2".into()));
+    }
     let (sources, used_sample) = if config.inputs.is_empty() {
         let sample = plan.sample.as_ref().ok_or_else(|| {
             Error::Config(format!(
@@ -142,9 +200,11 @@ pub fn run(job: &dyn AnyJob, config: &RunConfig, stdout: &mut dyn Write) -> Resu
         (inputs.into_iter().map(TextSource::Input).collect(), false)
     };
     let temp_root = config.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
-    let mut output = OutputDir::create(config.output.as_deref(), config.overwrite, &temp_root)?;
+    std::fs::create_dir_all(&temp_root).map_err(|e| Error::io(&temp_root, e))?;
+    let output = OutputDir::create(config.output.as_deref(), config.overwrite, &temp_root)?;
     let steps = match config.runner {
-        RunnerKind::Inline => inline::run(plan, sources, config, &mut output)?,
+        RunnerKind::Inline => inline::run(plan, sources, config, &output)?,
+        RunnerKind::Local => local::run(plan, sources, config, &output, &temp_root)?,
     };
     output.commit(stdout)?;
     Ok(JobReport {
@@ -152,5 +212,14 @@ pub fn run(job: &dyn AnyJob, config: &RunConfig, stdout: &mut dyn Write) -> Resu
         steps,
         seconds: started.elapsed().as_secs_f64(),
         used_sample,
+        peak_rss_bytes: peak_rss(),
     })
+}
+
+/// Peak resident set size of this process, from `/proc/self/status`.
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }

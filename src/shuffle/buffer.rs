@@ -5,6 +5,12 @@
 //! eight key bytes big-endian, so most comparisons never touch the arena.
 //! The sort is stable: records with equal keys keep their arrival order,
 //! which is what makes a reducer see values in input order.
+//!
+//! A buffer may have a byte budget: the *capacity* of its arena plus that
+//! of its entry array never exceeds it (growth is done by hand, never by
+//! `Vec`'s doubling past the budget), so memory is accounted exactly, not
+//! estimated. One record is always accepted, however large, so progress is
+//! possible with any budget.
 
 use std::cmp::Ordering;
 
@@ -23,11 +29,21 @@ struct Entry {
 }
 
 /// Encoded pairs with their partitions, in arrival order until sorted.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct SortBuffer {
     arena: Vec<u8>,
     entries: Vec<Entry>,
+    /// Bytes the arena and entries may occupy, by capacity.
+    limit: usize,
 }
+
+impl Default for SortBuffer {
+    fn default() -> Self {
+        SortBuffer::with_limit(usize::MAX)
+    }
+}
+
+const ENTRY_BYTES: usize = std::mem::size_of::<Entry>();
 
 fn prefix_of(key: &[u8]) -> u64 {
     let mut p = [0u8; 8];
@@ -41,10 +57,60 @@ impl SortBuffer {
         SortBuffer::default()
     }
 
+    /// An empty buffer whose memory stays within `limit` bytes.
+    pub(crate) fn with_limit(limit: usize) -> Self {
+        SortBuffer {
+            arena: Vec::new(),
+            entries: Vec::new(),
+            limit,
+        }
+    }
+
+    /// Bytes allocated: arena and entry capacities.
+    #[cfg(test)]
+    pub(crate) fn memory(&self) -> usize {
+        self.arena.capacity() + self.entries.capacity() * ENTRY_BYTES
+    }
+
+    /// Whether a record of this size fits in the budget (growing the
+    /// buffer if need be). An empty buffer takes any record.
+    pub(crate) fn fits(&self, key_len: usize, value_len: usize) -> bool {
+        if self.entries.is_empty() {
+            return true;
+        }
+        let arena = self.arena.len() + key_len + value_len;
+        let arena_cap = self.arena.capacity().max(arena);
+        let entries_cap = if self.entries.len() < self.entries.capacity() {
+            self.entries.capacity()
+        } else {
+            self.entries.len() + 1
+        };
+        arena_cap.saturating_add(entries_cap * ENTRY_BYTES) <= self.limit
+    }
+
+    /// Grows capacities for one more record of `bytes`, doubling but never
+    /// past the limit (except for the first record).
+    fn reserve(&mut self, bytes: usize) {
+        let room = |other: usize| self.limit.saturating_sub(other).max(1);
+        if self.entries.len() == self.entries.capacity() {
+            let want = (self.entries.capacity() * 2).max(64);
+            let cap = want.min(room(self.arena.capacity().max(self.arena.len() + bytes)) / ENTRY_BYTES);
+            let extra = cap.max(self.entries.len() + 1) - self.entries.len();
+            self.entries.reserve_exact(extra);
+        }
+        let needed = self.arena.len() + bytes;
+        if needed > self.arena.capacity() {
+            let want = (self.arena.capacity() * 2).max(needed).max(4096);
+            let cap = want.min(room(self.entries.capacity() * ENTRY_BYTES)).max(needed);
+            self.arena.reserve_exact(cap - self.arena.len());
+        }
+    }
+
     pub(crate) fn push(&mut self, partition: u32, key: &[u8], value: &[u8]) -> Result<()> {
         let too_big = |what: &str, n: usize| Error::Config(format!("a {what} of {n} bytes is over the 4 GiB limit"));
         let key_len = u32::try_from(key.len()).map_err(|_| too_big("key", key.len()))?;
         let value_len = u32::try_from(value.len()).map_err(|_| too_big("value", value.len()))?;
+        self.reserve(key.len() + value.len());
         self.entries.push(Entry {
             prefix: prefix_of(key),
             offset: self.arena.len() as u64,
@@ -95,6 +161,12 @@ impl SortBuffer {
                 })
         });
         self.entries = entries;
+    }
+
+    /// Empties the buffer, keeping its allocation.
+    pub(crate) fn clear(&mut self) {
+        self.arena.clear();
+        self.entries.clear();
     }
 
     /// Appends every record of `other`, in its order.
@@ -187,6 +259,33 @@ impl ValueSource for GroupValues<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_stays_within_the_limit() {
+        for limit in [1usize, 100, 1000, 4096, 10_000, 1 << 16] {
+            let mut b = SortBuffer::with_limit(limit);
+            let mut n = 0u32;
+            loop {
+                let key = n.to_be_bytes();
+                let value = vec![7u8; (n % 13) as usize];
+                if !b.fits(key.len(), value.len()) {
+                    break;
+                }
+                b.push(0, &key, &value).unwrap();
+                n += 1;
+                assert!(
+                    b.memory() <= limit || b.len() == 1,
+                    "limit {limit}: {} bytes",
+                    b.memory()
+                );
+            }
+            assert!(b.len() >= 1);
+            // A full buffer uses a good share of its budget.
+            if limit >= 4096 {
+                assert!(b.memory() * 2 >= limit, "limit {limit}: only {} used", b.memory());
+            }
+        }
+    }
 
     #[test]
     fn sorts_stably_by_partition_then_key_and_groups() {

@@ -5,7 +5,12 @@
 //! order-preservingly at its entrance, so sorting and grouping here are
 //! plain slice comparisons.
 
+pub(crate) mod aggregate;
 pub(crate) mod buffer;
+pub(crate) mod collector;
+pub(crate) mod merge;
+pub(crate) mod run;
+pub(crate) mod spill;
 
 use crate::error::Result;
 

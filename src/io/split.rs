@@ -1,0 +1,319 @@
+//! Input splits: cutting input files into HDFS-style blocks that map tasks
+//! read independently, and reading exactly the lines a split owns.
+//!
+//! Sizes follow Hadoop's `FileInputFormat`: the split size is
+//! `max(min, min(max, block))`, and a file is cut while more than 1.1 split
+//! sizes remain (the last split takes up to 10% extra rather than leaving a
+//! sliver). Compressed files and standard input cannot be cut and are one
+//! split each.
+//!
+//! Line ownership (Hadoop's `LineRecordReader`): a split that does not
+//! start at offset 0 skips everything up to and including the first `\n`
+//! at or after its start (that line belongs to the previous split), and a
+//! split reads every line that *starts* at or before its end, so it reads
+//! through the line that crosses its end. Every line is read exactly once,
+//! whatever the block size, down to 1 byte.
+//!
+//! Files are read with large buffered reads (`pread`-style: open, seek,
+//! read sequentially), not `mmap`: a file truncated under a map kills the
+//! process with SIGBUS, and sequential reads are as fast for one pass.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::io::input::{InputSource, open_input};
+use crate::io::lines::{Line, LineReader};
+
+/// Hadoop's split slop: cut while more than this many split sizes remain.
+const SPLIT_SLOP: f64 = 1.1;
+
+/// A byte range of one input that a map task reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    /// What to read.
+    pub source: InputSource,
+    /// First byte (0 for unsplittable inputs).
+    pub start: u64,
+    /// Length in bytes; `None` for an unsplittable input, read to its end.
+    pub len: Option<u64>,
+}
+
+impl Split {
+    /// One byte past the split's range, `None` if it runs to the end.
+    pub fn end(&self) -> Option<u64> {
+        self.len.map(|l| self.start + l)
+    }
+}
+
+/// Whether an input can be cut into byte ranges (a plain, seekable file).
+pub fn is_splittable(source: &InputSource) -> bool {
+    match source {
+        InputSource::Stdin => false,
+        InputSource::File(p) => !matches!(
+            p.extension().and_then(|e| e.to_str()),
+            Some("gz" | "bz2" | "zst" | "xz" | "lz4" | "snappy")
+        ),
+    }
+}
+
+/// Hadoop's split size.
+pub fn split_size(block: u64, min: u64, max: u64) -> u64 {
+    min.max(max.min(block)).max(1)
+}
+
+/// Cuts `len` bytes into `(start, len)` ranges of `size`, the last taking
+/// up to 10% extra. An empty file still gets one (empty) split, so its map
+/// task runs `setup` and `cleanup`.
+pub fn cut(len: u64, size: u64) -> Vec<(u64, u64)> {
+    let size = size.max(1);
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut remaining = len;
+    while remaining as f64 / size as f64 > SPLIT_SLOP {
+        out.push((start, size));
+        start += size;
+        remaining -= size;
+    }
+    if remaining > 0 || out.is_empty() {
+        out.push((start, remaining));
+    }
+    out
+}
+
+/// The splits of `inputs`, in input order.
+pub fn compute_splits(inputs: &[InputSource], split_bytes: u64) -> Result<Vec<Split>> {
+    let mut splits = Vec::new();
+    for source in inputs {
+        match source {
+            InputSource::File(path) if is_splittable(source) => {
+                let len = std::fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
+                for (start, len) in cut(len, split_bytes) {
+                    splits.push(Split {
+                        source: source.clone(),
+                        start,
+                        len: Some(len),
+                    });
+                }
+            }
+            _ => splits.push(Split {
+                source: source.clone(),
+                start: 0,
+                len: None,
+            }),
+        }
+    }
+    Ok(splits)
+}
+
+/// Reads the lines a split owns, with their offsets in the whole file.
+pub struct SplitReader {
+    lines: LineReader<Box<dyn Read + Send>>,
+    /// File offset of the line reader's first byte.
+    base: u64,
+    /// Lines starting after this offset belong to the next split.
+    last_start: Option<u64>,
+    /// Whether line numbers are known (the split starts at the file's start).
+    numbered: bool,
+    done: bool,
+    name: PathBuf,
+    /// Offset of the first owned line, and of the first byte past the last.
+    owned: Option<(u64, u64)>,
+}
+
+/// A line of a split.
+#[derive(Debug, Clone, Copy)]
+pub struct SplitLine<'a> {
+    /// Offset of the line's first byte in the (decompressed) file.
+    pub offset: u64,
+    /// 1-based line number, when the split starts at the file's start.
+    pub number: Option<u64>,
+    /// The line without its `\n` or `\r\n`.
+    pub bytes: &'a [u8],
+}
+
+impl SplitReader {
+    /// Opens `split`, positioned at its first owned line.
+    pub fn open(split: &Split) -> Result<Self> {
+        let name = match &split.source {
+            InputSource::Stdin => PathBuf::from("<stdin>"),
+            InputSource::File(p) => p.clone(),
+        };
+        let (reader, base): (Box<dyn Read + Send>, u64) = match (&split.source, split.start) {
+            (InputSource::File(path), start) if start > 0 => {
+                let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+                file.seek(SeekFrom::Start(start)).map_err(|e| Error::io(path, e))?;
+                (Box::new(file), start)
+            }
+            (source, _) => (open_input(source)?, 0),
+        };
+        let mut reader = SplitReader {
+            lines: LineReader::new(reader, name.clone()),
+            base,
+            last_start: split.end(),
+            numbered: base == 0,
+            done: false,
+            name,
+            owned: None,
+        };
+        if base > 0 {
+            // The partial (or whole) line at our start belongs to the
+            // previous split, which reads through the line crossing its end.
+            if reader.lines.next_line()?.is_none() {
+                reader.done = true;
+            }
+        }
+        Ok(reader)
+    }
+
+    /// Reads all of `reader` as one split (the built-in sample).
+    pub fn whole(reader: Box<dyn Read + Send>, name: PathBuf) -> Self {
+        SplitReader {
+            lines: LineReader::new(reader, name.clone()),
+            base: 0,
+            last_start: None,
+            numbered: true,
+            done: false,
+            name,
+            owned: None,
+        }
+    }
+
+    /// The input's name, for error messages.
+    pub fn name(&self) -> &Path {
+        &self.name
+    }
+
+    /// The next owned line, or `None`.
+    pub fn next_line(&mut self) -> Result<Option<SplitLine<'_>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let base = self.base;
+        let numbered = self.numbered;
+        let last_start = self.last_start;
+        // At the end of input nothing more is consumed, so this is the end.
+        let before = base + self.lines.bytes_consumed();
+        match self.lines.next_line()? {
+            None => {
+                self.done = true;
+                let end = before;
+                self.owned = self.owned.map(|(first, _)| (first, end));
+                Ok(None)
+            }
+            Some(Line { offset, number, bytes }) => {
+                let offset = base + offset;
+                if last_start.is_some_and(|end| offset > end) {
+                    self.done = true;
+                    self.owned = self.owned.map(|(first, _)| (first, offset));
+                    return Ok(None);
+                }
+                if self.owned.is_none() {
+                    self.owned = Some((offset, offset));
+                }
+                Ok(Some(SplitLine {
+                    offset,
+                    number: numbered.then_some(number),
+                    bytes,
+                }))
+            }
+        }
+    }
+
+    /// Bytes of the lines this split owns (line endings included), once
+    /// `next_line` has returned `None`: over all splits of a file, its size.
+    pub fn owned_bytes(&self) -> u64 {
+        self.owned.map_or(0, |(first, end)| end - first)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_of(data: &[u8], split_bytes: u64) -> Vec<(u64, Vec<u8>)> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.txt");
+        std::fs::write(&path, data).unwrap();
+        let splits = compute_splits(&[InputSource::File(path)], split_bytes).unwrap();
+        let mut out = Vec::new();
+        let mut owned = 0;
+        for s in &splits {
+            let mut r = SplitReader::open(s).unwrap();
+            while let Some(l) = r.next_line().unwrap() {
+                out.push((l.offset, l.bytes.to_vec()));
+            }
+            owned += r.owned_bytes();
+        }
+        assert_eq!(owned, data.len() as u64, "owned bytes add up to the file");
+        out
+    }
+
+    fn naive(data: &[u8]) -> Vec<(u64, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut start = 0usize;
+        while start < data.len() {
+            let end = data[start..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(data.len(), |i| start + i);
+            let mut line = &data[start..end];
+            if end < data.len() {
+                line = line.strip_suffix(b"\r").unwrap_or(line);
+            }
+            out.push((start as u64, line.to_vec()));
+            start = end + 1;
+        }
+        out
+    }
+
+    #[test]
+    fn every_line_is_read_exactly_once_at_every_block_size() {
+        let cases: [&[u8]; 6] = [
+            b"",
+            b"\n",
+            b"a",
+            b"ab\ncd\r\n\n\nefg\nh",
+            b"one line that is long\nand another\n",
+            b"\n\n\nx\n\n",
+        ];
+        for data in cases {
+            for size in 1..=(data.len() as u64 + 2) {
+                assert_eq!(lines_of(data, size), naive(data), "{data:?} split every {size} bytes");
+            }
+        }
+        let mut big = Vec::new();
+        let mut x = 7u64;
+        for _ in 0..3000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            big.push(match x >> 61 {
+                0 => b'\n',
+                1 => b'\r',
+                _ => b'a' + (x >> 58 & 7) as u8,
+            });
+        }
+        for size in [1, 2, 3, 5, 7, 16, 100, 1000, 4096] {
+            assert_eq!(lines_of(&big, size), naive(&big), "split every {size}");
+        }
+    }
+
+    #[test]
+    fn split_sizes_follow_hadoop() {
+        assert_eq!(split_size(64, 1, u64::MAX), 64);
+        assert_eq!(split_size(64, 100, u64::MAX), 100);
+        assert_eq!(split_size(64, 1, 10), 10);
+        assert_eq!(cut(0, 10), vec![(0, 0)]);
+        assert_eq!(cut(10, 10), vec![(0, 10)]);
+        assert_eq!(cut(11, 10), vec![(0, 11)], "within the 10% slop");
+        assert_eq!(cut(12, 10), vec![(0, 10), (10, 2)]);
+        assert_eq!(cut(35, 10), vec![(0, 10), (10, 10), (20, 10), (30, 5)]);
+    }
+
+    #[test]
+    fn compressed_and_stdin_are_one_split() {
+        assert!(!is_splittable(&InputSource::Stdin));
+        assert!(!is_splittable(&InputSource::File("a.json.gz".into())));
+        assert!(is_splittable(&InputSource::File("a.json".into())));
+    }
+}

@@ -1,0 +1,212 @@
+//! Map-side hash aggregation: for steps whose combiner is an associative
+//! merge, records with the same key are merged in a hash table as they are
+//! emitted (Spark's `reduceByKey`), so only one record per distinct key
+//! and spill reaches the sort.
+//!
+//! Keys and values live in one arena; the table holds fixed-size slots
+//! pointing into it. A merged value that no longer fits its old place is
+//! appended and the old bytes are left as garbage (counted). Memory is the
+//! arena's capacity plus the table's, exactly, against the budget.
+
+use hashbrown::HashTable;
+
+use crate::error::{Error, Result};
+
+/// Merges an encoded value into an encoded accumulator.
+pub(crate) type MergeValues = dyn Fn(&mut Vec<u8>, &[u8]) -> Result<()> + Send + Sync;
+
+#[derive(Clone, Copy)]
+struct Slot {
+    hash: u64,
+    partition: u32,
+    key_len: u32,
+    key_at: u32,
+    value_at: u32,
+    value_len: u32,
+}
+
+const SLOT_BYTES: usize = std::mem::size_of::<Slot>() + 1; // + hashbrown's control byte
+
+/// Distinct keys with their merged values.
+pub(crate) struct AggTable {
+    table: HashTable<Slot>,
+    arena: Vec<u8>,
+    limit: usize,
+    scratch: Vec<u8>,
+    /// Records merged into the table since it was last drained.
+    pub(crate) records_in: u64,
+}
+
+impl AggTable {
+    pub(crate) fn with_limit(limit: usize) -> Self {
+        AggTable {
+            table: HashTable::new(),
+            arena: Vec::new(),
+            limit,
+            scratch: Vec::new(),
+            records_in: 0,
+        }
+    }
+
+    /// Bytes allocated: arena and table capacities.
+    #[cfg(test)]
+    pub(crate) fn memory(&self) -> usize {
+        self.arena.capacity() + self.table.capacity() * SLOT_BYTES
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Whether one more record of this size surely fits (a new key, an
+    /// appended value, and a table that may have to grow).
+    pub(crate) fn fits(&self, key_len: usize, value_len: usize) -> bool {
+        if self.table.is_empty() {
+            return true;
+        }
+        let arena = (self.arena.len() + key_len + 2 * value_len + 64).max(self.arena.capacity());
+        let slots = if self.table.len() < self.table.capacity() {
+            self.table.capacity()
+        } else {
+            (self.table.capacity() * 2).max(16)
+        };
+        arena + slots * SLOT_BYTES <= self.limit && self.arena.len() + key_len + 2 * value_len < u32::MAX as usize
+    }
+
+    fn append(&mut self, bytes: &[u8]) -> u32 {
+        let needed = self.arena.len() + bytes.len();
+        if needed > self.arena.capacity() {
+            let room = self.limit.saturating_sub(self.table.capacity() * SLOT_BYTES);
+            let cap = (self.arena.capacity() * 2).max(4096).min(room).max(needed);
+            self.arena.reserve_exact(cap - self.arena.len());
+        }
+        let at = self.arena.len() as u32;
+        self.arena.extend_from_slice(bytes);
+        at
+    }
+
+    /// Merges `(partition, key, value)` into the table. The caller checks
+    /// [`fits`](Self::fits) first.
+    pub(crate) fn insert(&mut self, partition: u32, key: &[u8], value: &[u8], merge: &MergeValues) -> Result<()> {
+        self.records_in += 1;
+        let hash = xxhash_rust::xxh3::xxh3_64(key);
+        let arena = &self.arena;
+        let found = self.table.find(hash, |s| {
+            s.key_len as usize == key.len() && &arena[s.key_at as usize..][..key.len()] == key
+        });
+        if let Some(&slot) = found {
+            let mut acc = std::mem::take(&mut self.scratch);
+            acc.clear();
+            acc.extend_from_slice(&self.arena[slot.value_at as usize..][..slot.value_len as usize]);
+            let merged = merge(&mut acc, value);
+            let res = merged.map(|()| {
+                let (value_at, value_len) = if acc.len() <= slot.value_len as usize {
+                    let at = slot.value_at as usize;
+                    self.arena[at..at + acc.len()].copy_from_slice(&acc);
+                    (slot.value_at, acc.len() as u32)
+                } else {
+                    (self.append(&acc), acc.len() as u32)
+                };
+                let arena = &self.arena;
+                if let Some(s) = self.table.find_mut(hash, |s| {
+                    s.key_len as usize == key.len() && &arena[s.key_at as usize..][..key.len()] == key
+                }) {
+                    s.value_at = value_at;
+                    s.value_len = value_len;
+                }
+            });
+            self.scratch = acc;
+            return res;
+        }
+        let key_len =
+            u32::try_from(key.len()).map_err(|_| Error::Config("a key over 4 GiB cannot be aggregated".into()))?;
+        let key_at = self.append(key);
+        let value_at = self.append(value);
+        let slot = Slot {
+            hash,
+            partition,
+            key_len,
+            key_at,
+            value_at,
+            value_len: value.len() as u32,
+        };
+        if self.table.len() == self.table.capacity() {
+            let want = (self.table.capacity() * 2).max(16) - self.table.len();
+            self.table.reserve(want, |s| s.hash);
+        }
+        self.table.insert_unique(hash, slot, |s| s.hash);
+        Ok(())
+    }
+
+    /// Calls `f` on every `(partition, key, value)`, sorted by partition
+    /// then key, and empties the table (keeping its allocations).
+    pub(crate) fn drain_sorted(&mut self, mut f: impl FnMut(u32, &[u8], &[u8]) -> Result<()>) -> Result<()> {
+        let mut slots: Vec<Slot> = self.table.iter().copied().collect();
+        let arena = &self.arena;
+        let key = |s: &Slot| &arena[s.key_at as usize..][..s.key_len as usize];
+        slots.sort_unstable_by(|a, b| a.partition.cmp(&b.partition).then_with(|| key(a).cmp(key(b))));
+        for s in &slots {
+            f(
+                s.partition,
+                key(s),
+                &arena[s.value_at as usize..][..s.value_len as usize],
+            )?;
+        }
+        self.table.clear();
+        self.arena.clear();
+        self.records_in = 0;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn add(acc: &mut Vec<u8>, v: &[u8]) -> Result<()> {
+        let a = u64::from_le_bytes(acc[..8].try_into().unwrap());
+        let b = u64::from_le_bytes(v[..8].try_into().unwrap());
+        acc.clear();
+        acc.extend_from_slice(&(a + b).to_le_bytes());
+        Ok(())
+    }
+
+    #[test]
+    fn merges_equal_keys_and_drains_sorted() {
+        let mut t = AggTable::with_limit(1 << 20);
+        for (p, k, v) in [(1u32, "b", 1u64), (0, "z", 2), (1, "a", 3), (1, "b", 4), (0, "z", 5)] {
+            assert!(t.fits(k.len(), 8));
+            t.insert(p, k.as_bytes(), &v.to_le_bytes(), &add).unwrap();
+        }
+        assert_eq!(t.len(), 3);
+        assert_eq!(t.records_in, 5);
+        let mut out = Vec::new();
+        t.drain_sorted(|p, k, v| {
+            out.push((p, k.to_vec(), u64::from_le_bytes(v.try_into().unwrap())));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            out,
+            vec![(0, b"z".to_vec(), 7), (1, b"a".to_vec(), 3), (1, b"b".to_vec(), 5)]
+        );
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn memory_stays_within_the_limit() {
+        let limit = 64 << 10;
+        let mut t = AggTable::with_limit(limit);
+        let mut n = 0u64;
+        while t.fits(8, 8) {
+            t.insert(0, &n.to_be_bytes(), &1u64.to_le_bytes(), &add).unwrap();
+            n += 1;
+            assert!(t.memory() <= limit, "{} > {limit}", t.memory());
+        }
+        assert!(n > 500, "only {n} keys fit in 64 KiB");
+    }
+}

@@ -1,0 +1,210 @@
+//! The map-side collector: where a map task's output goes.
+//!
+//! Records land in a sort buffer with an exact byte budget (or, for steps
+//! with an associative combiner, a hash table that merges them on
+//! arrival). A full buffer is handed to this task's spill thread, which
+//! sorts, combines and writes it as a run while the mapper fills the other
+//! buffer (double buffering: two buffers of half the budget each, so the
+//! mapper waits only if it fills a buffer before the previous spill is
+//! done). At the end of the task the runs are merged into one map output
+//! file with a partition index.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+use super::PairSink;
+use super::aggregate::{AggTable, MergeValues};
+use super::buffer::SortBuffer;
+use super::spill::{Combine, RunSettings, SpillStats, merge_runs, spill_buffer, spill_table};
+use crate::error::{Error, Result};
+
+/// Hadoop's `mapreduce.map.combine.minspills`: combine again while merging
+/// spills only if there were at least this many.
+pub(crate) const COMBINE_MIN_SPILLS: usize = 3;
+
+/// How a map task's output is collected.
+#[derive(Clone)]
+pub(crate) struct CollectorConfig {
+    pub(crate) runs: RunSettings,
+    /// Bytes for the sort buffers (or tables) together.
+    pub(crate) sort_buffer: usize,
+    /// Where spills and the map output go (the task attempt's directory).
+    pub(crate) dir: PathBuf,
+    /// Set for an associative combiner: aggregate in a hash table.
+    pub(crate) merge: Option<Arc<MergeValues>>,
+}
+
+enum Buffer {
+    Sorted(SortBuffer),
+    Table(AggTable),
+}
+
+impl Buffer {
+    fn new(config: &CollectorConfig) -> Buffer {
+        let half = (config.sort_buffer / 2).max(1);
+        match config.merge {
+            Some(_) => Buffer::Table(AggTable::with_limit(half)),
+            None => Buffer::Sorted(SortBuffer::with_limit(half)),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            Buffer::Sorted(b) => b.len() == 0,
+            Buffer::Table(t) => t.is_empty(),
+        }
+    }
+}
+
+/// What the spill thread hands back when the task ends.
+struct Spilled {
+    runs: Vec<PathBuf>,
+    stats: SpillStats,
+    combine: Option<Box<dyn Combine>>,
+}
+
+/// Collects one map task's output; see the module docs.
+pub(crate) struct Collector {
+    config: CollectorConfig,
+    active: Buffer,
+    spare: Option<Buffer>,
+    to_spiller: Option<SyncSender<Buffer>>,
+    recycled: Receiver<Buffer>,
+    /// A plain (not scoped) thread that owns all it uses, so the collector
+    /// is `'static` and can sit behind the emitter's sink.
+    spiller: Option<JoinHandle<Result<Spilled>>>,
+    records: u64,
+}
+
+/// The finished map output.
+pub(crate) struct MapOutput {
+    pub(crate) path: PathBuf,
+    pub(crate) stats: SpillStats,
+}
+
+impl Collector {
+    /// Starts a collector and its spill thread.
+    pub(crate) fn start(config: CollectorConfig, combine: Option<Box<dyn Combine>>) -> Result<Self> {
+        let (to_spiller, inbox) = sync_channel::<Buffer>(1);
+        let (give_back, recycled) = sync_channel::<Buffer>(2);
+        let spill_config = config.clone();
+        let spiller = std::thread::Builder::new()
+            .name("mr-spill".into())
+            .spawn(move || spill_loop(inbox, give_back, &spill_config, combine))
+            .map_err(|e| Error::io(&config.dir, e))?;
+        Ok(Collector {
+            active: Buffer::new(&config),
+            spare: Some(Buffer::new(&config)),
+            to_spiller: Some(to_spiller),
+            recycled,
+            spiller: Some(spiller),
+            config,
+            records: 0,
+        })
+    }
+
+    /// Hands the active buffer to the spill thread and takes an empty one.
+    fn rotate(&mut self) -> Result<()> {
+        let next = match self.spare.take() {
+            Some(b) => b,
+            // Waits for the previous spill: the mapper outran the disk.
+            None => match self.recycled.recv() {
+                Ok(b) => b,
+                Err(_) => return Err(self.spiller_failed()),
+            },
+        };
+        let full = std::mem::replace(&mut self.active, next);
+        let sent = self.to_spiller.as_ref().map(|tx| tx.send(full));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            _ => Err(self.spiller_failed()),
+        }
+    }
+
+    /// The spill thread stopped early: its error says why.
+    fn spiller_failed(&mut self) -> Error {
+        self.to_spiller = None;
+        match self.spiller.take().map(JoinHandle::join) {
+            Some(Ok(Err(e))) => e,
+            Some(Err(payload)) => std::panic::resume_unwind(payload),
+            _ => Error::Config("the spill thread stopped".into()),
+        }
+    }
+
+    /// Ends collection: spills what is left, waits for the spill thread and
+    /// merges every run into one map output file.
+    pub(crate) fn finish(mut self) -> Result<MapOutput> {
+        // An empty task still spills once, so every task has an output.
+        if !self.active.is_empty() || self.records == 0 {
+            let last = std::mem::replace(&mut self.active, Buffer::new(&self.config));
+            if let Some(tx) = &self.to_spiller {
+                // A failed send means the thread stopped; join says why.
+                let _ = tx.send(last);
+            }
+        }
+        drop(self.to_spiller.take());
+        let spilled = match self.spiller.take().map(JoinHandle::join) {
+            Some(Ok(res)) => res?,
+            Some(Err(payload)) => std::panic::resume_unwind(payload),
+            None => return Err(Error::Config("the spill thread stopped".into())),
+        };
+        let Spilled {
+            runs,
+            mut stats,
+            mut combine,
+        } = spilled;
+        let path = self.config.dir.join("map-output");
+        let merged = merge_runs(
+            runs,
+            &path,
+            &self.config.runs,
+            combine.as_deref_mut(),
+            COMBINE_MIN_SPILLS,
+            &self.config.dir,
+        )?;
+        stats.add(merged);
+        Ok(MapOutput { path, stats })
+    }
+}
+
+impl PairSink for Collector {
+    fn collect(&mut self, partition: u32, key: &[u8], value: &[u8]) -> Result<()> {
+        self.records += 1;
+        let fits = match &self.active {
+            Buffer::Sorted(b) => b.fits(key.len(), value.len()),
+            Buffer::Table(t) => t.fits(key.len(), value.len()),
+        };
+        if !fits {
+            self.rotate()?;
+        }
+        match (&mut self.active, &self.config.merge) {
+            (Buffer::Table(t), Some(merge)) => t.insert(partition, key, value, merge.as_ref()),
+            (Buffer::Sorted(b), _) => b.push(partition, key, value),
+            (Buffer::Table(_), None) => Err(Error::Config("hash aggregation without a merge function".into())),
+        }
+    }
+}
+
+fn spill_loop(
+    inbox: Receiver<Buffer>,
+    give_back: SyncSender<Buffer>,
+    config: &CollectorConfig,
+    mut combine: Option<Box<dyn Combine>>,
+) -> Result<Spilled> {
+    let mut runs = Vec::new();
+    let mut stats = SpillStats::default();
+    for mut buffer in inbox {
+        let path = config.dir.join(format!("spill-{}", runs.len()));
+        let s = match &mut buffer {
+            Buffer::Sorted(b) => spill_buffer(b, combine.as_deref_mut(), &path, &config.runs)?,
+            Buffer::Table(t) => spill_table(t, &path, &config.runs)?,
+        };
+        stats.add(s);
+        runs.push(path);
+        // The collector may have finished and stopped listening.
+        let _ = give_back.try_send(buffer);
+    }
+    Ok(Spilled { runs, stats, combine })
+}

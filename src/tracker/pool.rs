@@ -1,0 +1,188 @@
+//! Running a phase's tasks on a pool of worker threads, retrying failed
+//! attempts.
+//!
+//! Workers take the next task index from a shared counter, so tasks start
+//! in order and a slow task never holds others back. A task attempt that
+//! fails in user code (an error or a panic) is retried up to
+//! `max_attempts` times, as Hadoop does; errors that a retry cannot fix
+//! (malformed input past the budget, I/O, corrupt data) fail at once. The
+//! first final failure stops the scheduling of new tasks.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use crate::error::{Error, Result};
+use crate::tracker::panic;
+
+/// Runs `tasks` tasks with `workers` threads; `run(task, attempt)` runs one
+/// attempt (attempts count from 1). Returns the results in task order.
+pub(crate) fn run_tasks<T, F>(
+    tasks: usize,
+    workers: usize,
+    max_attempts: u32,
+    run: F,
+    done: &(dyn Fn() + Sync),
+) -> Result<Vec<T>>
+where
+    T: Send,
+    F: Fn(usize, u32) -> Result<T> + Sync,
+{
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let results: Mutex<Vec<Option<T>>> = Mutex::new((0..tasks).map(|_| None).collect());
+    let failure: Mutex<Option<(usize, Error)>> = Mutex::new(None);
+    let worker = || {
+        while !stop.load(Ordering::Relaxed) {
+            let task = next.fetch_add(1, Ordering::Relaxed);
+            if task >= tasks {
+                break;
+            }
+            match run_with_retries(task, max_attempts, &run, &stop) {
+                Ok(value) => {
+                    if let Ok(mut r) = results.lock() {
+                        r[task] = Some(value);
+                    }
+                    done();
+                }
+                Err(e) => {
+                    stop.store(true, Ordering::Relaxed);
+                    if let Ok(mut f) = failure.lock() {
+                        // Report the earliest task's failure: deterministic
+                        // whatever the thread timing.
+                        if f.as_ref().is_none_or(|(t, _)| task < *t) {
+                            *f = Some((task, e));
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let workers = workers.clamp(1, tasks.max(1));
+    std::thread::scope(|s| {
+        for _ in 1..workers {
+            s.spawn(worker);
+        }
+        worker();
+    });
+    if let Some((_, e)) = failure.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    let results = results
+        .into_inner()
+        .map_err(|_| Error::Config("a worker thread panicked".into()))?;
+    results
+        .into_iter()
+        .map(|r| r.ok_or_else(|| Error::Config("a task did not run".into())))
+        .collect()
+}
+
+fn run_with_retries<T, F>(task: usize, max_attempts: u32, run: &F, stop: &AtomicBool) -> Result<T>
+where
+    F: Fn(usize, u32) -> Result<T> + Sync,
+{
+    let mut attempt = 1;
+    loop {
+        let outcome = catch_unwind(AssertUnwindSafe(|| run(task, attempt)));
+        let err = match outcome {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(e)) => e,
+            // Panics in user code are caught where the task knows its
+            // step and record; one reaching here is the framework's.
+            Err(payload) => Error::Config(format!("task {task}: {}", panic::message(payload))),
+        };
+        let retryable = matches!(err, Error::Task { .. });
+        if !retryable || attempt >= max_attempts || stop.load(Ordering::Relaxed) {
+            return Err(if attempt > 1 { with_attempts(err, attempt) } else { err });
+        }
+        attempt += 1;
+    }
+}
+
+/// Notes in a task error how many attempts failed.
+fn with_attempts(err: Error, attempts: u32) -> Error {
+    match err {
+        Error::Task {
+            step,
+            steps,
+            phase,
+            task,
+            at,
+            source,
+        } => Error::Task {
+            step,
+            steps,
+            phase,
+            task,
+            at,
+            source: format!("{source} (failed {attempts} attempts)").into(),
+        },
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Phase;
+
+    fn task_error(task: usize) -> Error {
+        Error::Task {
+            step: 1,
+            steps: 1,
+            phase: Phase::Map,
+            task,
+            at: None,
+            source: "flaky".into(),
+        }
+    }
+
+    #[test]
+    fn results_in_task_order_and_retries_flaky_tasks() {
+        let calls = AtomicUsize::new(0);
+        let done = AtomicUsize::new(0);
+        let out = run_tasks(
+            20,
+            3,
+            4,
+            |task, attempt| {
+                calls.fetch_add(1, Ordering::Relaxed);
+                // Task 7 fails twice, then succeeds.
+                if task == 7 && attempt < 3 {
+                    return Err(task_error(task));
+                }
+                if task == 9 && attempt == 1 {
+                    panic!("a panic is retried too");
+                }
+                Ok(task * 10)
+            },
+            &|| {
+                done.fetch_add(1, Ordering::Relaxed);
+            },
+        )
+        .unwrap();
+        assert_eq!(out, (0..20).map(|t| t * 10).collect::<Vec<_>>());
+        assert_eq!(calls.load(Ordering::Relaxed), 23);
+        assert_eq!(done.load(Ordering::Relaxed), 20);
+    }
+
+    #[test]
+    fn gives_up_after_max_attempts_and_does_not_retry_input_errors() {
+        let err = run_tasks(5, 2, 4, |t, _| if t == 3 { Err(task_error(t)) } else { Ok(()) }, &|| {}).unwrap_err();
+        assert!(err.to_string().contains("failed 4 attempts"), "{err}");
+        let calls = AtomicUsize::new(0);
+        let err = run_tasks(
+            1,
+            1,
+            4,
+            |_, _| -> Result<()> {
+                calls.fetch_add(1, Ordering::Relaxed);
+                Err(Error::Config("bad input".into()))
+            },
+            &|| {},
+        )
+        .unwrap_err();
+        assert_eq!(calls.load(Ordering::Relaxed), 1);
+        assert_eq!(err.to_string(), "bad input");
+    }
+}

@@ -1,0 +1,262 @@
+//! The local (out-of-core, parallel) engine: forced spills and multi-pass
+//! merges, a hot key streamed in bounded memory, retries, and cleanup.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use mapreduce::prelude::*;
+use mapreduce::runner::RunnerKind;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::{Inputs, run};
+
+#[derive(Clone)]
+struct Words;
+
+impl Mapper for Words {
+    type Input = TextLine;
+    type Key = String;
+    type Value = u64;
+
+    fn map(&mut self, line: Line<'_>, out: &mut Emitter<'_, String, u64>) -> TaskResult {
+        for w in line.text.split_whitespace() {
+            out.emit_ref(w, &1);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone)]
+struct Sum;
+
+impl Reducer for Sum {
+    type Key = String;
+    type Value = u64;
+    type OutKey = String;
+    type OutValue = u64;
+
+    fn reduce(&mut self, k: &String, v: Values<'_, u64>, out: &mut Emitter<'_, String, u64>) -> TaskResult {
+        out.emit(k.clone(), v.sum());
+        Ok(())
+    }
+}
+
+fn text(lines: usize) -> Vec<u8> {
+    let mut s = String::new();
+    let mut x = 12345u64;
+    for i in 0..lines {
+        for _ in 0..8 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s.push_str(&format!("w{} ", (x >> 33) % 5000));
+        }
+        s.push_str(&format!("line{}\n", i % 7));
+    }
+    s.into_bytes()
+}
+
+/// Compares outputs, reporting the first differing line instead of both.
+fn assert_same(got: &str, expected: &str) {
+    let (g, e): (Vec<_>, Vec<_>) = (got.lines().collect(), expected.lines().collect());
+    if let Some(i) = (0..g.len().max(e.len())).find(|&i| g.get(i) != e.get(i)) {
+        panic!(
+            "outputs differ at line {i} of {}/{}: got {:?}, expected {:?}",
+            g.len(),
+            e.len(),
+            g.get(i),
+            e.get(i)
+        );
+    }
+}
+
+fn local(inputs: &Inputs) -> RunConfig {
+    let mut c = inputs.config();
+    c.runner = RunnerKind::Local;
+    c.temp_dir = Some(inputs.dir.path().join("tmp"));
+    c
+}
+
+fn inline(inputs: &Inputs) -> RunConfig {
+    let mut c = inputs.config();
+    c.runner = RunnerKind::Inline;
+    c
+}
+
+#[test]
+fn tiny_sort_buffer_forces_thousands_of_spills_and_several_merge_passes() {
+    let data = text(4000);
+    let inputs = Inputs::new(&[&data]);
+    let job = Job::new("wc", step::map(Words).reduce(Sum));
+    let mut reference = inline(&inputs);
+    reference.reducers = 3;
+    let (expected, _) = run(&job, &reference).unwrap();
+    let mut config = local(&inputs);
+    config.workers = 2;
+    config.reducers = 3;
+    config.sort_buffer = 2 << 10;
+    config.merge_fan_in = Some(8);
+    config.block_size = 64 << 10;
+    let (got, report) = run(&job, &config).unwrap();
+    assert_same(&got, &expected);
+    let c = report.counters();
+    let spills = c.framework("SPILLS");
+    let passes = c.framework("MERGE_PASSES");
+    assert!(spills >= 1000, "{spills} spills");
+    // Each map task merges hundreds of spills with fan-in 8: several passes.
+    let map_tasks = 3; // 180 KB in 64 KB blocks
+    assert!(passes >= map_tasks * 3, "{passes} merge passes");
+    assert!(c.framework(counters::names::SPILLED_RECORDS) > c.framework(counters::names::MAP_OUTPUT_RECORDS));
+}
+
+/// Counts how many values exist at once, to prove values stream.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+/// A value that counts how many decoded copies are alive.
+struct Tracked(u32, bool);
+
+impl Serialize for Tracked {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Tracked {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = u32::deserialize(d)?;
+        let live = LIVE.fetch_add(1, Ordering::Relaxed) + 1;
+        PEAK.fetch_max(live, Ordering::Relaxed);
+        Ok(Tracked(v, true))
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        if self.1 {
+            LIVE.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+const HOT: u32 = 10_000_000;
+
+/// Each input line `i` emits values `i, i+n, i+2n, ...` under one key.
+#[derive(Clone)]
+struct Hot;
+
+impl Mapper for Hot {
+    type Input = TextLine;
+    type Key = u8;
+    type Value = Tracked;
+
+    fn map(&mut self, line: Line<'_>, out: &mut Emitter<'_, u8, Tracked>) -> TaskResult {
+        let (first, step): (u32, u32) = (line.text.parse()?, 10);
+        let mut v = first;
+        while v < HOT {
+            out.emit(7, Tracked(v, false));
+            v += step;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone)]
+struct CountAndSum;
+
+impl Reducer for CountAndSum {
+    type Key = u8;
+    type Value = Tracked;
+    type OutKey = u8;
+    type OutValue = (u64, u64);
+
+    fn reduce(&mut self, k: &u8, values: Values<'_, Tracked>, out: &mut Emitter<'_, u8, (u64, u64)>) -> TaskResult {
+        let (mut n, mut sum) = (0u64, 0u64);
+        for v in values {
+            n += 1;
+            sum += u64::from(v.0);
+        }
+        out.emit(*k, (n, sum));
+        Ok(())
+    }
+}
+
+#[test]
+fn a_hot_key_with_ten_million_values_streams_through_the_reducer() {
+    let lines: String = (0..10).map(|i| format!("{i}\n")).collect();
+    let inputs = Inputs::new(&[lines.as_bytes()]);
+    let mut config = local(&inputs);
+    config.workers = 2;
+    config.block_size = 4; // 10 map tasks
+    config.sort_buffer = 4 << 20;
+    let job = Job::new("hot", step::map(Hot).reduce(CountAndSum));
+    let (out, report) = run(&job, &config).unwrap();
+    let n = u64::from(HOT);
+    assert_eq!(out, format!("7\t[{n}, {}]\n", n * (n - 1) / 2));
+    assert_eq!(
+        report.counters().framework(counters::names::REDUCE_INPUT_RECORDS),
+        i64::from(HOT)
+    );
+    assert!(report.counters().framework("SPILLS") > 10, "it spilled");
+    // Never more than a handful of values alive at once: nothing collected.
+    assert!(
+        PEAK.load(Ordering::Relaxed) <= 4,
+        "peak live values {}",
+        PEAK.load(Ordering::Relaxed)
+    );
+}
+
+/// Fails the first attempt of every task, then behaves.
+#[derive(Clone)]
+struct Flaky;
+
+static ATTEMPTS: AtomicUsize = AtomicUsize::new(0);
+
+impl Mapper for Flaky {
+    type Input = TextLine;
+    type Key = String;
+    type Value = u64;
+
+    fn setup(&mut self, _: &mut Emitter<'_, String, u64>) -> TaskResult {
+        if ATTEMPTS.fetch_add(1, Ordering::Relaxed).is_multiple_of(2) {
+            panic!("flaky setup");
+        }
+        Ok(())
+    }
+
+    fn map(&mut self, line: Line<'_>, out: &mut Emitter<'_, String, u64>) -> TaskResult {
+        out.emit(line.text.to_owned(), 1);
+        Ok(())
+    }
+}
+
+#[test]
+fn failed_attempts_are_retried_and_a_job_that_keeps_failing_reports_where() {
+    let inputs = Inputs::new(&[b"a\nb\n", b"a\n"]);
+    let mut config = local(&inputs);
+    config.workers = 1;
+    let (out, _) = run(&Job::new("flaky", step::map(Flaky).reduce(Sum)), &config).unwrap();
+    assert_eq!(out, "\"a\"\t2\n\"b\"\t1\n");
+
+    #[derive(Clone)]
+    struct AlwaysFails;
+    impl Mapper for AlwaysFails {
+        type Input = TextLine;
+        type Key = String;
+        type Value = u64;
+        fn map(&mut self, line: Line<'_>, _: &mut Emitter<'_, String, u64>) -> TaskResult {
+            if line.text == "b" {
+                return Err("cannot map b".into());
+            }
+            Ok(())
+        }
+    }
+    config.max_attempts = 3;
+    // With 2-byte blocks, "b" (offset 2) is read by task 0: a split reads
+    // the line starting at its end, as Hadoop's does.
+    config.block_size = 2;
+    let err = run(&Job::new("fails", step::map(AlwaysFails).reduce(Sum)), &config).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("step 1 of 1, mapper task 0"), "{msg}");
+    assert!(msg.contains("line 2 (byte offset 2)"), "{msg}");
+    assert!(msg.contains("cannot map b (failed 3 attempts)"), "{msg}");
+    let tmp = inputs.dir.path().join("tmp");
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0, "the job directory is gone");
+}
