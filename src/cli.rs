@@ -195,6 +195,8 @@ pub fn run_job(job: &dyn AnyJob, args: &RunArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        // The interrupt handler is cleaning up and will exit with 130.
+        Err(_) if crate::io::cleanup::interrupted() => ExitCode::from(130),
         Err(e) => report_error(&e),
     }
 }

@@ -14,11 +14,28 @@ pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
     WORD_RE.find_iter(text).map(|m| m.as_str().to_lowercase())
 }
 
+/// Calls `f` with each word of `text`, lowercased into a reused buffer (no
+/// allocation per word: the word-count hot path).
+pub fn for_each_word(text: &str, buf: &mut String, mut f: impl FnMut(&str)) {
+    for m in WORD_RE.find_iter(text) {
+        let word = m.as_str();
+        buf.clear();
+        if word.is_ascii() {
+            buf.push_str(word);
+            buf.make_ascii_lowercase();
+        } else {
+            buf.extend(word.chars().flat_map(char::to_lowercase));
+        }
+        f(buf);
+    }
+}
+
 /// Emits `(word, 1)` for each word of each line.
 #[derive(Debug, Clone, Default)]
 pub struct WordOnes {
     /// Words not to count.
     pub stop_words: &'static [&'static str],
+    buf: String,
 }
 
 impl Mapper for WordOnes {
@@ -27,11 +44,12 @@ impl Mapper for WordOnes {
     type Value = u64;
 
     fn map(&mut self, line: Line<'_>, out: &mut Emitter<'_, String, u64>) -> TaskResult {
-        for word in words(line.text) {
-            if !self.stop_words.contains(&word.as_str()) {
-                out.emit(word, 1);
+        let stop_words = self.stop_words;
+        for_each_word(line.text, &mut self.buf, |word| {
+            if !stop_words.contains(&word) {
+                out.emit_ref(word, &1);
             }
-        }
+        });
         Ok(())
     }
 }
@@ -116,7 +134,10 @@ impl Reducer for MostUsed {
 
 /// mrjob's `mr_most_used_word`: the most used word that is not a stop word.
 pub fn most_used_word() -> impl AnyJob {
-    let words = WordOnes { stop_words: STOP_WORDS };
+    let words = WordOnes {
+        stop_words: STOP_WORDS,
+        ..WordOnes::default()
+    };
     Job::new(
         "most-used-word",
         step::map(words).combine_with(|a, b| *a += b).reduce(CountWord),

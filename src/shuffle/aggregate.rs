@@ -33,6 +33,9 @@ pub(crate) struct AggTable {
     arena: Vec<u8>,
     limit: usize,
     scratch: Vec<u8>,
+    /// The table's capacity in bytes, kept so arena growth can respect the
+    /// limit while a slot is borrowed.
+    table_bytes: usize,
     /// Records merged into the table since it was last drained.
     pub(crate) records_in: u64,
 }
@@ -44,6 +47,7 @@ impl AggTable {
             arena: Vec::new(),
             limit,
             scratch: Vec::new(),
+            table_bytes: 0,
             records_in: 0,
         }
     }
@@ -77,55 +81,34 @@ impl AggTable {
         arena + slots * SLOT_BYTES <= self.limit && self.arena.len() + key_len + 2 * value_len < u32::MAX as usize
     }
 
-    fn append(&mut self, bytes: &[u8]) -> u32 {
-        let needed = self.arena.len() + bytes.len();
-        if needed > self.arena.capacity() {
-            let room = self.limit.saturating_sub(self.table.capacity() * SLOT_BYTES);
-            let cap = (self.arena.capacity() * 2).max(4096).min(room).max(needed);
-            self.arena.reserve_exact(cap - self.arena.len());
-        }
-        let at = self.arena.len() as u32;
-        self.arena.extend_from_slice(bytes);
-        at
-    }
-
     /// Merges `(partition, key, value)` into the table. The caller checks
     /// [`fits`](Self::fits) first.
     pub(crate) fn insert(&mut self, partition: u32, key: &[u8], value: &[u8], merge: &MergeValues) -> Result<()> {
         self.records_in += 1;
         let hash = xxhash_rust::xxh3::xxh3_64(key);
+        // One probe per record: the table and the arena are disjoint
+        // fields, so the slot can be updated in place after the merge.
         let arena = &self.arena;
-        let found = self.table.find(hash, |s| {
+        if let Some(slot) = self.table.find_mut(hash, |s| {
             s.key_len as usize == key.len() && &arena[s.key_at as usize..][..key.len()] == key
-        });
-        if let Some(&slot) = found {
-            let mut acc = std::mem::take(&mut self.scratch);
+        }) {
+            let acc = &mut self.scratch;
             acc.clear();
             acc.extend_from_slice(&self.arena[slot.value_at as usize..][..slot.value_len as usize]);
-            let merged = merge(&mut acc, value);
-            let res = merged.map(|()| {
-                let (value_at, value_len) = if acc.len() <= slot.value_len as usize {
-                    let at = slot.value_at as usize;
-                    self.arena[at..at + acc.len()].copy_from_slice(&acc);
-                    (slot.value_at, acc.len() as u32)
-                } else {
-                    (self.append(&acc), acc.len() as u32)
-                };
-                let arena = &self.arena;
-                if let Some(s) = self.table.find_mut(hash, |s| {
-                    s.key_len as usize == key.len() && &arena[s.key_at as usize..][..key.len()] == key
-                }) {
-                    s.value_at = value_at;
-                    s.value_len = value_len;
-                }
-            });
-            self.scratch = acc;
-            return res;
+            merge(acc, value)?;
+            if acc.len() <= slot.value_len as usize {
+                let at = slot.value_at as usize;
+                self.arena[at..at + acc.len()].copy_from_slice(acc);
+            } else {
+                slot.value_at = append(&mut self.arena, self.limit, self.table_bytes, acc);
+            }
+            slot.value_len = acc.len() as u32;
+            return Ok(());
         }
         let key_len =
             u32::try_from(key.len()).map_err(|_| Error::Config("a key over 4 GiB cannot be aggregated".into()))?;
-        let key_at = self.append(key);
-        let value_at = self.append(value);
+        let key_at = append(&mut self.arena, self.limit, self.table_bytes, key);
+        let value_at = append(&mut self.arena, self.limit, self.table_bytes, value);
         let slot = Slot {
             hash,
             partition,
@@ -137,6 +120,7 @@ impl AggTable {
         if self.table.len() == self.table.capacity() {
             let want = (self.table.capacity() * 2).max(16) - self.table.len();
             self.table.reserve(want, |s| s.hash);
+            self.table_bytes = self.table.capacity() * SLOT_BYTES;
         }
         self.table.insert_unique(hash, slot, |s| s.hash);
         Ok(())
@@ -161,6 +145,20 @@ impl AggTable {
         self.records_in = 0;
         Ok(())
     }
+}
+
+/// Appends `bytes` to the arena, growing it by doubling but within what the
+/// limit leaves beside the table; returns where they start.
+fn append(arena: &mut Vec<u8>, limit: usize, table_bytes: usize, bytes: &[u8]) -> u32 {
+    let needed = arena.len() + bytes.len();
+    if needed > arena.capacity() {
+        let room = limit.saturating_sub(table_bytes);
+        let cap = (arena.capacity() * 2).max(4096).min(room).max(needed);
+        arena.reserve_exact(cap - arena.len());
+    }
+    let at = arena.len() as u32;
+    arena.extend_from_slice(bytes);
+    at
 }
 
 #[cfg(test)]

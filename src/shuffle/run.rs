@@ -254,6 +254,7 @@ impl RunWriter {
     /// Marks the run as a plain container of records in arrival order (a
     /// step's output, read back in order, never merged), which turns off
     /// the debug-build order check.
+    #[cfg_attr(not(debug_assertions), allow(unused_mut))]
     pub(crate) fn unsorted(mut self) -> Self {
         #[cfg(debug_assertions)]
         {

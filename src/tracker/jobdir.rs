@@ -48,7 +48,18 @@ impl JobDir {
         if path.exists() {
             std::fs::remove_dir_all(&path).map_err(|e| Error::io(&path, e))?;
         }
-        std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+        // Level by level, never re-creating the job directory itself: after
+        // an interrupt has removed it, a task starting late must fail, not
+        // leave a new, empty job directory behind.
+        let mut dir = self.path.clone();
+        for part in path.strip_prefix(&self.path).unwrap_or(&path).components() {
+            dir.push(part);
+            match std::fs::create_dir(&dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(Error::io(&dir, e)),
+            }
+        }
         Ok(path)
     }
 
