@@ -13,7 +13,7 @@ fn sigint_mid_job_removes_temporary_data_and_staged_output() {
     std::fs::write(&input, data).unwrap();
     let temp = dir.path().join("tmp");
     let out = dir.path().join("out");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mr-run"))
+    let child = Command::new(env!("CARGO_BIN_EXE_mr-run"))
         .args(["word-count", "-q", "--sort-buffer", "64K", "--workers", "1"])
         .arg(&input)
         .arg("--temp-dir")
