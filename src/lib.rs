@@ -66,6 +66,7 @@ pub mod codec;
 mod error;
 pub mod io;
 pub mod runner;
+#[allow(missing_docs)] // reached only through the hidden `internals` module
 mod shuffle;
 mod tracker;
 
@@ -80,6 +81,17 @@ pub use api::{Combiner, Emitter, Key, Mapper, Reducer, TaskResult, Value, Values
 pub use codec::protocol::Protocol;
 pub use error::{BoxError, Error, Location, Phase, Result};
 pub use runner::{JobReport, RunConfig};
+
+/// The shuffle's byte-level parts, for the criterion micro-benchmarks in
+/// `benches/`. Not part of the API: no stability promise.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::shuffle::aggregate::AggTable;
+    pub use crate::shuffle::buffer::SortBuffer;
+    pub use crate::shuffle::merge::{Cursor, Groups, Merger, merge_passes};
+    pub use crate::shuffle::run::{Compression, RunFile, RunWriter};
+    pub use crate::shuffle::{PairSink, ValueSource};
+}
 
 /// Everything a job author needs: `use mapreduce::prelude::*;`.
 pub mod prelude {

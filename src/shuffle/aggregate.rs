@@ -13,7 +13,7 @@ use hashbrown::HashTable;
 use crate::error::{Error, Result};
 
 /// Merges an encoded value into an encoded accumulator.
-pub(crate) type MergeValues = dyn Fn(&mut Vec<u8>, &[u8]) -> Result<()> + Send + Sync;
+pub type MergeValues = dyn Fn(&mut Vec<u8>, &[u8]) -> Result<()> + Send + Sync;
 
 #[derive(Clone, Copy)]
 struct Slot {
@@ -28,7 +28,7 @@ struct Slot {
 const SLOT_BYTES: usize = std::mem::size_of::<Slot>() + 1; // + hashbrown's control byte
 
 /// Distinct keys with their merged values.
-pub(crate) struct AggTable {
+pub struct AggTable {
     table: HashTable<Slot>,
     arena: Vec<u8>,
     limit: usize,
@@ -37,11 +37,11 @@ pub(crate) struct AggTable {
     /// limit while a slot is borrowed.
     table_bytes: usize,
     /// Records merged into the table since it was last drained.
-    pub(crate) records_in: u64,
+    pub records_in: u64,
 }
 
 impl AggTable {
-    pub(crate) fn with_limit(limit: usize) -> Self {
+    pub fn with_limit(limit: usize) -> Self {
         AggTable {
             table: HashTable::new(),
             arena: Vec::new(),
@@ -54,21 +54,21 @@ impl AggTable {
 
     /// Bytes allocated: arena and table capacities.
     #[cfg(test)]
-    pub(crate) fn memory(&self) -> usize {
+    pub fn memory(&self) -> usize {
         self.arena.capacity() + self.table.capacity() * SLOT_BYTES
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.table.is_empty()
     }
 
-    pub(crate) fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.table.len()
     }
 
     /// Whether one more record of this size surely fits (a new key, an
     /// appended value, and a table that may have to grow).
-    pub(crate) fn fits(&self, key_len: usize, value_len: usize) -> bool {
+    pub fn fits(&self, key_len: usize, value_len: usize) -> bool {
         if self.table.is_empty() {
             return true;
         }
@@ -83,7 +83,7 @@ impl AggTable {
 
     /// Merges `(partition, key, value)` into the table. The caller checks
     /// [`fits`](Self::fits) first.
-    pub(crate) fn insert(&mut self, partition: u32, key: &[u8], value: &[u8], merge: &MergeValues) -> Result<()> {
+    pub fn insert(&mut self, partition: u32, key: &[u8], value: &[u8], merge: &MergeValues) -> Result<()> {
         self.records_in += 1;
         let hash = xxhash_rust::xxh3::xxh3_64(key);
         // One probe per record: the table and the arena are disjoint
@@ -128,7 +128,7 @@ impl AggTable {
 
     /// Calls `f` on every `(partition, key, value)`, sorted by partition
     /// then key, and empties the table (keeping its allocations).
-    pub(crate) fn drain_sorted(&mut self, mut f: impl FnMut(u32, &[u8], &[u8]) -> Result<()>) -> Result<()> {
+    pub fn drain_sorted(&mut self, mut f: impl FnMut(u32, &[u8], &[u8]) -> Result<()>) -> Result<()> {
         let mut slots: Vec<Slot> = self.table.iter().copied().collect();
         let arena = &self.arena;
         let key = |s: &Slot| &arena[s.key_at as usize..][..s.key_len as usize];

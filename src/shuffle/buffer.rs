@@ -30,7 +30,7 @@ struct Entry {
 
 /// Encoded pairs with their partitions, in arrival order until sorted.
 #[derive(Debug)]
-pub(crate) struct SortBuffer {
+pub struct SortBuffer {
     arena: Vec<u8>,
     entries: Vec<Entry>,
     /// Bytes the arena and entries may occupy, by capacity.
@@ -53,12 +53,12 @@ fn prefix_of(key: &[u8]) -> u64 {
 }
 
 impl SortBuffer {
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         SortBuffer::default()
     }
 
     /// An empty buffer whose memory stays within `limit` bytes.
-    pub(crate) fn with_limit(limit: usize) -> Self {
+    pub fn with_limit(limit: usize) -> Self {
         SortBuffer {
             arena: Vec::new(),
             entries: Vec::new(),
@@ -68,13 +68,13 @@ impl SortBuffer {
 
     /// Bytes allocated: arena and entry capacities.
     #[cfg(test)]
-    pub(crate) fn memory(&self) -> usize {
+    pub fn memory(&self) -> usize {
         self.arena.capacity() + self.entries.capacity() * ENTRY_BYTES
     }
 
     /// Whether a record of this size fits in the budget (growing the
     /// buffer if need be). An empty buffer takes any record.
-    pub(crate) fn fits(&self, key_len: usize, value_len: usize) -> bool {
+    pub fn fits(&self, key_len: usize, value_len: usize) -> bool {
         if self.entries.is_empty() {
             return true;
         }
@@ -106,7 +106,7 @@ impl SortBuffer {
         }
     }
 
-    pub(crate) fn push(&mut self, partition: u32, key: &[u8], value: &[u8]) -> Result<()> {
+    pub fn push(&mut self, partition: u32, key: &[u8], value: &[u8]) -> Result<()> {
         let too_big = |what: &str, n: usize| Error::Config(format!("a {what} of {n} bytes is over the 4 GiB limit"));
         let key_len = u32::try_from(key.len()).map_err(|_| too_big("key", key.len()))?;
         let value_len = u32::try_from(value.len()).map_err(|_| too_big("value", value.len()))?;
@@ -123,7 +123,7 @@ impl SortBuffer {
         Ok(())
     }
 
-    pub(crate) fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.entries.len()
     }
 
@@ -138,14 +138,14 @@ impl SortBuffer {
     }
 
     /// The `i`th record as `(partition, key, value)`.
-    pub(crate) fn get(&self, i: usize) -> (u32, &[u8], &[u8]) {
+    pub fn get(&self, i: usize) -> (u32, &[u8], &[u8]) {
         let e = &self.entries[i];
         (e.partition, self.key_of(e), self.value_of(e))
     }
 
     /// Sorts by (partition, key), and by value within a key when
     /// `by_value` (secondary sort). Stable.
-    pub(crate) fn sort(&mut self, by_value: bool) {
+    pub fn sort(&mut self, by_value: bool) {
         let mut entries = std::mem::take(&mut self.entries);
         entries.sort_by(|a, b| {
             a.partition
@@ -164,13 +164,13 @@ impl SortBuffer {
     }
 
     /// Empties the buffer, keeping its allocation.
-    pub(crate) fn clear(&mut self) {
+    pub fn clear(&mut self) {
         self.arena.clear();
         self.entries.clear();
     }
 
     /// Appends every record of `other`, in its order.
-    pub(crate) fn append(&mut self, other: &SortBuffer) -> Result<()> {
+    pub fn append(&mut self, other: &SortBuffer) -> Result<()> {
         for i in 0..other.len() {
             let (p, k, v) = other.get(i);
             self.push(p, k, v)?;
@@ -179,7 +179,7 @@ impl SortBuffer {
     }
 
     /// The groups of a sorted buffer: runs of equal (partition, key).
-    pub(crate) fn groups(&self) -> Groups<'_> {
+    pub fn groups(&self) -> Groups<'_> {
         Groups { buf: self, next: 0 }
     }
 }
@@ -191,16 +191,16 @@ impl PairSink for SortBuffer {
 }
 
 /// Iterates the groups of a sorted [`SortBuffer`].
-pub(crate) struct Groups<'a> {
+pub struct Groups<'a> {
     buf: &'a SortBuffer,
     next: usize,
 }
 
 /// One key's records: `start..end` in the sorted buffer.
-pub(crate) struct Group<'a> {
-    pub(crate) partition: u32,
-    pub(crate) key: &'a [u8],
-    pub(crate) values: GroupValues<'a>,
+pub struct Group<'a> {
+    pub partition: u32,
+    pub key: &'a [u8],
+    pub values: GroupValues<'a>,
 }
 
 impl<'a> Iterator for Groups<'a> {
@@ -232,7 +232,7 @@ impl<'a> Iterator for Groups<'a> {
 }
 
 /// The values of one group, as a [`ValueSource`].
-pub(crate) struct GroupValues<'a> {
+pub struct GroupValues<'a> {
     buf: &'a SortBuffer,
     next: usize,
     end: usize,
@@ -240,7 +240,7 @@ pub(crate) struct GroupValues<'a> {
 
 impl GroupValues<'_> {
     /// How many values are left.
-    pub(crate) fn remaining(&self) -> usize {
+    pub fn remaining(&self) -> usize {
         self.end - self.next
     }
 }

@@ -22,18 +22,18 @@ use crate::error::{Error, Result};
 
 /// Hadoop's `mapreduce.map.combine.minspills`: combine again while merging
 /// spills only if there were at least this many.
-pub(crate) const COMBINE_MIN_SPILLS: usize = 3;
+pub const COMBINE_MIN_SPILLS: usize = 3;
 
 /// How a map task's output is collected.
 #[derive(Clone)]
-pub(crate) struct CollectorConfig {
-    pub(crate) runs: RunSettings,
+pub struct CollectorConfig {
+    pub runs: RunSettings,
     /// Bytes for the sort buffers (or tables) together.
-    pub(crate) sort_buffer: usize,
+    pub sort_buffer: usize,
     /// Where spills and the map output go (the task attempt's directory).
-    pub(crate) dir: PathBuf,
+    pub dir: PathBuf,
     /// Set for an associative combiner: aggregate in a hash table.
-    pub(crate) merge: Option<Arc<MergeValues>>,
+    pub merge: Option<Arc<MergeValues>>,
 }
 
 enum Buffer {
@@ -66,7 +66,7 @@ struct Spilled {
 }
 
 /// Collects one map task's output; see the module docs.
-pub(crate) struct Collector {
+pub struct Collector {
     config: CollectorConfig,
     active: Buffer,
     spare: Option<Buffer>,
@@ -79,14 +79,14 @@ pub(crate) struct Collector {
 }
 
 /// The finished map output.
-pub(crate) struct MapOutput {
-    pub(crate) path: PathBuf,
-    pub(crate) stats: SpillStats,
+pub struct MapOutput {
+    pub path: PathBuf,
+    pub stats: SpillStats,
 }
 
 impl Collector {
     /// Starts a collector and its spill thread.
-    pub(crate) fn start(config: CollectorConfig, combine: Option<Box<dyn Combine>>) -> Result<Self> {
+    pub fn start(config: CollectorConfig, combine: Option<Box<dyn Combine>>) -> Result<Self> {
         let (to_spiller, inbox) = sync_channel::<Buffer>(1);
         let (give_back, recycled) = sync_channel::<Buffer>(2);
         let spill_config = config.clone();
@@ -135,7 +135,7 @@ impl Collector {
 
     /// Ends collection: spills what is left, waits for the spill thread and
     /// merges every run into one map output file.
-    pub(crate) fn finish(mut self) -> Result<MapOutput> {
+    pub fn finish(mut self) -> Result<MapOutput> {
         // An empty task still spills once, so every task has an output.
         if !self.active.is_empty() || self.records == 0 {
             let last = std::mem::replace(&mut self.active, Buffer::new(&self.config));

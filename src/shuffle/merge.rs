@@ -16,7 +16,7 @@ use super::ValueSource;
 use crate::error::{Error, Result};
 
 /// A sorted stream of records with a current record.
-pub(crate) trait Cursor {
+pub trait Cursor {
     /// Moves to the next record; false at the end.
     fn advance(&mut self) -> Result<bool>;
     /// The current record's key; valid after [`advance`](Cursor::advance) returned true.
@@ -51,7 +51,7 @@ impl<C: Cursor + ?Sized> Cursor for Box<C> {
 
 /// A copy of an error that was already returned once, for a caller that
 /// reads on after it: a stream that failed must not look merely finished.
-pub(crate) fn repeat_error(e: &Error) -> Error {
+pub fn repeat_error(e: &Error) -> Error {
     match e {
         Error::Io { path, source } => Error::io(path.clone(), std::io::Error::new(source.kind(), source.to_string())),
         Error::Corrupt { path, message } => Error::Corrupt {
@@ -130,7 +130,7 @@ enum MergeState {
 /// A stable k-way merge of sorted cursors (a loser tree: one leaf-to-root
 /// replay of about log2(k) comparisons per record, each usually settled by
 /// cached 16-byte key prefixes).
-pub(crate) struct Merger<C: Cursor> {
+pub struct Merger<C: Cursor> {
     cursors: Vec<C>,
     heads: Vec<Head>,
     /// `tree[n]` for internal node `n` in `1..k` holds the loser of the match
@@ -146,7 +146,7 @@ impl<C: Cursor> Merger<C> {
     /// `by_value` (secondary sort). Ties go to the lower cursor index first,
     /// which makes the merge stable. Positions every cursor on its first
     /// record, so read errors can come from here.
-    pub(crate) fn new(mut cursors: Vec<C>, by_value: bool) -> Result<Self> {
+    pub fn new(mut cursors: Vec<C>, by_value: bool) -> Result<Self> {
         let mut heads = Vec::with_capacity(cursors.len());
         for c in &mut cursors {
             heads.push(if c.advance()? {
@@ -227,7 +227,7 @@ impl<C: Cursor> Merger<C> {
 
     /// Index of the cursor the current record came from.
     #[cfg(test)]
-    pub(crate) fn source(&self) -> usize {
+    pub fn source(&self) -> usize {
         self.winner
     }
 }
@@ -294,7 +294,7 @@ impl<C: Cursor> Cursor for Merger<C> {
 /// merge gets exactly `fan_in` whenever there was more than `fan_in`, and
 /// the one partial pass is the first, where the caller puts the smallest
 /// segments. `fan_in` below 2 is taken as 2 (a pass must make progress).
-pub(crate) fn merge_passes(segments: usize, fan_in: usize) -> Vec<usize> {
+pub fn merge_passes(segments: usize, fan_in: usize) -> Vec<usize> {
     let f = fan_in.max(2);
     let mut passes = Vec::new();
     let mut n = segments;
@@ -317,7 +317,7 @@ pub(crate) fn merge_passes(segments: usize, fan_in: usize) -> Vec<usize> {
 /// combiners. A group's values stream straight from the cursor: nothing is
 /// collected, so a key with millions of values takes no more memory than
 /// one with one.
-pub(crate) struct Groups<C: Cursor> {
+pub struct Groups<C: Cursor> {
     cursor: C,
     /// The current group's key, owned: the cursor moves on past it.
     key: Vec<u8>,
@@ -334,7 +334,7 @@ pub(crate) struct Groups<C: Cursor> {
 }
 
 impl<C: Cursor> Groups<C> {
-    pub(crate) fn new(cursor: C) -> Self {
+    pub fn new(cursor: C) -> Self {
         Groups {
             cursor,
             key: Vec::new(),
@@ -366,7 +366,7 @@ impl<C: Cursor> Groups<C> {
 
     /// Starts the next group, skipping whatever values of the previous group
     /// the caller did not consume. Returns false at the end.
-    pub(crate) fn next_group(&mut self) -> Result<bool> {
+    pub fn next_group(&mut self) -> Result<bool> {
         if let Some(e) = &self.failed {
             return Err(repeat_error(e));
         }
@@ -396,19 +396,19 @@ impl<C: Cursor> Groups<C> {
     }
 
     /// The current group's key.
-    pub(crate) fn key(&self) -> &[u8] {
+    pub fn key(&self) -> &[u8] {
         &self.key
     }
 
     /// The values of the current group, streamed.
-    pub(crate) fn values(&mut self) -> GroupValues<'_, C> {
+    pub fn values(&mut self) -> GroupValues<'_, C> {
         GroupValues { groups: self }
     }
 
     /// Records read from the cursor so far: the values handed out plus
     /// those skipped because the caller moved to the next group without
     /// consuming them (those are counted when `next_group` skips them).
-    pub(crate) fn records_read(&self) -> u64 {
+    pub fn records_read(&self) -> u64 {
         self.records_read
     }
 }
@@ -417,7 +417,7 @@ impl<C: Cursor> Groups<C> {
 /// the next call. Ends when the key changes or the cursor ends; a read error
 /// comes out once, as `Some(Err(_))`, then the values end and
 /// [`Groups::next_group`] fails.
-pub(crate) struct GroupValues<'a, C: Cursor> {
+pub struct GroupValues<'a, C: Cursor> {
     groups: &'a mut Groups<C>,
 }
 
@@ -446,7 +446,7 @@ impl<C: Cursor> ValueSource for GroupValues<'_, C> {
 
 /// Records from memory, for tests.
 #[cfg(test)]
-pub(crate) struct VecCursor {
+pub struct VecCursor {
     records: Vec<(Vec<u8>, Vec<u8>)>,
     /// One past the current record; 0 before the first `advance`.
     next: usize,
@@ -454,7 +454,7 @@ pub(crate) struct VecCursor {
 
 #[cfg(test)]
 impl VecCursor {
-    pub(crate) fn new(records: Vec<(Vec<u8>, Vec<u8>)>) -> Self {
+    pub fn new(records: Vec<(Vec<u8>, Vec<u8>)>) -> Self {
         VecCursor { records, next: 0 }
     }
 }

@@ -72,9 +72,9 @@ const CHECKSUM_LEN: usize = 8;
 const MIN_BLOCK_LEN: u64 = (BLOCK_HEADER_LEN + 1 + CHECKSUM_LEN) as u64;
 const PARTITION_ENTRY_LEN: u64 = 32;
 /// Raw payload per block, by default.
-pub(crate) const DEFAULT_BLOCK_SIZE: usize = 64 << 10;
+pub const DEFAULT_BLOCK_SIZE: usize = 64 << 10;
 /// A cursor's read buffer, by default.
-pub(crate) const DEFAULT_READ_BUFFER: usize = 128 << 10;
+pub const DEFAULT_READ_BUFFER: usize = 128 << 10;
 #[cfg(test)]
 const MAX_BLOCK_SIZE: usize = 1 << 30;
 /// A block's raw payload must fit its u32 length field.
@@ -86,7 +86,7 @@ const MAX_VARINT_LEN: u64 = 10;
 
 /// How block payloads are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) enum Compression {
+pub enum Compression {
     #[default]
     None,
     Lz4,
@@ -183,7 +183,7 @@ struct PartitionStats {
 }
 
 /// Writes one run file; see the module docs for the layout.
-pub(crate) struct RunWriter {
+pub struct RunWriter {
     path: PathBuf,
     out: BufWriter<File>,
     compression: Compression,
@@ -211,15 +211,15 @@ pub(crate) struct RunWriter {
 /// What [`RunWriter::finish`] wrote.
 #[derive(Debug, Clone)]
 #[cfg_attr(not(test), allow(dead_code))] // what was written; read by the tests
-pub(crate) struct RunSummary {
+pub struct RunSummary {
     /// The file's size.
-    pub(crate) bytes: u64,
-    pub(crate) records: u64,
+    pub bytes: u64,
+    pub records: u64,
 }
 
 impl RunWriter {
     /// Creates (or truncates) `path` for a run of `partitions` partitions.
-    pub(crate) fn create(path: &Path, partitions: u32, compression: Compression) -> Result<Self> {
+    pub fn create(path: &Path, partitions: u32, compression: Compression) -> Result<Self> {
         let file = File::create(path).map_err(|e| Error::io(path, e))?;
         let mut out = BufWriter::with_capacity(256 << 10, file);
         let header = header(compression);
@@ -255,7 +255,7 @@ impl RunWriter {
     /// step's output, read back in order, never merged), which turns off
     /// the debug-build order check.
     #[cfg_attr(not(debug_assertions), allow(unused_mut))]
-    pub(crate) fn unsorted(mut self) -> Self {
+    pub fn unsorted(mut self) -> Self {
         #[cfg(debug_assertions)]
         {
             self.check_order = false;
@@ -266,14 +266,14 @@ impl RunWriter {
     /// Sets the raw payload size at which a block is closed (clamped to
     /// 1 byte ..= 1 GiB), so tests get many blocks from few records.
     #[cfg(test)]
-    pub(crate) fn with_block_size(mut self, bytes: usize) -> Self {
+    pub fn with_block_size(mut self, bytes: usize) -> Self {
         self.block_size = bytes.clamp(1, MAX_BLOCK_SIZE);
         self
     }
 
     /// Appends a record. Partitions must be non-decreasing and keys sorted
     /// within a partition (checked in debug builds only).
-    pub(crate) fn push(&mut self, partition: u32, key: &[u8], value: &[u8]) -> Result<()> {
+    pub fn push(&mut self, partition: u32, key: &[u8], value: &[u8]) -> Result<()> {
         if partition != self.partition {
             if partition < self.partition || partition as usize >= self.partitions.len() {
                 return Err(self.misuse(partition));
@@ -370,7 +370,7 @@ impl RunWriter {
 
     /// Writes the last block, the index and the trailer, and closes the
     /// file (without fsync: runs are scratch data).
-    pub(crate) fn finish(mut self) -> Result<RunSummary> {
+    pub fn finish(mut self) -> Result<RunSummary> {
         self.flush_block()?;
         let index_offset = self.pos;
         let mut index = Vec::with_capacity(
@@ -439,7 +439,7 @@ impl Index {
 /// An opened run file whose header, trailer and index have been checked.
 /// Cursors share its index and do not borrow it.
 #[derive(Debug, Clone)]
-pub(crate) struct RunFile {
+pub struct RunFile {
     index: Arc<Index>,
 }
 
@@ -456,7 +456,7 @@ fn read_at(file: &mut File, path: &Path, offset: u64, buf: &mut [u8]) -> Result<
 
 impl RunFile {
     /// Opens `path`, checking its magic, version, trailer and index checksum.
-    pub(crate) fn open(path: &Path) -> Result<Self> {
+    pub fn open(path: &Path) -> Result<Self> {
         let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
         let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
         let bad = |m: String| corrupt(path, m);
@@ -581,40 +581,40 @@ impl RunFile {
     }
 
     #[cfg(test)]
-    pub(crate) fn compression(&self) -> Compression {
+    pub fn compression(&self) -> Compression {
         self.index.compression
     }
 
     #[cfg(test)]
-    pub(crate) fn partitions(&self) -> u32 {
+    pub fn partitions(&self) -> u32 {
         self.index.partitions.len() as u32
     }
 
     #[cfg(test)]
     /// Records in `partition` (0 past the last partition).
-    pub(crate) fn records(&self, partition: u32) -> u64 {
+    pub fn records(&self, partition: u32) -> u64 {
         self.index.partitions.get(partition as usize).map_or(0, |p| p.records)
     }
 
     #[cfg(test)]
     /// Raw key and value bytes in `partition`, without length prefixes.
-    pub(crate) fn raw_bytes(&self, partition: u32) -> u64 {
+    pub fn raw_bytes(&self, partition: u32) -> u64 {
         self.index.partitions.get(partition as usize).map_or(0, |p| p.raw_bytes)
     }
 
     #[cfg(test)]
-    pub(crate) fn total_records(&self) -> u64 {
+    pub fn total_records(&self) -> u64 {
         self.index.total_records
     }
 
     /// Every block's byte offset, in file order.
-    pub(crate) fn block_offsets(&self) -> &[u64] {
+    pub fn block_offsets(&self) -> &[u64] {
         &self.index.blocks
     }
 
     #[cfg(test)]
     /// The blocks of `partition`, as indices into [`block_offsets`](Self::block_offsets).
-    pub(crate) fn partition_blocks(&self, partition: u32) -> std::ops::Range<usize> {
+    pub fn partition_blocks(&self, partition: u32) -> std::ops::Range<usize> {
         self.index
             .partitions
             .get(partition as usize)
@@ -623,7 +623,7 @@ impl RunFile {
 
     /// A cursor over one partition's records. At its end it also checks the
     /// partition's record and byte counts against the index.
-    pub(crate) fn partition_cursor(&self, partition: u32) -> Result<RunCursor> {
+    pub fn partition_cursor(&self, partition: u32) -> Result<RunCursor> {
         let Some(p) = self.index.partitions.get(partition as usize) else {
             return Err(Error::Config(format!(
                 "internal error: partition {partition} of run {}, which has {}",
@@ -639,7 +639,7 @@ impl RunFile {
 
     /// A cursor over blocks `first..last` of the file (indices into
     /// [`block_offsets`](Self::block_offsets)), whatever their partitions.
-    pub(crate) fn block_cursor(&self, first: usize, last: usize) -> Result<RunCursor> {
+    pub fn block_cursor(&self, first: usize, last: usize) -> Result<RunCursor> {
         if first > last || last > self.index.blocks.len() {
             return Err(Error::Config(format!(
                 "internal error: blocks {first}..{last} of run {}, which has {}",
@@ -665,7 +665,7 @@ enum CursorState {
 /// [`advance`](Cursor::advance), so cursors are cheap to create ahead of
 /// use, and it frees them at its end. Each block is checked (checksum,
 /// lengths, record count) before any of its records is returned.
-pub(crate) struct RunCursor {
+pub struct RunCursor {
     index: Arc<Index>,
     file: Option<File>,
     buffer_size: usize,
@@ -741,7 +741,7 @@ impl RunCursor {
     #[cfg(test)]
     /// Sets the read buffer size (default 128 KiB); takes effect if set
     /// before the first `advance`. A block larger than the buffer grows it.
-    pub(crate) fn with_buffer_size(mut self, bytes: usize) -> Self {
+    pub fn with_buffer_size(mut self, bytes: usize) -> Self {
         self.buffer_size = bytes.max(1);
         self
     }
@@ -749,7 +749,7 @@ impl RunCursor {
     #[cfg(test)]
     /// The partition of the current record (for a block cursor, whose
     /// blocks may span partitions).
-    pub(crate) fn partition(&self) -> u32 {
+    pub fn partition(&self) -> u32 {
         self.partition
     }
 

@@ -18,22 +18,22 @@ use crate::error::{Error, Result};
 
 /// Runs a combiner over one key's values; the output goes into `out`
 /// (owned staging, so the combiner never borrows the writer).
-pub(crate) trait Combine: Send {
+pub trait Combine: Send {
     fn combine(&mut self, key: &[u8], values: &mut dyn ValueSource, out: &mut SortBuffer) -> Result<()>;
 }
 
 /// What writing or merging runs did, for the counters.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct SpillStats {
-    pub(crate) spills: u64,
-    pub(crate) spilled_records: u64,
-    pub(crate) combine_input: u64,
-    pub(crate) combine_output: u64,
-    pub(crate) merge_passes: u64,
+pub struct SpillStats {
+    pub spills: u64,
+    pub spilled_records: u64,
+    pub combine_input: u64,
+    pub combine_output: u64,
+    pub merge_passes: u64,
 }
 
 impl SpillStats {
-    pub(crate) fn add(&mut self, o: SpillStats) {
+    pub fn add(&mut self, o: SpillStats) {
         self.spills += o.spills;
         self.spilled_records += o.spilled_records;
         self.combine_input += o.combine_input;
@@ -44,11 +44,11 @@ impl SpillStats {
 
 /// How runs are written.
 #[derive(Debug, Clone)]
-pub(crate) struct RunSettings {
-    pub(crate) partitions: u32,
-    pub(crate) by_value: bool,
-    pub(crate) compression: Compression,
-    pub(crate) fan_in: usize,
+pub struct RunSettings {
+    pub partitions: u32,
+    pub by_value: bool,
+    pub compression: Compression,
+    pub fan_in: usize,
 }
 
 /// Writes combiner output for one group, checking it kept the group's key
@@ -77,7 +77,7 @@ fn write_combined(
 
 /// Sorts `buf`, combines it if there is a combiner, writes it to `path`,
 /// and empties it.
-pub(crate) fn spill_buffer(
+pub fn spill_buffer(
     buf: &mut SortBuffer,
     combine: Option<&mut (dyn Combine + '_)>,
     path: &Path,
@@ -112,7 +112,7 @@ pub(crate) fn spill_buffer(
 }
 
 /// Writes an aggregated table to `path` (already combined) and empties it.
-pub(crate) fn spill_table(table: &mut AggTable, path: &Path, settings: &RunSettings) -> Result<SpillStats> {
+pub fn spill_table(table: &mut AggTable, path: &Path, settings: &RunSettings) -> Result<SpillStats> {
     let mut stats = SpillStats {
         spills: 1,
         combine_input: table.records_in,
@@ -165,7 +165,7 @@ fn merge_into(
 /// as the fan-in requires. Combines during the last pass when there are at
 /// least `combine_min_runs` runs (Hadoop's `min.num.spills.for.combine`).
 /// Deletes the input runs.
-pub(crate) fn merge_runs(
+pub fn merge_runs(
     mut runs: Vec<PathBuf>,
     out: &Path,
     settings: &RunSettings,
@@ -225,7 +225,7 @@ fn remove_all(paths: &[PathBuf]) {
 /// The reduce side's input for `partition`: the segments of every map
 /// output, merged down to at most `fan_in` by intermediate passes written
 /// under `scratch`, then one streaming merge for the reducer.
-pub(crate) fn reduce_input(
+pub fn reduce_input(
     map_outputs: &[PathBuf],
     partition: u32,
     by_value: bool,
