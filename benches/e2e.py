@@ -1,19 +1,44 @@
 #!/usr/bin/env python3
-"""End-to-end benchmark (not a test): generates inputs with `mr-run gen`,
-runs each case RUNS times, alternating cases within each round so machine
-noise hits them alike, and prints a Markdown table of medians: wall time,
-MB/s, CPU seconds, peak RSS, spilled records and merge passes.
+"""End-to-end benchmark (not a test): generates inputs, runs each case RUNS
+times, alternating cases within each round so machine noise hits them alike,
+and prints a Markdown table of medians: wall time, MB/s, CPU seconds, peak
+RSS, spilled records, merge passes, and each case's wall time as a multiple
+of its hand-written baseline's.
 
-CPU time and peak RSS come from the kernel (wait4's rusage) for the job's
-process alone; counters come from the job's own --stats JSON.
+The cases, in groups that must all write the same bytes:
+
+- word-count: `mr-run word-count --workers 1|2` and `baseline-wordcount
+  --threads 2` (benches/baselines/wordcount.rs: plain threads and hash maps,
+  no framework);
+- yelp-top-city: `mr-run yelp-top-city --workers 1|2` and `baseline-yelp
+  --threads 2`;
+- sort: `baseline-sort --threads 2` (in memory), GNU `LC_ALL=C sort -S
+  SORT_MEM --parallel=2`, and `mr-run terasort --workers 2` with 1 and 2
+  reducers (if mr-run has it), on SORT_SIZE of 100-byte TeraSort records
+  (from `mr-run teragen` if it has it, else from this script).
+
+Every run's output is checked against the first output of its group (stdout
+bytes, or the SHA-256 of the output file or part files); a difference stops
+the benchmark with an error, so a fast wrong program never reaches the table.
+
+CPU time comes from the kernel (wait4's rusage); peak RSS from GNU time when
+/usr/bin/time is there (the process it forks is small, so the figure is the
+program's own; a process forked from this script would inherit the
+script's peak as its floor); counters from the job's own --stats JSON
+(baselines and GNU sort have none).
 
     python3 benches/e2e.py                 # 1 GiB inputs, 3 rounds
     SIZE=256M RUNS=5 python3 benches/e2e.py
-    CASES=word-count python3 benches/e2e.py   # only cases whose name contains this
+    CASES=word-count python3 benches/e2e.py   # cases whose name or group contains this
+    SORT_SIZE=2G SORT_MEM=512M CASES=sort python3 benches/e2e.py
 """
 
+import hashlib
 import json
 import os
+import random
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -22,80 +47,230 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MR = os.path.join(ROOT, "target", "release", "mr-run")
+EXAMPLES = os.path.join(ROOT, "target", "release", "examples")
+BASELINES = {name: os.path.join(EXAMPLES, name) for name in ("baseline-wordcount", "baseline-yelp", "baseline-sort")}
 SIZE = os.environ.get("SIZE", "1G")
+SORT_SIZE = os.environ.get("SORT_SIZE", SIZE)
+SORT_MEM = os.environ.get("SORT_MEM", "1G")
 RUNS = int(os.environ.get("RUNS", "3"))
 DATA = os.environ.get("BENCH_DIR", os.path.join(tempfile.gettempdir(), "mr-bench"))
 ONLY = os.environ.get("CASES", "")
+# The baselines run with as many threads as the jobs they are compared to.
+THREADS = "2"
+GNU_TIME = "/usr/bin/time"
+# Stands for the input's path in a case's argv until the input is generated.
+INPUT = "{input}"
+
+
+class Case:
+    """One command to time.
+
+    group: cases that must write the same bytes. input: "text", "yelp" or
+    "sort". baseline: the name of the case its ratio is taken against.
+    out_path: the file or directory it writes, if not stdout. stats: it is
+    an mr-run job and takes --stats."""
+
+    def __init__(self, name, group, argv, input, baseline=None, out_path=None, stats=False, env=None):
+        self.name, self.group, self.argv, self.input = name, group, argv, input
+        self.baseline, self.out_path, self.stats, self.env = baseline, out_path, stats, env
+
+
+def parse_size(s):
+    m = re.fullmatch(r"(\d+)([KMG]?)", s.strip().upper())
+    if not m:
+        sys.exit(f"bad size {s!r}: bytes, or with a K, M or G suffix")
+    return int(m.group(1)) << {"": 0, "K": 10, "M": 20, "G": 30}[m.group(2)]
 
 
 def generate(kind):
+    """An `mr-run gen` input (text or yelp), made once and kept in DATA."""
     path = os.path.join(DATA, f"{kind}-{SIZE}.{'json' if kind == 'yelp' else 'txt'}")
     if not os.path.exists(path):
         subprocess.run([MR, "gen", kind, "--size", SIZE, "--seed", "1", "-o", path], check=True)
     return path
 
 
+def generate_sort_records():
+    """SORT_SIZE of TeraSort records, made once and kept in DATA: 100-byte
+    lines, a random 10-byte printable key (ASCII 33..126), TAB, an 88-byte
+    payload holding the row number, `\\n`. Written by `mr-run teragen` (its
+    part files joined into one file) if mr-run has it, else by
+    `own_sort_records`; both are deterministic (seed 1)."""
+    rows = parse_size(SORT_SIZE) // 100
+    if "teragen" not in mr_jobs():
+        return own_sort_records(rows)
+    path = os.path.join(DATA, f"teragen-{SORT_SIZE}.txt")
+    if os.path.exists(path):
+        return path
+    parts = os.path.join(DATA, "teragen-parts")
+    shutil.rmtree(parts, ignore_errors=True)
+    subprocess.run([MR, "teragen", "--rows", str(rows), "--seed", "1", "-o", parts, "-q"], check=True)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as out:
+        for part in part_files(parts):
+            with open(part, "rb") as f:
+                shutil.copyfileobj(f, out, 1 << 24)
+    shutil.rmtree(parts)
+    os.replace(tmp, path)
+    return path
+
+
+def own_sort_records(rows):
+    """The fallback generator: teragen's record layout, not its keys."""
+    path = os.path.join(DATA, f"terasort-v1-{SORT_SIZE}.txt")
+    if os.path.exists(path):
+        return path
+    rng = random.Random(1)
+    # 256 byte values onto 94 printable ones: slightly uneven, deterministic.
+    printable = bytes(33 + b % 94 for b in range(256))
+    filler = b"." * 63
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        done = 0
+        while done < rows:
+            n = min(100_000, rows - done)
+            keys = rng.randbytes(10 * n).translate(printable)
+            lines = (keys[10 * j : 10 * j + 10] + b"\t" + b"row %020d " % (done + j) + filler + b"\n" for j in range(n))
+            f.write(b"".join(lines))
+            done += n
+    os.replace(tmp, path)
+    return path
+
+
+def mr_jobs():
+    """The job names `mr-run list` prints."""
+    listing = subprocess.run([MR, "list"], capture_output=True, text=True, check=True).stdout
+    return {line.split()[0] for line in listing.splitlines() if line.strip()}
+
+
+def part_files(directory):
+    """A job's output files in order (names starting with `_` or `.` are not
+    output, as in Hadoop)."""
+    return [os.path.join(directory, n) for n in sorted(os.listdir(directory)) if not n.startswith(("_", "."))]
+
+
 def cases():
-    text, yelp = generate("text"), generate("yelp")
+    """Every case, in the order each round runs them."""
     out = []
-    for job, data in (("word-count", text), ("yelp-top-city", yelp)):
+    for job, kind, baseline in (("word-count", "text", "baseline-wordcount"), ("yelp-top-city", "yelp", "baseline-yelp")):
+        base_name = f"{baseline} --threads {THREADS}"
         for workers in (1, 2):
-            out.append((f"{job} --workers {workers}", [MR, job, data, "--workers", str(workers), "-q"], data))
-    return [c for c in out if ONLY in c[0]]
+            argv = [MR, job, INPUT, "--workers", str(workers), "-q"]
+            out.append(Case(f"{job} --workers {workers}", job, argv, kind, baseline=base_name, stats=True))
+        out.append(Case(base_name, job, [BASELINES[baseline], INPUT, "--threads", THREADS], kind))
+
+    sorted_dir = os.path.join(DATA, "sorted")
+    base_name = f"baseline-sort --threads {THREADS}"
+    path = os.path.join(sorted_dir, "baseline")
+    argv = [BASELINES["baseline-sort"], INPUT, "-o", path, "--threads", THREADS]
+    out.append(Case(base_name, "sort", argv, "sort", out_path=path))
+    # Whole-line byte order: the same as key-then-line order for these
+    # records (fixed-width printable keys before the TAB).
+    path = os.path.join(sorted_dir, "gnu")
+    argv = ["sort", "-S", SORT_MEM, "--parallel=2", "-T", sorted_dir, INPUT, "-o", path]
+    name = f"LC_ALL=C sort -S {SORT_MEM} --parallel=2"
+    out.append(Case(name, "sort", argv, "sort", base_name, out_path=path, env=dict(os.environ, LC_ALL="C")))
+    if "terasort" in mr_jobs():
+        for reducers in (1, 2):
+            path = os.path.join(sorted_dir, f"terasort-{reducers}")
+            argv = [MR, "terasort", INPUT, "--workers", "2", "--reducers", str(reducers), "-q", "-o", path]
+            name = f"terasort --workers 2 --reducers {reducers}"
+            out.append(Case(name, "sort", argv, "sort", base_name, out_path=path, stats=True))
+    return out
 
 
-def run(argv, stats):
-    """Runs argv with stdout to a file; returns (wall, cpu, rss_bytes, output)."""
-    with tempfile.TemporaryFile() as out:
+def output_digest(path):
+    """SHA-256 of a file, or of a directory's part files in order."""
+    digest = hashlib.sha256()
+    for part in part_files(path) if os.path.isdir(path) else [path]:
+        with open(part, "rb") as f:
+            while chunk := f.read(1 << 24):
+                digest.update(chunk)
+    return digest.hexdigest().encode()
+
+
+def remove(path):
+    if os.path.isdir(path):
+        shutil.rmtree(path)
+    elif os.path.exists(path):
+        os.remove(path)
+
+
+def run(case, argv, stats):
+    """Runs a case with stdout to a file; returns (wall, cpu, rss_bytes,
+    output), output being stdout's bytes or a digest of the output files."""
+    if case.out_path:
+        remove(case.out_path)
+    argv = argv + (["--stats", stats] if case.stats else [])
+    with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile("r") as timing:
+        gnu_time = os.path.exists(GNU_TIME)
+        wrapped = [GNU_TIME, "-f", "%M", "-o", timing.name] + argv if gnu_time else argv
         start = time.perf_counter()
-        proc = subprocess.Popen(argv + (["--stats", stats] if stats else []), stdout=out)
+        proc = subprocess.Popen(wrapped, stdout=out, env=case.env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         if status != 0:
             sys.exit(f"failed ({status}): {' '.join(argv)}")
+        # rusage covers GNU time and its child; its own CPU is negligible.
+        cpu = usage.ru_utime + usage.ru_stime
+        rss = int(timing.read().split()[-1]) * 1024 if gnu_time else usage.ru_maxrss * 1024
         out.seek(0)
-        return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, out.read()
+        output = out.read()
+    if case.out_path:
+        output = output_digest(case.out_path)
+        remove(case.out_path)
+    return wall, cpu, rss, output
 
 
 def main():
-    if not os.path.exists(MR):
-        sys.exit("build first: cargo build --release --workspace")
-    os.makedirs(DATA, exist_ok=True)
-    todo = cases()
-    results = {name: [] for name, _, _ in todo}
-    outputs = {}
+    for exe in [MR, *BASELINES.values()]:
+        if not os.path.exists(exe):
+            sys.exit(f"missing {exe}: build first: cargo build --release --workspace --examples")
+    os.makedirs(os.path.join(DATA, "sorted"), exist_ok=True)
+    todo = [c for c in cases() if ONLY in c.name or ONLY in c.group]
+    if not todo:
+        sys.exit(f"no case matches CASES={ONLY!r}")
+    makers = {"text": lambda: generate("text"), "yelp": lambda: generate("yelp"), "sort": generate_sort_records}
+    inputs = {kind: makers[kind]() for kind in dict.fromkeys(c.input for c in todo)}
+
+    results = {c.name: [] for c in todo}
+    outputs = {}  # group -> (first case, its output)
     stats = os.path.join(DATA, "stats.json")
     for _ in range(RUNS):
-        for name, argv, data in todo:
-            wall, cpu, rss, output = run(argv, stats)
-            with open(stats) as f:
-                counters = json.load(f)["counters"].get("Map-Reduce Framework", {})
-            results[name].append((wall, cpu, rss, counters))
-            # Every run of a job must print the same answer.
-            job = name.split()[0]
-            if outputs.setdefault(job, output) != output:
-                sys.exit(f"{name}: output differs from an earlier run")
-    print(f"Inputs: {SIZE} each (mr-run gen, seed 1), {RUNS} rounds, medians; {os.cpu_count()} cores\n")
-    print("| case | wall s | MB/s | CPU s | peak RSS MB | spilled records | merge passes |")
-    print("|---|---|---|---|---|---|---|")
-    for name, _, data in todo:
-        rows = results[name]
-        wall = statistics.median(r[0] for r in rows)
+        for case in todo:
+            argv = [inputs[case.input] if a == INPUT else a for a in case.argv]
+            wall, cpu, rss, output = run(case, argv, stats)
+            counters = {}
+            if case.stats:
+                with open(stats) as f:
+                    counters = json.load(f)["counters"].get("Map-Reduce Framework", {})
+            results[case.name].append((wall, cpu, rss, counters))
+            # Every run of every case in a group must write the same bytes:
+            # each job on every run, and the baselines the jobs' bytes.
+            first, expected = outputs.setdefault(case.group, (case.name, output))
+            if expected != output:
+                sys.exit(f"{case.name}: output differs from {first}'s ({case.group})")
+
+    wall = {c.name: statistics.median(r[0] for r in results[c.name]) for c in todo}
+    described = ", ".join(f"{kind} {os.path.getsize(path) / 2**20:.0f} MiB" for kind, path in inputs.items())
+    print(f"Inputs: {described} (seed 1); {RUNS} rounds, medians; {os.cpu_count()} cores\n")
+    print("| case | wall s | MB/s | CPU s | peak RSS MB | spilled records | merge passes | x baseline wall |")
+    print("|---|---|---|---|---|---|---|---|")
+    for case in todo:
+        rows = results[case.name]
+        w = wall[case.name]
         cpu = statistics.median(r[1] for r in rows)
         rss = statistics.median(r[2] for r in rows)
-        mb = os.path.getsize(data) / 1e6
+        mb = os.path.getsize(inputs[case.input]) / 1e6
         c = rows[0][3]
-        print(
-            f"| {name} | {wall:.2f} | {mb / wall:.0f} | {cpu:.2f} | {rss / 2**20:.0f} "
-            f"| {c.get('SPILLED_RECORDS', 0)} | {c.get('MERGE_PASSES', 0)} |"
-        )
-    for job in sorted({n.split()[0] for n in results}):
-        one = [n for n in results if n.startswith(job) and n.endswith("--workers 1")]
-        two = [n for n in results if n.startswith(job) and n.endswith("--workers 2")]
+        spilled, passes = (c.get("SPILLED_RECORDS", 0), c.get("MERGE_PASSES", 0)) if case.stats else ("-", "-")
+        ratio = f"{w / wall[case.baseline]:.2f}" if case.baseline in wall else "-"
+        print(f"| {case.name} | {w:.2f} | {mb / w:.0f} | {cpu:.2f} | {rss / 2**20:.0f} | {spilled} | {passes} | {ratio} |")
+    for group in dict.fromkeys(c.group for c in todo):
+        one = [c.name for c in todo if c.group == group and c.name.endswith("--workers 1")]
+        two = [c.name for c in todo if c.group == group and c.name.endswith("--workers 2")]
         if one and two:
-            w1 = statistics.median(r[0] for r in results[one[0]])
-            w2 = statistics.median(r[0] for r in results[two[0]])
-            print(f"\n{job}: --workers 2 is {w1 / w2:.2f}x faster than --workers 1")
+            print(f"\n{group}: --workers 2 is {wall[one[0]] / wall[two[0]]:.2f}x faster than --workers 1")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ use mapreduce::AnyJob;
 pub mod datagen;
 pub mod examples;
 pub mod sample;
+pub mod terasort;
 pub mod words;
 pub mod yelp;
 
@@ -27,6 +28,10 @@ pub fn all() -> Vec<Box<dyn AnyJob>> {
         Box::new(examples::count_lines_by_file()),
         Box::new(examples::first_letter()),
         Box::new(examples::first_letter_sorted()),
+        Box::new(terasort::teragen(0)),
+        Box::new(terasort::terasort()),
+        Box::new(terasort::teravalidate()),
+        Box::new(terasort::sort()),
     ]
 }
 

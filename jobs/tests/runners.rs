@@ -16,6 +16,7 @@ struct Data {
     _dir: tempfile::TempDir,
     yelp: Vec<PathBuf>,
     text: Vec<PathBuf>,
+    teragen: Vec<PathBuf>,
 }
 
 fn data() -> &'static Data {
@@ -45,15 +46,22 @@ fn data() -> &'static Data {
             write("text-1.txt", datagen::text, 120 << 10, 3),
             write("text-2.txt", datagen::text, 40 << 10, 4),
         ];
-        Data { _dir: dir, yelp, text }
+        let tasks = dir.path().join("teragen-tasks.txt");
+        std::fs::write(&tasks, mapreduce_jobs::terasort::teragen_tasks(3000, 5)).unwrap();
+        Data {
+            _dir: dir,
+            yelp,
+            text,
+            teragen: vec![tasks],
+        }
     })
 }
 
 fn inputs_for(job: &dyn AnyJob) -> &'static [PathBuf] {
-    if job.name().starts_with("yelp") {
-        &data().yelp
-    } else {
-        &data().text
+    match job.name() {
+        n if n.starts_with("yelp") => &data().yelp,
+        "teragen" => &data().teragen,
+        _ => &data().text,
     }
 }
 

@@ -17,6 +17,18 @@ use crate::shuffle::PairSink;
 /// A typed partitioner: `(key, partitions) -> partition`.
 pub(crate) type PartitionFn<K> = dyn Fn(&K, u32) -> u32 + Send + Sync;
 
+/// How an emitted pair's partition is chosen.
+#[derive(Clone, Copy)]
+pub(crate) enum Route<'a> {
+    /// The step's typed partitioner if it has one, else `xxh3 % partitions`.
+    Hash,
+    /// Always this partition (combiner output, a step's final output).
+    Fixed(u32),
+    /// Total order: the number of these sorted boundaries that are `<=`
+    /// the encoded key.
+    Ranges(&'a [Vec<u8>]),
+}
+
 /// Where an emitter writes: encoded pairs, or the job's final text output.
 pub(crate) enum Target<'a> {
     Pairs {
@@ -25,6 +37,7 @@ pub(crate) enum Target<'a> {
         sink: &'a mut (dyn PairSink + 'static),
         partitions: u32,
         values: ValueCodec,
+        route: Route<'a>,
     },
     Text {
         out: &'a mut (dyn Write + 'static),
@@ -83,6 +96,7 @@ impl<'a, K: Serialize + serde::de::DeserializeOwned, V: Serialize> Emitter<'a, K
                 sink,
                 partitions,
                 values,
+                route,
             } => {
                 let mut kb = std::mem::take(&mut self.ctx.key_buf);
                 let mut vb = std::mem::take(&mut self.ctx.value_buf);
@@ -91,9 +105,11 @@ impl<'a, K: Serialize + serde::de::DeserializeOwned, V: Serialize> Emitter<'a, K
                 let res = (|| {
                     codec::key::encode_into(key, &mut kb)?;
                     values.encode_into(value, &mut vb)?;
-                    let partition = match self.partitioner {
-                        None => codec::hash_partition(&kb, *partitions),
-                        Some(p) => {
+                    let partition = match (*route, self.partitioner) {
+                        (Route::Fixed(p), _) => p,
+                        (Route::Ranges(bounds), _) => bounds.partition_point(|b| b.as_slice() <= kb.as_slice()) as u32,
+                        (Route::Hash, None) => codec::hash_partition(&kb, *partitions),
+                        (Route::Hash, Some(p)) => {
                             // The typed partitioner needs the owned key;
                             // decoding it back is the price of emit_ref.
                             let k: K = codec::key::decode(&kb)?;

@@ -77,6 +77,8 @@ pub(crate) struct StepPlan {
     /// The combiner as an associative merge of encoded values, when the
     /// step was built with `combine_with`: enables hash aggregation.
     pub(crate) merge: Option<Arc<MergeValues>>,
+    /// Partition by ranges of a key sample, so parts are globally sorted.
+    pub(crate) total_order: bool,
 }
 
 impl StepPlan {
@@ -102,7 +104,7 @@ pub struct StepDescription {
     pub reducer: Option<String>,
     /// Whether values are sorted within each key.
     pub sort_values: bool,
-    /// `hash` (xxh3 of the key bytes) or `custom`.
+    /// `hash` (xxh3 of the key bytes), `custom` or `total-order`.
     pub partitioner: &'static str,
 }
 
@@ -123,6 +125,7 @@ pub struct MapStage<I, K, V> {
     combiner: Option<(String, CombineFactory<K>)>,
     merge: Option<Arc<MergeValues>>,
     partitioner: Option<Arc<PartitionFn<K>>>,
+    total_order: bool,
     values: ValueCodec,
     _types: PhantomData<fn(I) -> (K, V)>,
 }
@@ -148,6 +151,7 @@ pub fn map<M: Mapper>(mapper: M) -> MapStage<M::Input, M::Key, M::Value> {
         combiner: None,
         merge: None,
         partitioner: None,
+        total_order: false,
         values: ValueCodec::Bincode,
         _types: PhantomData,
     }
@@ -223,6 +227,18 @@ impl<I: InputFormat, K: Key, V: Value> MapStage<I, K, V> {
         P: Fn(&K, u32) -> u32 + Send + Sync + 'static,
     {
         self.partitioner = Some(Arc::new(partitioner));
+        self.total_order = false;
+        self
+    }
+
+    /// Total order (Hadoop's `TotalOrderPartitioner`, Spark's `sortByKey`):
+    /// before the step runs, the runner maps a sample of the input and cuts
+    /// the sampled keys into `reducers` ranges, so part `i` holds only keys
+    /// below part `i + 1`'s and the concatenated parts are globally sorted.
+    /// Supported on a job's first step, reading files (not standard input).
+    pub fn total_order(mut self) -> Self {
+        self.total_order = true;
+        self.partitioner = None;
         self
     }
 
@@ -257,6 +273,7 @@ impl<I: InputFormat, K: Key, V: Value> MapStage<I, K, V> {
                 new_reducer: Some(new_reducer),
                 map_values: values,
                 merge: self.merge,
+                total_order: self.total_order,
             },
             _types: PhantomData,
         }
@@ -306,6 +323,7 @@ impl<I: InputFormat, K: Key, V: Value> From<MapStage<I, K, V>> for Step<I, K, V>
                 new_reducer: None,
                 map_values: ValueCodec::Bincode,
                 merge: None,
+                total_order: false,
             },
             _types: PhantomData,
         }

@@ -16,7 +16,7 @@ use std::time::Instant;
 use super::{RunConfig, StepReport, TextSource};
 use crate::api::context::TaskContext;
 use crate::api::counters::{Counters, FRAMEWORK, names};
-use crate::api::emitter::Target;
+use crate::api::emitter::{Route, Target};
 use crate::api::job::JobPlan;
 use crate::api::step::{MapFailure, MapTask, ReduceTask, StepPlan};
 use crate::codec::ValueCodec;
@@ -40,6 +40,7 @@ enum Sink {
         buf: SortBuffer,
         partitions: u32,
         values: ValueCodec,
+        ranges: Option<Vec<Vec<u8>>>,
     },
     Text(PartWriter, Protocol),
 }
@@ -51,10 +52,16 @@ impl Sink {
                 buf,
                 partitions,
                 values,
+                ranges,
             } => Target::Pairs {
                 sink: buf,
                 partitions: *partitions,
                 values: *values,
+                route: match ranges {
+                    Some(r) => Route::Ranges(r),
+                    None if *partitions == 1 => Route::Fixed(0),
+                    None => Route::Hash,
+                },
             },
             Sink::Text(out, protocol) => Target::Text {
                 out,
@@ -96,6 +103,7 @@ pub(super) fn run(
     config: &RunConfig,
     output: &OutputDir,
 ) -> Result<Vec<StepReport>> {
+    let mut ranges = super::sample::ranges(plan, &sources, config.reducers)?;
     let mut input = StepInput::Text(sources);
     let mut reports = Vec::with_capacity(plan.steps.len());
     let mut bad = BadRecords {
@@ -115,6 +123,7 @@ pub(super) fn run(
             id,
             last,
             input,
+            ranges.take(),
             plan.protocol,
             config,
             output,
@@ -134,6 +143,7 @@ fn run_step(
     id: StepId,
     last: bool,
     input: StepInput,
+    ranges: Option<Vec<Vec<u8>>>,
     protocol: Protocol,
     config: &RunConfig,
     output: &OutputDir,
@@ -156,12 +166,14 @@ fn run_step(
                 buf: SortBuffer::new(),
                 partitions,
                 values: step.map_values,
+                ranges: ranges.clone(),
             },
             None if last => Sink::Text(output.part(task)?, protocol),
             None => Sink::Pairs {
                 buf: SortBuffer::new(),
                 partitions: 1,
                 values: ValueCodec::Bincode,
+                ranges: None,
             },
         };
         let mut mapper = (step.new_mapper)();
@@ -221,6 +233,7 @@ fn run_step(
                     buf: SortBuffer::new(),
                     partitions: 1,
                     values: ValueCodec::Bincode,
+                    ranges: None,
                 }
             };
             let mut reducer = new_reducer();
@@ -372,6 +385,7 @@ fn combine(
                 sink: &mut out,
                 partitions,
                 values: step.map_values,
+                route: Route::Fixed(group.partition),
             };
             combiner
                 .reduce(group.key, &mut group.values, target, &mut ctx)

@@ -18,7 +18,7 @@ use std::time::Instant;
 use super::{RunConfig, SpillCompression, StepReport, TextSource};
 use crate::api::context::TaskContext;
 use crate::api::counters::{Counters, FRAMEWORK, names};
-use crate::api::emitter::Target;
+use crate::api::emitter::{Route, Target};
 use crate::api::job::JobPlan;
 use crate::api::step::{MapFailure, MapTask, ReduceTask, StepPlan};
 use crate::codec::ValueCodec;
@@ -77,6 +77,8 @@ struct Shared<'a> {
     job_dir: &'a JobDir,
     protocol: Protocol,
     fan_in: usize,
+    /// The first step's total-order boundaries, if it has them.
+    ranges: Option<Arc<Vec<Vec<u8>>>>,
     /// Bad records skipped so far, against `config.skip_bad_records`.
     skipped: AtomicU64,
 }
@@ -97,12 +99,14 @@ pub(super) fn run(
     temp_root: &Path,
 ) -> Result<Vec<StepReport>> {
     let job_dir = JobDir::create(temp_root)?;
-    let shared = Shared {
+    let ranges = super::sample::ranges(plan, &sources, config.reducers)?.map(Arc::new);
+    let mut shared = Shared {
         config,
         output,
         job_dir: &job_dir,
         protocol: plan.protocol,
         fan_in: config.merge_fan_in.unwrap_or_else(|| default_fan_in(config)),
+        ranges,
         skipped: AtomicU64::new(0),
     };
     let split_bytes = split_size(config.block_size, config.min_split_size, config.max_split_size);
@@ -116,6 +120,7 @@ pub(super) fn run(
         let last = index + 1 == plan.steps.len();
         let mut report = StepReport::default();
         let outputs = run_step(&shared, step, id, last, &inputs, &mut report)?;
+        shared.ranges = None;
         if index > 0 {
             job_dir.remove_step(index - 1);
         }
@@ -262,7 +267,9 @@ impl PairSink for RunSink {
 
 /// Where a task's output goes.
 enum Sink {
-    Shuffle(Collector, u32, ValueCodec),
+    /// Map output for the shuffle: partitions, value codec, and the
+    /// total-order boundaries if the step has them.
+    Shuffle(Collector, u32, ValueCodec, Option<Arc<Vec<Vec<u8>>>>),
     Run(RunSink, PathBuf),
     Text(PartWriter, Protocol),
 }
@@ -270,15 +277,20 @@ enum Sink {
 impl Sink {
     fn target(&mut self) -> Target<'_> {
         match self {
-            Sink::Shuffle(c, partitions, values) => Target::Pairs {
+            Sink::Shuffle(c, partitions, values, ranges) => Target::Pairs {
                 sink: c,
                 partitions: *partitions,
                 values: *values,
+                route: match ranges {
+                    Some(r) => Route::Ranges(r),
+                    None => Route::Hash,
+                },
             },
             Sink::Run(w, _) => Target::Pairs {
                 sink: w,
                 partitions: 1,
                 values: ValueCodec::Bincode,
+                route: Route::Fixed(0),
             },
             Sink::Text(out, protocol) => Target::Text {
                 out,
@@ -327,11 +339,18 @@ struct CombineTask {
 }
 
 impl Combine for CombineTask {
-    fn combine(&mut self, key: &[u8], values: &mut dyn ValueSource, out: &mut SortBuffer) -> Result<()> {
+    fn combine(
+        &mut self,
+        partition: u32,
+        key: &[u8],
+        values: &mut dyn ValueSource,
+        out: &mut SortBuffer,
+    ) -> Result<()> {
         let target = Target::Pairs {
             sink: out,
             partitions: self.partitions,
             values: self.values,
+            route: Route::Fixed(partition),
         };
         let task = self.ctx.task;
         let id = self.id;
@@ -395,7 +414,7 @@ fn map_task(
                 },
                 combine,
             )?;
-            Sink::Shuffle(collector, partitions, step.map_values)
+            Sink::Shuffle(collector, partitions, step.map_values, shared.ranges.clone())
         }
         None if last => Sink::Text(shared.output.part(task)?, shared.protocol),
         None => {

@@ -9,6 +9,7 @@
 
 mod inline;
 mod local;
+mod sample;
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -1,7 +1,7 @@
 //! The sort buffer: encoded pairs in one byte arena, sorted through compact
 //! fixed-size entries that point into it.
 //!
-//! Sorting moves 24-byte entries, not records; each entry carries the first
+//! Sorting moves 32-byte entries, not records; each entry carries the first
 //! eight key bytes big-endian, so most comparisons never touch the arena.
 //! The sort is stable: records with equal keys keep their arrival order,
 //! which is what makes a reducer see values in input order.
@@ -125,6 +125,10 @@ impl SortBuffer {
 
     pub fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
     }
 
     fn key_of(&self, e: &Entry) -> &[u8] {

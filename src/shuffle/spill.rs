@@ -19,7 +19,9 @@ use crate::error::{Error, Result};
 /// Runs a combiner over one key's values; the output goes into `out`
 /// (owned staging, so the combiner never borrows the writer).
 pub trait Combine: Send {
-    fn combine(&mut self, key: &[u8], values: &mut dyn ValueSource, out: &mut SortBuffer) -> Result<()>;
+    /// Combines one group of `partition`; the output keeps that partition.
+    fn combine(&mut self, partition: u32, key: &[u8], values: &mut dyn ValueSource, out: &mut SortBuffer)
+    -> Result<()>;
 }
 
 /// What writing or merging runs did, for the counters.
@@ -94,7 +96,7 @@ pub fn spill_buffer(
             let mut staged = SortBuffer::new();
             for mut group in buf.groups() {
                 stats.combine_input += group.values.remaining() as u64;
-                combine.combine(group.key, &mut group.values, &mut staged)?;
+                combine.combine(group.partition, group.key, &mut group.values, &mut staged)?;
                 write_combined(&mut w, group.partition, group.key, &mut staged, &mut stats)?;
             }
         }
@@ -145,7 +147,7 @@ fn merge_into(
                 key.clear();
                 key.extend_from_slice(groups.key());
                 let before = groups.records_read();
-                combine.combine(&key, &mut groups.values(), &mut staged)?;
+                combine.combine(partition, &key, &mut groups.values(), &mut staged)?;
                 stats.combine_input += groups.records_read() - before;
                 write_combined(w, partition, &key, &mut staged, stats)?;
             }

@@ -84,14 +84,17 @@ where
     let mut attempt = 1;
     loop {
         let outcome = catch_unwind(AssertUnwindSafe(|| run(task, attempt)));
-        let err = match outcome {
+        let (err, retryable) = match outcome {
             Ok(Ok(value)) => return Ok(value),
-            Ok(Err(e)) => e,
+            Ok(Err(e)) => {
+                let retryable = matches!(e, Error::Task { .. });
+                (e, retryable)
+            }
             // Panics in user code are caught where the task knows its
-            // step and record; one reaching here is the framework's.
-            Err(payload) => Error::Config(format!("task {task}: {}", panic::message(payload))),
+            // step and record; one reaching here escaped that, and is
+            // retried like any other failed attempt.
+            Err(payload) => (Error::Config(format!("task {task}: {}", panic::message(payload))), true),
         };
-        let retryable = matches!(err, Error::Task { .. });
         if !retryable || attempt >= max_attempts || stop.load(Ordering::Relaxed) {
             return Err(if attempt > 1 { with_attempts(err, attempt) } else { err });
         }

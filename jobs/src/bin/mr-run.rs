@@ -88,6 +88,15 @@ fn main() -> ExitCode {
         Command::Job(args) => {
             let mut args = args.into_iter();
             let name = args.next().unwrap_or_default().to_string_lossy().into_owned();
+            if name == "teragen" {
+                return match teragen(args.collect()) {
+                    Ok(code) => code,
+                    Err(e) => {
+                        eprintln!("error: {e:#}");
+                        ExitCode::from(2)
+                    }
+                };
+            }
             let Some(job) = mapreduce_jobs::find(&name) else {
                 eprintln!("error: no job named {name:?}; `mr-run list` lists the jobs");
                 return ExitCode::from(2);
@@ -114,6 +123,43 @@ fn generate(args: &GenArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     eprintln!("wrote {} records, {} bytes", generated.records, generated.bytes);
     Ok(())
+}
+
+/// `mr-run teragen --rows N [--seed S] [--tasks M] [RUN OPTIONS]`: writes
+/// one fixed-width `FIRST COUNT` line per map task and runs the map-only
+/// teragen job over them, one task per line.
+fn teragen(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
+    let (mut rows, mut seed, mut tasks) = (None, 0u64, None);
+    let mut rest = Vec::new();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| -> anyhow::Result<u64> {
+            let v = args.next().with_context(|| format!("{name} needs a value"))?;
+            let text = v.to_string_lossy();
+            text.parse().with_context(|| format!("{name}: not a number: {text}"))
+        };
+        match arg.to_str() {
+            Some("--rows") => rows = Some(value("--rows")?),
+            Some("--seed") => seed = value("--seed")?,
+            Some("--tasks") => tasks = Some(value("--tasks")?),
+            _ => rest.push(arg),
+        }
+    }
+    let rows = rows.context("teragen needs --rows N")?;
+    // About a million rows (100 MB) per map task by default.
+    let tasks = tasks.unwrap_or(rows.div_ceil(1_000_000)).max(1);
+    let mut input = tempfile::Builder::new().prefix("teragen-").suffix(".txt").tempfile()?;
+    input.write_all(mapreduce_jobs::terasort::teragen_tasks(rows, tasks).as_bytes())?;
+    input.flush()?;
+    let job = mapreduce_jobs::terasort::teragen(seed);
+    let argv = [OsString::from("mr-run teragen"), input.path().as_os_str().to_owned()]
+        .into_iter()
+        .chain([
+            "--block-size".into(),
+            mapreduce_jobs::terasort::TASK_LINE_LEN.to_string().into(),
+        ])
+        .chain(rest);
+    Ok(mapreduce::cli::run_with_args(&job, argv))
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

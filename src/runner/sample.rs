@@ -1,0 +1,124 @@
+//! Total-order partitioning: sampling a first step's input to cut its map
+//! output keys into ranges, one per reduce task (Hadoop's `InputSampler`
+//! with `TotalOrderPartitioner`, Spark's `RangePartitioner`).
+//!
+//! The sample reads lines at evenly spaced offsets of each input file and
+//! runs the step's mapper on them, collecting the encoded keys it emits.
+//! It depends only on the files, not on how a runner splits them, so every
+//! runner cuts the same boundaries. Boundaries only decide which part file
+//! a key lands in: the concatenated output is globally sorted whatever
+//! they are, so a skewed sample costs balance, never correctness.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+
+use super::TextSource;
+use crate::api::context::TaskContext;
+use crate::api::emitter::{Route, Target};
+use crate::api::job::JobPlan;
+use crate::codec::ValueCodec;
+use crate::error::{Error, Result};
+use crate::io::input::{InputSource, open_input};
+use crate::io::lines::LineReader;
+use crate::io::split::is_splittable;
+use crate::shuffle::buffer::SortBuffer;
+
+/// Keys sampled in all (Hadoop's TeraSort default is 100,000).
+const SAMPLE_KEYS: usize = 100_000;
+/// Places sampled in each splittable file.
+const PLACES_PER_FILE: u64 = 10;
+
+/// The boundaries for the job's first step if it asks for total order.
+pub(super) fn ranges(plan: &JobPlan, sources: &[TextSource], partitions: u32) -> Result<Option<Vec<Vec<u8>>>> {
+    if plan.steps.iter().skip(1).any(|s| s.total_order) {
+        return Err(Error::Config(
+            "total-order partitioning is supported on a job's first step only".into(),
+        ));
+    }
+    let Some(step) = plan.steps.first().filter(|s| s.total_order && s.new_reducer.is_some()) else {
+        return Ok(None);
+    };
+    let per_place = (SAMPLE_KEYS / (sources.len().max(1) * PLACES_PER_FILE as usize)).max(10);
+    let mut mapper = (step.new_mapper)();
+    let mut keys = SortBuffer::new();
+    let mut ctx = TaskContext::new(0, 0);
+    let mut scratch_out = SortBuffer::new();
+    for source in sources {
+        for (reader, name) in places(source)? {
+            let mut lines = LineReader::new(reader, name);
+            let mut taken = 0;
+            while taken < per_place {
+                let Some(line) = lines.next_line()? else { break };
+                taken += 1;
+                let target = Target::Pairs {
+                    sink: &mut scratch_out,
+                    partitions: 1,
+                    values: ValueCodec::Bincode,
+                    route: Route::Fixed(0),
+                };
+                // Malformed records and mapper errors are the real run's to
+                // report; a sample just skips them.
+                let _ = mapper.map_line(line.bytes, line.offset, target, &mut ctx);
+                ctx.error = None;
+            }
+            for i in 0..scratch_out.len() {
+                let (_, k, _) = scratch_out.get(i);
+                keys.push(0, k, b"")?;
+            }
+            scratch_out.clear();
+        }
+    }
+    keys.sort(false);
+    let n = keys.len();
+    let bounds = (1..partitions as usize)
+        .filter(|_| n > 0)
+        .map(|i| keys.get(i * n / partitions as usize).1.to_vec())
+        .collect();
+    Ok(Some(bounds))
+}
+
+type Place = (Box<dyn Read + Send>, std::path::PathBuf);
+
+/// Readers positioned at the start of a line at evenly spaced offsets of
+/// `source` (just its start, for a compressed file or the sample).
+fn places(source: &TextSource) -> Result<Vec<Place>> {
+    let (src, path) = match source {
+        TextSource::Sample(bytes) => {
+            return Ok(vec![(
+                Box::new(std::io::Cursor::new(bytes.to_vec())),
+                "<built-in sample>".into(),
+            )]);
+        }
+        TextSource::Input(InputSource::Stdin) => {
+            return Err(Error::Config(
+                "total-order partitioning samples its input first, so it cannot read standard input".into(),
+            ));
+        }
+        TextSource::Input(src @ InputSource::File(path)) => (src, path),
+    };
+    if !is_splittable(src) {
+        return Ok(vec![(open_input(src)?, path.clone())]);
+    }
+    let len = std::fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
+    let mut out: Vec<Place> = Vec::new();
+    for i in 0..PLACES_PER_FILE {
+        let at = len * i / PLACES_PER_FILE;
+        let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+        if at > 0 {
+            // Skip the partial line, as a split would.
+            file.seek(SeekFrom::Start(at - 1)).map_err(|e| Error::io(path, e))?;
+            let mut byte = [0u8; 1];
+            loop {
+                match file.read(&mut byte) {
+                    Ok(0) => break,
+                    Ok(_) if byte[0] == b'\n' => break,
+                    Ok(_) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(Error::io(path, e)),
+                }
+            }
+        }
+        out.push((Box::new(std::io::BufReader::new(file)), path.clone()));
+    }
+    Ok(out)
+}
