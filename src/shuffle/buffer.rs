@@ -283,7 +283,7 @@ mod tests {
                     b.memory()
                 );
             }
-            assert!(b.len() >= 1);
+            assert!(!b.is_empty());
             // A full buffer uses a good share of its budget.
             if limit >= 4096 {
                 assert!(b.memory() * 2 >= limit, "limit {limit}: only {} used", b.memory());
