@@ -831,3 +831,63 @@ fn gen_to_closed_stdout_ends_quietly() {
     assert!(o.status.success(), "{:?}: {}", o.status, stderr(&o));
     assert!(!stderr(&o).contains("error"), "{}", stderr(&o));
 }
+
+/// Every job, through the real binary: `-r local` with many small splits,
+/// several workers and reducers and a small sort buffer prints exactly what
+/// `-r inline` prints.
+#[test]
+fn local_and_inline_runners_print_identical_output_for_every_job() {
+    let tmp = TempDir::new().unwrap();
+    let mut yelp = Vec::new();
+    mapreduce_jobs::datagen::yelp(&mut yelp, 120 << 10, 5).unwrap();
+    write(&tmp, "business.json", String::from_utf8(yelp).unwrap());
+    let mut text = Vec::new();
+    mapreduce_jobs::datagen::text(&mut text, 120 << 10, 6).unwrap();
+    write(&tmp, "text.txt", String::from_utf8(text).unwrap());
+    for job in mapreduce_jobs::all() {
+        let name = job.name();
+        let input = if name.starts_with("yelp") {
+            "business.json"
+        } else {
+            "text.txt"
+        };
+        // `mr-run teragen` makes its own input from --rows.
+        let input: &[&str] = if name == "teragen" {
+            &["--rows", "2000", "--tasks", "3"]
+        } else {
+            &[input]
+        };
+        let blocks: &[&str] = if name == "teragen" {
+            &[]
+        } else {
+            &["--block-size", "8K"]
+        };
+        let inline = run(
+            &mut mr(&tmp),
+            &[&[name], input, &["-q", "-r", "inline", "--reducers", "3"]].concat(),
+        );
+        let local = run(
+            &mut mr(&tmp),
+            &[
+                &[name] as &[&str],
+                input,
+                &[
+                    "-q",
+                    "-r",
+                    "local",
+                    "--reducers",
+                    "3",
+                    "--workers",
+                    "3",
+                    "--sort-buffer",
+                    "64K",
+                ],
+                blocks,
+            ]
+            .concat(),
+        );
+        assert!(inline.status.success() && local.status.success(), "{name}");
+        assert!(!inline.stdout.is_empty(), "{name} printed something");
+        assert!(inline.stdout == local.stdout, "{name}: -r local differs from -r inline");
+    }
+}
