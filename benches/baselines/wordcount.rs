@@ -169,28 +169,34 @@ impl Counter {
     }
 
     fn count_word(&mut self, word: &str) {
-        // Lowercase only when it changes something; look up by `&str` so a
-        // word already counted costs no allocation.
-        let key = if word.is_ascii() {
-            if word.bytes().any(|b| b.is_ascii_uppercase()) {
-                self.lower.clear();
-                self.lower.push_str(word);
-                self.lower.make_ascii_lowercase();
-                self.lower.as_str()
-            } else {
-                word
-            }
+        if word.is_ascii() && word.len() <= SHORT {
+            // The common case: lowercase straight into the inline key.
+            let mut key = [0; SHORT];
+            key[..word.len()].copy_from_slice(word.as_bytes());
+            key.make_ascii_lowercase();
+            *self.short.entry(key).or_insert(0) += 1;
+            return;
+        }
+        // Per char, as the job does (not `str::to_lowercase`, whose
+        // final-sigma rule would give different words).
+        self.lower.clear();
+        if word.is_ascii() {
+            self.lower.push_str(word);
+            self.lower.make_ascii_lowercase();
         } else {
-            // Per char, as the job does (not `str::to_lowercase`, whose
-            // final-sigma rule would give different words).
-            self.lower.clear();
             self.lower.extend(word.chars().flat_map(char::to_lowercase));
-            self.lower.as_str()
-        };
-        match self.counts.get_mut(key) {
+        }
+        if self.lower.len() <= SHORT {
+            let mut key = [0; SHORT];
+            key[..self.lower.len()].copy_from_slice(self.lower.as_bytes());
+            *self.short.entry(key).or_insert(0) += 1;
+            return;
+        }
+        // Look up by `&str`: a word already counted costs no allocation.
+        match self.long.get_mut(self.lower.as_str()) {
             Some(n) => *n += 1,
             None => {
-                self.counts.insert(key.to_owned(), 1);
+                self.long.insert(self.lower.clone(), 1);
             }
         }
     }
