@@ -31,7 +31,8 @@ const BLOCK: usize = 1 << 20;
 /// `Counter::count_text`): small enough that the matches stay in cache.
 const PIECE: usize = 64 << 10;
 
-type Counts = HashMap<String, u64>;
+/// The longest word kept inline in the hash table (nearly all of them).
+const SHORT: usize = 16;
 
 fn main() -> Result<(), Box<dyn Error>> {
     let (paths, threads) = parse_args()?;
@@ -46,15 +47,16 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     // Thread `t` takes the `t`-th contiguous share of every file, so each
     // thread reads about the same number of bytes whatever the file sizes.
-    let counts = std::thread::scope(|s| {
+    let counters = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let files = &files;
-                s.spawn(move || -> Result<Counts, String> {
+                s.spawn(move || -> Result<Counter, String> {
                     let re = Regex::new(r"[\w']+").map_err(|e| e.to_string())?;
                     let mut counter = Counter {
                         re,
-                        counts: Counts::new(),
+                        short: HashMap::new(),
+                        long: HashMap::new(),
                         lower: String::new(),
                         latin1: String::new(),
                         spans: Vec::new(),
@@ -66,7 +68,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                         for_each_lines(file, start, end, &mut buf, |lines| counter.count_lines(lines))
                             .map_err(|e| format!("{}: {e}", path.display()))?;
                     }
-                    Ok(counter.counts)
+                    Ok(counter)
                 })
             })
             .collect();
@@ -76,18 +78,25 @@ fn main() -> Result<(), Box<dyn Error>> {
             .collect::<Result<Vec<_>, String>>()
     })?;
 
-    // Merge into the largest map: the fewest inserts.
-    let mut counts = counts;
-    counts.sort_by_key(|c| std::cmp::Reverse(c.len()));
-    let mut all = counts.swap_remove(0);
-    for other in counts {
-        for (word, n) in other {
-            *all.entry(word).or_insert(0) += n;
+    // Merge into the first thread's maps.
+    let mut counters = counters.into_iter();
+    let mut all = counters.next().ok_or("no threads")?;
+    for other in counters {
+        for (key, n) in other.short {
+            *all.short.entry(key).or_insert(0) += n;
         }
+        for (word, n) in other.long {
+            *all.long.entry(word).or_insert(0) += n;
+        }
+    }
+    let mut words: Vec<(String, u64)> = all.long.into_iter().collect();
+    for (key, n) in all.short {
+        // Words hold no NUL (`[\w']` excludes it), so the padding is the end.
+        let len = key.iter().position(|&b| b == 0).unwrap_or(SHORT);
+        words.push((String::from_utf8(key[..len].to_vec())?, n));
     }
 
     // Byte order of UTF-8 is code point order: the job's (and Python's) order.
-    let mut words: Vec<(String, u64)> = all.into_iter().collect();
     words.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
@@ -107,7 +116,11 @@ fn main() -> Result<(), Box<dyn Error>> {
 /// One thread's tokenizer and counts, with its reused buffers.
 struct Counter {
     re: Regex,
-    counts: Counts,
+    /// Words of up to `SHORT` bytes, NUL-padded: the key is in the table
+    /// itself, so a lookup touches one cache line, not two.
+    short: HashMap<[u8; SHORT], u64>,
+    /// Longer words.
+    long: HashMap<String, u64>,
     /// The lowercased word, when lowercasing changes it.
     lower: String,
     /// A non-UTF-8 line, decoded as Latin-1.

@@ -17,15 +17,31 @@ pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
 /// Calls `f` with each word of `text`, lowercased into a reused buffer (no
 /// allocation per word: the word-count hot path).
 pub fn for_each_word(text: &str, buf: &mut String, mut f: impl FnMut(&str)) {
-    for m in WORD_RE.find_iter(text) {
-        let word = m.as_str();
-        buf.clear();
-        if word.is_ascii() {
-            buf.push_str(word);
+    if text.is_ascii() {
+        // On ASCII, `[\w']` is exactly `[A-Za-z0-9_']`: a byte scan finds
+        // the same words as the regex, several times faster.
+        let bytes = text.as_bytes();
+        let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'\'';
+        let mut i = 0;
+        while i < bytes.len() {
+            if !is_word(bytes[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < bytes.len() && is_word(bytes[i]) {
+                i += 1;
+            }
+            buf.clear();
+            buf.push_str(&text[start..i]);
             buf.make_ascii_lowercase();
-        } else {
-            buf.extend(word.chars().flat_map(char::to_lowercase));
+            f(buf);
         }
+        return;
+    }
+    for m in WORD_RE.find_iter(text) {
+        buf.clear();
+        buf.extend(m.as_str().chars().flat_map(char::to_lowercase));
         f(buf);
     }
 }
@@ -287,4 +303,28 @@ pub fn words_by_count() -> impl AnyJob {
     .then(step::identity().sort_values().reduce(CollectValues))
     .about("Words grouped by their count, sorted (a reduce-only second step)")
     .sample_input(crate::sample::text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ascii_scanner_finds_what_the_regex_finds() {
+        let lines = [
+            "The wheels on the bus, go round_and round!",
+            "don't 'quote' o'clock -- a--b ''",
+            "x1 2y _z_ ,.;:!? \t tabs\tand  spaces",
+            "",
+            "'",
+            "café naïve Zürich mixed ASCII",
+        ];
+        for line in lines {
+            let mut got = Vec::new();
+            let mut buf = String::new();
+            for_each_word(line, &mut buf, |w| got.push(w.to_owned()));
+            let expected: Vec<String> = words(line).collect();
+            assert_eq!(got, expected, "{line:?}");
+        }
+    }
 }
