@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{RunConfig, StepReport, TextSource};
+use super::{RunConfig, StepId, StepReport, TextSource};
 use crate::api::context::TaskContext;
 use crate::api::counters::{Counters, FRAMEWORK, names};
 use crate::api::emitter::{Route, Target};
@@ -67,26 +67,6 @@ impl Sink {
                 out,
                 protocol: *protocol,
             },
-        }
-    }
-}
-
-/// Identifies the running step for error messages.
-#[derive(Clone, Copy)]
-struct StepId {
-    index: usize,
-    count: usize,
-}
-
-impl StepId {
-    fn task_error(self, phase: Phase, task: usize, at: Option<Location>, source: BoxError) -> Error {
-        Error::Task {
-            step: self.index + 1,
-            steps: self.count,
-            phase,
-            task,
-            at,
-            source,
         }
     }
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use super::{RunConfig, SpillCompression, StepReport, TextSource};
+use super::{RunConfig, SpillCompression, StepId, StepReport, TextSource};
 use crate::api::context::TaskContext;
 use crate::api::counters::{Counters, FRAMEWORK, names};
 use crate::api::emitter::{Route, Target};
@@ -48,26 +48,6 @@ enum MapInput {
         first: usize,
         last: usize,
     },
-}
-
-/// Identifies the running step for error messages.
-#[derive(Clone, Copy)]
-struct StepId {
-    index: usize,
-    count: usize,
-}
-
-impl StepId {
-    fn task_error(self, phase: Phase, task: usize, at: Option<Location>, source: BoxError) -> Error {
-        Error::Task {
-            step: self.index + 1,
-            steps: self.count,
-            phase,
-            task,
-            at,
-            source,
-        }
-    }
 }
 
 /// What every task of the job shares.

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::api::counters::Counters;
 use crate::api::job::AnyJob;
-use crate::error::{Error, Result};
+use crate::error::{BoxError, Error, Location, Phase, Result};
 use crate::io::input::{InputSource, resolve_inputs};
 use crate::io::output::OutputDir;
 
@@ -162,6 +162,26 @@ impl JobReport {
             total.merge(&s.counters);
         }
         total
+    }
+}
+
+/// Identifies the running step for error messages.
+#[derive(Clone, Copy)]
+pub(crate) struct StepId {
+    pub(crate) index: usize,
+    pub(crate) count: usize,
+}
+
+impl StepId {
+    pub(crate) fn task_error(self, phase: Phase, task: usize, at: Option<Location>, source: BoxError) -> Error {
+        Error::Task {
+            step: self.index + 1,
+            steps: self.count,
+            phase,
+            task,
+            at,
+            source,
+        }
     }
 }
 

@@ -7,38 +7,8 @@ use mapreduce::prelude::*;
 use mapreduce::runner::RunnerKind;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::fixtures::{Sum, Words};
 use crate::{Inputs, run};
-
-#[derive(Clone)]
-struct Words;
-
-impl Mapper for Words {
-    type Input = TextLine;
-    type Key = String;
-    type Value = u64;
-
-    fn map(&mut self, line: Line<'_>, out: &mut Emitter<'_, String, u64>) -> TaskResult {
-        for w in line.text.split_whitespace() {
-            out.emit_ref(w, &1);
-        }
-        Ok(())
-    }
-}
-
-#[derive(Clone)]
-struct Sum;
-
-impl Reducer for Sum {
-    type Key = String;
-    type Value = u64;
-    type OutKey = String;
-    type OutValue = u64;
-
-    fn reduce(&mut self, k: &String, v: Values<'_, u64>, out: &mut Emitter<'_, String, u64>) -> TaskResult {
-        out.emit(k.clone(), v.sum());
-        Ok(())
-    }
-}
 
 fn text(lines: usize) -> Vec<u8> {
     let mut s = String::new();

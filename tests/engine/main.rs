@@ -1,6 +1,7 @@
 //! The engine's integration tests: one binary, one module per concern.
 
 mod codec;
+mod fixtures;
 mod local;
 mod model;
 mod semantics;

@@ -6,6 +6,7 @@ use mapreduce::prelude::*;
 use mapreduce::{Error, Phase};
 use serde::Deserialize;
 
+use crate::fixtures::Sum;
 use crate::{Inputs, run};
 
 /// Emits `(first char, line)`, and counts lines in a user counter.
@@ -128,21 +129,6 @@ impl Mapper for Hooks {
     fn cleanup(&mut self, out: &mut Emitter<'_, String, u64>) -> TaskResult {
         out.emit("records".into(), self.records);
         out.emit("cleanup".into(), 1);
-        Ok(())
-    }
-}
-
-#[derive(Clone)]
-struct Sum;
-
-impl Reducer for Sum {
-    type Key = String;
-    type Value = u64;
-    type OutKey = String;
-    type OutValue = u64;
-
-    fn reduce(&mut self, k: &String, v: Values<'_, u64>, out: &mut Emitter<'_, String, u64>) -> TaskResult {
-        out.emit(k.clone(), v.sum());
         Ok(())
     }
 }
