@@ -101,19 +101,24 @@ pub enum KeyOf {
     FirstColumn,
 }
 
-/// Emits `(key, line)` for each line.
+/// The shuffle key of a line: its sort key, then the whole line, so equal
+/// keys order by the line as `LC_ALL=C sort` does.
+pub type SortKey = (String, String);
+
+/// Emits `((key, line), ())` for each line.
 #[derive(Debug, Clone)]
 pub struct KeyedLines {
     key: KeyOf,
-    buf: String,
+    /// Reused for every line: no allocation per record.
+    buf: SortKey,
 }
 
 impl Mapper for KeyedLines {
     type Input = TextLine;
-    type Key = String;
-    type Value = String;
+    type Key = SortKey;
+    type Value = ();
 
-    fn map(&mut self, line: Line<'_>, out: &mut Emitter<'_, String, String>) -> TaskResult {
+    fn map(&mut self, line: Line<'_>, out: &mut Emitter<'_, SortKey, ()>) -> TaskResult {
         let text = line.text;
         let end = match self.key {
             KeyOf::Prefix(n) => {
@@ -126,39 +131,47 @@ impl Mapper for KeyedLines {
             }
             KeyOf::FirstColumn => text.find('\t').unwrap_or(text.len()),
         };
-        self.buf.clear();
-        self.buf.push_str(text);
-        out.emit_ref(&text[..end], &self.buf);
+        // With a fixed-width key the line alone orders the same way, and
+        // costs half the encoding: the key part is only needed when keys
+        // vary in length (a shorter key must sort first).
+        let (key, whole) = &mut self.buf;
+        key.clear();
+        if let KeyOf::FirstColumn = self.key {
+            key.push_str(&text[..end]);
+        }
+        whole.clear();
+        whole.push_str(text);
+        out.emit_ref(&self.buf, &());
         Ok(())
     }
 }
 
-/// Writes every value (the lines), in the order they arrive: sorted.
+/// Writes each line once per occurrence, in the order they arrive: sorted.
 #[derive(Debug, Clone, Default)]
 pub struct Lines;
 
 impl Reducer for Lines {
-    type Key = String;
-    type Value = String;
-    type OutKey = String;
+    type Key = SortKey;
+    type Value = ();
+    type OutKey = ();
     type OutValue = String;
 
-    fn reduce(&mut self, key: &String, lines: Values<'_, String>, out: &mut Emitter<'_, String, String>) -> TaskResult {
-        for line in lines {
-            out.emit_ref(key.as_str(), &line);
+    fn reduce(&mut self, (_, line): &SortKey, copies: Values<'_, ()>, out: &mut Emitter<'_, (), String>) -> TaskResult {
+        for () in copies {
+            out.emit_ref(&(), line);
         }
         Ok(())
     }
 }
 
 fn sort_job(name: &str, key: KeyOf, about: &str) -> impl AnyJob + use<> {
+    // Total order makes the parts globally sorted; the key carries the
+    // whole line, so ties order by it, as `LC_ALL=C sort` does.
     let lines = KeyedLines {
         key,
-        buf: String::new(),
+        buf: SortKey::default(),
     };
-    // Total order makes the parts globally sorted; sorted values order ties
-    // by the whole line, as `LC_ALL=C sort` does.
-    Job::new(name, step::map(lines).total_order().sort_values().reduce(Lines))
+    Job::new(name, step::map(lines).total_order().reduce(Lines))
         .output(Protocol::RawValue)
         .about(about)
 }

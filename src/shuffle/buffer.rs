@@ -151,7 +151,9 @@ impl SortBuffer {
     /// `by_value` (secondary sort). Stable.
     pub fn sort(&mut self, by_value: bool) {
         let mut entries = std::mem::take(&mut self.entries);
-        entries.sort_by(|a, b| {
+        // Arena offsets grow with arrival order, so the offset as the last
+        // tie-break makes an unstable sort stable, and cheaper than one.
+        entries.sort_unstable_by(|a, b| {
             a.partition
                 .cmp(&b.partition)
                 .then(a.prefix.cmp(&b.prefix))
@@ -163,6 +165,7 @@ impl SortBuffer {
                         Ordering::Equal
                     }
                 })
+                .then(a.offset.cmp(&b.offset))
         });
         self.entries = entries;
     }
