@@ -3,10 +3,12 @@
 //! emitted (Spark's `reduceByKey`), so only one record per distinct key
 //! and spill reaches the sort.
 //!
-//! Keys and values live in one arena; the table holds fixed-size slots
-//! pointing into it. A merged value that no longer fits its old place is
-//! appended and the old bytes are left as garbage (counted). Memory is the
-//! arena's capacity plus the table's, exactly, against the budget.
+//! Small keys and values live in the table's fixed-size slots themselves;
+//! longer ones in one arena the slots point into. That keeps a hit to two
+//! cache lines (control bytes and slot) for the common short key. A merged
+//! value that no longer fits its old place is appended and the old bytes
+//! are left as garbage (counted). Memory is the arena's capacity plus the
+//! table's, exactly, against the budget.
 
 use hashbrown::HashTable;
 
@@ -15,14 +17,43 @@ use crate::error::{Error, Result};
 /// Merges an encoded value into an encoded accumulator.
 pub type MergeValues = dyn Fn(&mut Vec<u8>, &[u8]) -> Result<()> + Send + Sync;
 
+/// Keys up to this many bytes are stored in the slot.
+const INLINE_KEY: usize = 24;
+/// Values up to this many bytes are stored in the slot.
+const INLINE_VALUE: usize = 8;
+
 #[derive(Clone, Copy)]
 struct Slot {
     hash: u64,
     partition: u32,
     key_len: u32,
+    /// Arena offset of a key longer than `INLINE_KEY`.
     key_at: u32,
-    value_at: u32,
     value_len: u32,
+    /// Arena offset of a value longer than `INLINE_VALUE`.
+    value_at: u32,
+    key_inline: [u8; INLINE_KEY],
+    value_inline: [u8; INLINE_VALUE],
+}
+
+impl Slot {
+    fn key<'a>(&'a self, arena: &'a [u8]) -> &'a [u8] {
+        let len = self.key_len as usize;
+        if len <= INLINE_KEY {
+            &self.key_inline[..len]
+        } else {
+            &arena[self.key_at as usize..][..len]
+        }
+    }
+
+    fn value<'a>(&'a self, arena: &'a [u8]) -> &'a [u8] {
+        let len = self.value_len as usize;
+        if len <= INLINE_VALUE {
+            &self.value_inline[..len]
+        } else {
+            &arena[self.value_at as usize..][..len]
+        }
+    }
 }
 
 const SLOT_BYTES: usize = std::mem::size_of::<Slot>() + 1; // + hashbrown's control byte
@@ -90,13 +121,15 @@ impl AggTable {
         // fields, so the slot can be updated in place after the merge.
         let arena = &self.arena;
         if let Some(slot) = self.table.find_mut(hash, |s| {
-            s.key_len as usize == key.len() && &arena[s.key_at as usize..][..key.len()] == key
+            s.hash == hash && s.key_len as usize == key.len() && s.key(arena) == key
         }) {
             let acc = &mut self.scratch;
             acc.clear();
-            acc.extend_from_slice(&self.arena[slot.value_at as usize..][..slot.value_len as usize]);
+            acc.extend_from_slice(slot.value(&self.arena));
             merge(acc, value)?;
-            if acc.len() <= slot.value_len as usize {
+            if acc.len() <= INLINE_VALUE {
+                slot.value_inline[..acc.len()].copy_from_slice(acc);
+            } else if slot.value_len as usize > INLINE_VALUE && acc.len() <= slot.value_len as usize {
                 let at = slot.value_at as usize;
                 self.arena[at..at + acc.len()].copy_from_slice(acc);
             } else {
@@ -107,16 +140,26 @@ impl AggTable {
         }
         let key_len =
             u32::try_from(key.len()).map_err(|_| Error::Config("a key over 4 GiB cannot be aggregated".into()))?;
-        let key_at = append(&mut self.arena, self.limit, self.table_bytes, key);
-        let value_at = append(&mut self.arena, self.limit, self.table_bytes, value);
-        let slot = Slot {
+        let mut slot = Slot {
             hash,
             partition,
             key_len,
-            key_at,
-            value_at,
+            key_at: 0,
             value_len: value.len() as u32,
+            value_at: 0,
+            key_inline: [0; INLINE_KEY],
+            value_inline: [0; INLINE_VALUE],
         };
+        if key.len() <= INLINE_KEY {
+            slot.key_inline[..key.len()].copy_from_slice(key);
+        } else {
+            slot.key_at = append(&mut self.arena, self.limit, self.table_bytes, key);
+        }
+        if value.len() <= INLINE_VALUE {
+            slot.value_inline[..value.len()].copy_from_slice(value);
+        } else {
+            slot.value_at = append(&mut self.arena, self.limit, self.table_bytes, value);
+        }
         if self.table.len() == self.table.capacity() {
             let want = (self.table.capacity() * 2).max(16) - self.table.len();
             self.table.reserve(want, |s| s.hash);
@@ -131,14 +174,13 @@ impl AggTable {
     pub fn drain_sorted(&mut self, mut f: impl FnMut(u32, &[u8], &[u8]) -> Result<()>) -> Result<()> {
         let mut slots: Vec<Slot> = self.table.iter().copied().collect();
         let arena = &self.arena;
-        let key = |s: &Slot| &arena[s.key_at as usize..][..s.key_len as usize];
-        slots.sort_unstable_by(|a, b| a.partition.cmp(&b.partition).then_with(|| key(a).cmp(key(b))));
+        slots.sort_unstable_by(|a, b| {
+            a.partition
+                .cmp(&b.partition)
+                .then_with(|| a.key(arena).cmp(b.key(arena)))
+        });
         for s in &slots {
-            f(
-                s.partition,
-                key(s),
-                &arena[s.value_at as usize..][..s.value_len as usize],
-            )?;
+            f(s.partition, s.key(arena), s.value(arena))?;
         }
         self.table.clear();
         self.arena.clear();
@@ -193,6 +235,30 @@ mod tests {
             vec![(0, b"z".to_vec(), 7), (1, b"a".to_vec(), 3), (1, b"b".to_vec(), 5)]
         );
         assert!(t.is_empty());
+    }
+
+    #[test]
+    fn long_keys_and_growing_values_go_to_the_arena() {
+        let concat = |acc: &mut Vec<u8>, v: &[u8]| -> Result<()> {
+            acc.extend_from_slice(v);
+            Ok(())
+        };
+        let mut t = AggTable::with_limit(1 << 20);
+        let long = vec![b'k'; 40];
+        for _ in 0..5 {
+            t.insert(0, &long, b"abc", &concat).unwrap();
+            t.insert(0, b"short", b"xy", &concat).unwrap();
+        }
+        let mut out = Vec::new();
+        t.drain_sorted(|_, k, v| {
+            out.push((k.to_vec(), v.to_vec()));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            out,
+            vec![(long, b"abc".repeat(5)), (b"short".to_vec(), b"xy".repeat(5))]
+        );
     }
 
     #[test]
