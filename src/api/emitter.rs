@@ -8,6 +8,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::api::aggregate::TypedAgg;
 use crate::api::context::TaskContext;
 use crate::codec::protocol::Protocol;
 use crate::codec::{self, ValueCodec};
@@ -27,6 +28,33 @@ pub(crate) enum Route<'a> {
     /// Total order: the number of these sorted boundaries that are `<=`
     /// the encoded key.
     Ranges(&'a [Vec<u8>]),
+}
+
+/// The partition of an encoded key, by `route` (a typed partitioner, when
+/// there is one, decides for `Route::Hash`).
+fn partition_of<K: serde::de::DeserializeOwned>(
+    kb: &[u8],
+    route: Route<'_>,
+    partitions: u32,
+    partitioner: Option<&PartitionFn<K>>,
+) -> Result<u32> {
+    match (route, partitioner) {
+        (Route::Fixed(p), _) => Ok(p),
+        (Route::Ranges(bounds), _) => Ok(bounds.partition_point(|b| b.as_slice() <= kb) as u32),
+        (Route::Hash, None) => Ok(codec::hash_partition(kb, partitions)),
+        (Route::Hash, Some(p)) => {
+            // The typed partitioner needs the owned key; decoding it back
+            // is the price of emit_ref.
+            let k: K = codec::key::decode(kb)?;
+            let part = p(&k, partitions);
+            if part >= partitions {
+                return Err(Error::Config(format!(
+                    "the partitioner returned partition {part}, but there are only {partitions}"
+                )));
+            }
+            Ok(part)
+        }
+    }
 }
 
 /// Where an emitter writes: encoded pairs, or the job's final text output.
@@ -56,6 +84,8 @@ pub struct Emitter<'a, K, V> {
     target: Target<'a>,
     partitioner: Option<&'a PartitionFn<K>>,
     ctx: &'a mut TaskContext,
+    /// The map task's typed aggregation table, when the step has one.
+    agg: Option<&'a mut TypedAgg<V>>,
     _types: PhantomData<fn(K, V)>,
 }
 
@@ -65,8 +95,51 @@ impl<'a, K: Serialize + serde::de::DeserializeOwned, V: Serialize> Emitter<'a, K
             target,
             partitioner,
             ctx,
+            agg: None,
             _types: PhantomData,
         }
+    }
+
+    /// An emitter whose pairs are merged into `agg` before the shuffle.
+    pub(crate) fn with_agg(
+        target: Target<'a>,
+        partitioner: Option<&'a PartitionFn<K>>,
+        ctx: &'a mut TaskContext,
+        agg: Option<&'a mut TypedAgg<V>>,
+    ) -> Self {
+        Emitter {
+            target,
+            partitioner,
+            ctx,
+            agg,
+            _types: PhantomData,
+        }
+    }
+
+    /// Writes the aggregation table's pairs to the sink and empties it.
+    pub(crate) fn flush_agg(&mut self) -> Result<()> {
+        let (
+            Some(agg),
+            Target::Pairs {
+                sink,
+                partitions,
+                values,
+                route,
+            },
+        ) = (self.agg.as_deref_mut(), &mut self.target)
+        else {
+            return Ok(());
+        };
+        let partitioner = self.partitioner;
+        let mut vb = std::mem::take(&mut self.ctx.value_buf);
+        let res = agg.drain(|kb, v| {
+            vb.clear();
+            values.encode_into(&v, &mut vb)?;
+            let partition = partition_of::<K>(kb, *route, *partitions, partitioner)?;
+            sink.collect(partition, kb, &vb)
+        });
+        self.ctx.value_buf = vb;
+        res
     }
 
     /// Emits one pair.
@@ -105,24 +178,23 @@ impl<'a, K: Serialize + serde::de::DeserializeOwned, V: Serialize> Emitter<'a, K
                 let res = (|| {
                     codec::key::encode_into(key, &mut kb)?;
                     values.encode_into(value, &mut vb)?;
-                    let partition = match (*route, self.partitioner) {
-                        (Route::Fixed(p), _) => p,
-                        (Route::Ranges(bounds), _) => bounds.partition_point(|b| b.as_slice() <= kb.as_slice()) as u32,
-                        (Route::Hash, None) => codec::hash_partition(&kb, *partitions),
-                        (Route::Hash, Some(p)) => {
-                            // The typed partitioner needs the owned key;
-                            // decoding it back is the price of emit_ref.
-                            let k: K = codec::key::decode(&kb)?;
-                            let part = p(&k, *partitions);
-                            if part >= *partitions {
-                                return Err(Error::Config(format!(
-                                    "the partitioner returned partition {part}, but there are only {partitions}"
-                                )));
-                            }
-                            part
-                        }
-                    };
                     self.ctx.emitted_bytes += (kb.len() + vb.len()) as u64;
+                    if let Some(agg) = self.agg.as_deref_mut() {
+                        if !agg.fits(kb.len()) {
+                            let partitioner = self.partitioner;
+                            let mut flushed = Vec::new();
+                            let drained = agg.drain(|k, v| {
+                                flushed.clear();
+                                values.encode_into(&v, &mut flushed)?;
+                                let partition = partition_of::<K>(k, *route, *partitions, partitioner)?;
+                                sink.collect(partition, k, &flushed)
+                            });
+                            drained?;
+                        }
+                        agg.insert(&kb, value);
+                        return Ok(());
+                    }
+                    let partition = partition_of::<K>(&kb, *route, *partitions, self.partitioner)?;
                     sink.collect(partition, &kb, &vb)
                 })();
                 self.ctx.key_buf = kb;

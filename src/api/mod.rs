@@ -2,6 +2,7 @@
 //! what they call (the emitter, the value iterator) and how they assemble
 //! steps into jobs.
 
+pub(crate) mod aggregate;
 pub(crate) mod context;
 pub mod counters;
 pub(crate) mod emitter;

@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::api::aggregate::{TypedAgg, TypedMerge};
 use crate::api::context::TaskContext;
+use crate::api::counters::{FRAMEWORK, names};
 use crate::api::emitter::{Emitter, PartitionFn, Target};
 use crate::api::input::{InputFormat, Pairs};
 use crate::api::task::{Combiner, Key, Mapper, Reducer, TaskResult, Value};
@@ -62,14 +64,19 @@ pub(crate) trait ReduceTask: Send {
     fn cleanup(&mut self, target: Target<'_>, ctx: &mut TaskContext) -> TaskResult;
 }
 
-type MapFactory<K> = Arc<dyn Fn(Option<Arc<PartitionFn<K>>>) -> Box<dyn MapTask> + Send + Sync>;
+type MapFactory<K, V> = Arc<dyn Fn(Option<Arc<PartitionFn<K>>>, Option<TypedAgg<V>>) -> Box<dyn MapTask> + Send + Sync>;
+/// What typed aggregation needs of `combine_with`: the merge and a clone.
+type TypedSpec<V> = (TypedMerge<V>, fn(&V) -> V);
+/// A map task factory; the argument is the byte budget of the typed
+/// aggregation table, when the runner wants one (see `StepPlan::typed_agg`).
+type MapTaskFactory = Box<dyn Fn(Option<usize>) -> Box<dyn MapTask> + Send + Sync>;
 type CombineFactory<K> = Arc<dyn Fn(Option<Arc<PartitionFn<K>>>, ValueCodec) -> Box<dyn ReduceTask> + Send + Sync>;
 type TaskFactory<T> = Box<dyn Fn() -> Box<T> + Send + Sync>;
 
 /// A step as the runner sees it.
 pub(crate) struct StepPlan {
     pub(crate) description: StepDescription,
-    pub(crate) new_mapper: TaskFactory<dyn MapTask>,
+    pub(crate) new_mapper: MapTaskFactory,
     pub(crate) new_combiner: Option<TaskFactory<dyn ReduceTask>>,
     pub(crate) new_reducer: Option<TaskFactory<dyn ReduceTask>>,
     /// How the map stage encodes values for the shuffle.
@@ -79,6 +86,9 @@ pub(crate) struct StepPlan {
     pub(crate) merge: Option<Arc<MergeValues>>,
     /// Partition by ranges of a key sample, so parts are globally sorted.
     pub(crate) total_order: bool,
+    /// Whether map tasks can aggregate typed values before the shuffle
+    /// (then they take part of the sort buffer's budget for their table).
+    pub(crate) typed_agg: bool,
 }
 
 impl StepPlan {
@@ -121,7 +131,9 @@ fn short_name<T>() -> String {
 pub struct MapStage<I, K, V> {
     input: &'static str,
     mapper: Option<String>,
-    new_mapper: MapFactory<K>,
+    new_mapper: MapFactory<K, V>,
+    /// The merge and clone of `combine_with`, for typed aggregation.
+    typed: Option<TypedSpec<V>>,
     combiner: Option<(String, CombineFactory<K>)>,
     merge: Option<Arc<MergeValues>>,
     partitioner: Option<Arc<PartitionFn<K>>>,
@@ -141,13 +153,15 @@ pub fn map<M: Mapper>(mapper: M) -> MapStage<M::Input, M::Key, M::Value> {
     MapStage {
         input: <M::Input as InputFormat>::NAME,
         mapper: Some(short_name::<M>()),
-        new_mapper: Arc::new(move |partitioner| {
+        new_mapper: Arc::new(move |partitioner, agg| {
             Box::new(TypedMap {
                 mapper: mapper.clone(),
                 partitioner,
                 scratch: String::new(),
+                agg,
             })
         }),
+        typed: None,
         combiner: None,
         merge: None,
         partitioner: None,
@@ -186,14 +200,18 @@ impl<I: InputFormat, K: Key, V: Value> MapStage<I, K, V> {
         });
         self.combiner = Some((short_name::<C>(), factory));
         self.merge = None;
+        self.typed = None;
         self
     }
 
     /// Combines with an associative, commutative merge of two values into
-    /// one (`|acc, v| *acc += v`), like Spark's `reduceByKey`.
+    /// one (`|acc, v| *acc += v`), like Spark's `reduceByKey`: map tasks
+    /// merge values in a hash table as they are emitted, so only one pair
+    /// per distinct key and spill reaches the sort.
     pub fn combine_with<F>(self, merge: F) -> Self
     where
         F: Fn(&mut V, V) + Clone + Send + Sync + 'static,
+        V: Clone,
     {
         let mut stage = self.combine(Merge::<K, V, F> {
             merge: merge.clone(),
@@ -209,6 +227,12 @@ impl<I: InputFormat, K: Key, V: Value> MapStage<I, K, V> {
         if codec == ValueCodec::Ordered {
             // Sorted values go through the general combiner (see sort_values).
             return stage;
+        }
+        // Plain-data values merge typed, in the map task (exact memory: no
+        // heap behind them); others merge encoded, in the shuffle.
+        if !std::mem::needs_drop::<V>() {
+            let typed = merge.clone();
+            stage.typed = Some((Arc::new(move |a: &mut V, b: V| typed(a, b)), <V as Clone>::clone));
         }
         stage.merge = Some(Arc::new(move |acc: &mut Vec<u8>, v: &[u8]| {
             let mut a: V = codec.decode(acc)?;
@@ -265,15 +289,21 @@ impl<I: InputFormat, K: Key, V: Value> MapStage<I, K, V> {
             Box::new(move || factory(partitioner.clone(), values)) as TaskFactory<dyn ReduceTask>
         });
         let new_mapper = self.new_mapper;
+        let typed = self.typed;
+        let typed_agg = typed.is_some();
         Step {
             plan: StepPlan {
                 description,
-                new_mapper: Box::new(move || new_mapper(partitioner.clone())),
+                new_mapper: Box::new(move |budget| {
+                    let agg = budget.and_then(|b| typed.as_ref().map(|(m, c)| TypedAgg::new(b, m.clone(), *c)));
+                    new_mapper(partitioner.clone(), agg)
+                }),
                 new_combiner,
                 new_reducer: Some(new_reducer),
                 map_values: values,
                 merge: self.merge,
                 total_order: self.total_order,
+                typed_agg,
             },
             _types: PhantomData,
         }
@@ -302,6 +332,7 @@ impl<I: InputFormat, K: Key, V: Key> MapStage<I, K, V> {
         // table encoded with the other codec: the general combiner path
         // (at spill time) still runs.
         self.merge = None;
+        self.typed = None;
         self
     }
 }
@@ -318,12 +349,13 @@ impl<I: InputFormat, K: Key, V: Value> From<MapStage<I, K, V>> for Step<I, K, V>
         Step {
             plan: StepPlan {
                 description,
-                new_mapper: Box::new(move || new_mapper(None)),
+                new_mapper: Box::new(move |_| new_mapper(None, None)),
                 new_combiner: None,
                 new_reducer: None,
                 map_values: ValueCodec::Bincode,
                 merge: None,
                 total_order: false,
+                typed_agg: false,
             },
             _types: PhantomData,
         }
@@ -384,17 +416,20 @@ struct TypedMap<M: Mapper> {
     partitioner: Option<Arc<PartitionFn<M::Key>>>,
     /// Lent to the input format (Latin-1 fallback for non-UTF-8 lines).
     scratch: String,
+    /// Typed map-side aggregation, when the runner asked for it.
+    agg: Option<TypedAgg<M::Value>>,
 }
 
 impl<M: Mapper> TypedMap<M> {
     fn run(
         mapper: &mut M,
         partitioner: Option<&PartitionFn<M::Key>>,
+        agg: Option<&mut TypedAgg<M::Value>>,
         record: <M::Input as InputFormat>::Record<'_>,
         target: Target<'_>,
         ctx: &mut TaskContext,
     ) -> Result<(), MapFailure> {
-        let mut out = Emitter::new(target, partitioner, ctx);
+        let mut out = Emitter::with_agg(target, partitioner, ctx, agg);
         mapper.map(record, &mut out).map_err(MapFailure::Task)?;
         ctx.take_error().map_err(|e| MapFailure::Task(e.into()))
     }
@@ -402,7 +437,7 @@ impl<M: Mapper> TypedMap<M> {
 
 impl<M: Mapper> MapTask for TypedMap<M> {
     fn setup(&mut self, target: Target<'_>, ctx: &mut TaskContext) -> TaskResult {
-        let mut out = Emitter::new(target, self.partitioner.as_deref(), ctx);
+        let mut out = Emitter::with_agg(target, self.partitioner.as_deref(), ctx, self.agg.as_mut());
         self.mapper.setup(&mut out)?;
         Ok(ctx.take_error()?)
     }
@@ -415,7 +450,14 @@ impl<M: Mapper> MapTask for TypedMap<M> {
         ctx: &mut TaskContext,
     ) -> Result<(), MapFailure> {
         let record = M::Input::from_line(line, offset, &mut self.scratch).map_err(MapFailure::BadRecord)?;
-        Self::run(&mut self.mapper, self.partitioner.as_deref(), record, target, ctx)
+        Self::run(
+            &mut self.mapper,
+            self.partitioner.as_deref(),
+            self.agg.as_mut(),
+            record,
+            target,
+            ctx,
+        )
     }
 
     fn map_pair(
@@ -428,13 +470,29 @@ impl<M: Mapper> MapTask for TypedMap<M> {
         // The previous step wrote this pair; a decoding failure is
         // corruption, not a malformed record to skip.
         let record = M::Input::from_pair(key, value).map_err(MapFailure::Task)?;
-        Self::run(&mut self.mapper, self.partitioner.as_deref(), record, target, ctx)
+        Self::run(
+            &mut self.mapper,
+            self.partitioner.as_deref(),
+            self.agg.as_mut(),
+            record,
+            target,
+            ctx,
+        )
     }
 
     fn cleanup(&mut self, target: Target<'_>, ctx: &mut TaskContext) -> TaskResult {
-        let mut out = Emitter::new(target, self.partitioner.as_deref(), ctx);
+        let mut out = Emitter::with_agg(target, self.partitioner.as_deref(), ctx, self.agg.as_mut());
         self.mapper.cleanup(&mut out)?;
-        Ok(ctx.take_error()?)
+        // What the table still holds goes to the shuffle before the task ends.
+        let flushed = out.flush_agg();
+        if let Some(agg) = &self.agg {
+            ctx.counters
+                .add(FRAMEWORK, names::COMBINE_INPUT_RECORDS, agg.records_in as i64);
+            ctx.counters
+                .add(FRAMEWORK, names::COMBINE_OUTPUT_RECORDS, agg.records_out as i64);
+        }
+        ctx.take_error()?;
+        Ok(flushed?)
     }
 }
 

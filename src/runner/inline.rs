@@ -156,7 +156,7 @@ fn run_step(
                 ranges: None,
             },
         };
-        let mut mapper = (step.new_mapper)();
+        let mut mapper = (step.new_mapper)(None);
         let mut at = None;
         let outcome = catch_unwind(AssertUnwindSafe(|| match &input {
             StepInput::Text(sources) => map_text(

@@ -369,9 +369,20 @@ fn map_task(
 ) -> Result<TaskResult> {
     let config = shared.config;
     let dir = shared.job_dir.attempt(id.index, "map", task, attempt)?;
+    // With typed aggregation, half the sort buffer holds the task's table
+    // and half the collector's buffers, which then only sort and spill.
+    let typed_agg = reducers.is_some() && step.typed_agg;
+    let (agg_budget, collector_budget, merge) = if typed_agg {
+        let half = config.sort_buffer as usize / 2;
+        (Some(half), half, None)
+    } else {
+        (None, config.sort_buffer as usize, step.merge.clone())
+    };
     let mut sink = match reducers {
         Some(partitions) => {
-            let combine = step.new_combiner.as_ref().map(|new| {
+            // Typed aggregation already combined what reaches the collector.
+            let combiner = if typed_agg { None } else { step.new_combiner.as_ref() };
+            let combine = combiner.map(|new| {
                 Box::new(CombineTask {
                     task: new(),
                     ctx: TaskContext::new(id.index, task),
@@ -388,9 +399,9 @@ fn map_task(
                         compression: compression(config.compress_spills),
                         fan_in: shared.fan_in,
                     },
-                    sort_buffer: config.sort_buffer as usize,
+                    sort_buffer: collector_budget,
                     dir: dir.clone(),
-                    merge: step.merge.clone(),
+                    merge,
                 },
                 combine,
             )?;
@@ -407,7 +418,7 @@ fn map_task(
     };
     let mut ctx = TaskContext::new(id.index, task);
     let mut counters = Counters::default();
-    let mut mapper = (step.new_mapper)();
+    let mut mapper = (step.new_mapper)(agg_budget);
     let mut guard = SkipGuard {
         skipped: &shared.skipped,
         mine: 0,

@@ -39,7 +39,7 @@ pub(super) fn ranges(plan: &JobPlan, sources: &[TextSource], partitions: u32) ->
         return Ok(None);
     };
     let per_place = (SAMPLE_KEYS / (sources.len().max(1) * PLACES_PER_FILE as usize)).max(10);
-    let mut mapper = (step.new_mapper)();
+    let mut mapper = (step.new_mapper)(None);
     let mut keys = SortBuffer::new();
     let mut ctx = TaskContext::new(0, 0);
     let mut scratch_out = SortBuffer::new();

@@ -230,3 +230,34 @@ fn failed_attempts_are_retried_and_a_job_that_keeps_failing_reports_where() {
     let tmp = inputs.dir.path().join("tmp");
     assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0, "the job directory is gone");
 }
+
+#[test]
+fn typed_aggregation_that_overflows_its_table_still_gives_the_right_counts() {
+    // A 4 KB sort buffer leaves 2 KB for the typed table: it flushes to the
+    // collector many times per task, and the collector spills many runs.
+    let data = text(3000);
+    let inputs = Inputs::new(&[&data]);
+    let job = Job::new(
+        "wc",
+        step::map(Words).combine_with(|a: &mut u64, b| *a += b).reduce(Sum),
+    );
+    let mut reference = inline(&inputs);
+    reference.reducers = 2;
+    let (expected, _) = run(&job, &reference).unwrap();
+    let mut config = local(&inputs);
+    config.reducers = 2;
+    config.workers = 2;
+    config.sort_buffer = 4 << 10;
+    config.block_size = 32 << 10;
+    let (got, report) = run(&job, &config).unwrap();
+    assert_same(&got, &expected);
+    let c = report.counters();
+    let words = c.framework(counters::names::MAP_OUTPUT_RECORDS);
+    assert_eq!(c.framework(counters::names::COMBINE_INPUT_RECORDS), words);
+    let combined = c.framework(counters::names::COMBINE_OUTPUT_RECORDS);
+    assert!(
+        combined < words && combined > 5000,
+        "{combined} of {words}: flushed many times"
+    );
+    assert!(c.framework("SPILLS") > 20);
+}
