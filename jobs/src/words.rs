@@ -41,7 +41,9 @@ pub fn for_each_word(text: &str, buf: &mut String, mut f: impl FnMut(&str)) {
     }
     for m in WORD_RE.find_iter(text) {
         buf.clear();
-        buf.extend(m.as_str().chars().flat_map(char::to_lowercase));
+        // `str::to_lowercase`, not per char: a word-final Σ becomes ς, as
+        // Python's `str.lower` makes it.
+        buf.push_str(&m.as_str().to_lowercase());
         f(buf);
     }
 }
@@ -318,6 +320,7 @@ mod tests {
             "",
             "'",
             "café naïve Zürich mixed ASCII",
+            "ΣΣΣ ΟΔΥΣΣΕΥΣ σς",
         ];
         for line in lines {
             let mut got = Vec::new();
@@ -326,5 +329,8 @@ mod tests {
             let expected: Vec<String> = words(line).collect();
             assert_eq!(got, expected, "{line:?}");
         }
+        let mut got = Vec::new();
+        for_each_word("ΟΔΥΣΣΕΥΣ", &mut String::new(), |w| got.push(w.to_owned()));
+        assert_eq!(got, ["οδυσσευς"], "a final sigma lowercases to ς, as in Python");
     }
 }
