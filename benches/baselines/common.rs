@@ -1,0 +1,128 @@
+//! What the baselines share: reading a byte range of a file as whole
+//! lines with Hadoop's split rule, and writing a JSON string as Python's
+//! `json.dumps` does. Included by each baseline with `#[path]`, so every
+//! baseline stays one program with no framework.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+
+/// Calls `f` with blocks of whole lines (each ending in `\n`, except the
+/// file's last line if it has none): exactly the lines of `file` that start
+/// in `start..end`, as Hadoop's splits do. The line that crosses `end` is
+/// read to its end; the one that crosses `start` belongs to the previous
+/// range. Reads are positional (`read_at`), so threads share the file.
+pub fn for_each_lines(
+    file: &File,
+    start: u64,
+    end: u64,
+    buf: &mut Vec<u8>,
+    mut f: impl FnMut(&[u8]),
+) -> io::Result<()> {
+    if start >= end {
+        return Ok(());
+    }
+    // Start one byte early: if that byte is `\n`, a line starts at `start`.
+    let mut base = start.saturating_sub(1); // file offset of buf[0]
+    let mut skipping = start > 0;
+    let mut have = 0; // buf[..have] holds data
+    loop {
+        if have == buf.len() {
+            // A line longer than the buffer.
+            let len = buf.len();
+            buf.resize(len * 2, 0);
+        }
+        let want = buf.len() - have;
+        let n = read_full(file, &mut buf[have..], base + have as u64)?;
+        let eof = n < want;
+        have += n;
+        let mut from = 0;
+        if skipping {
+            match memchr::memchr(b'\n', &buf[..have]) {
+                Some(i) => {
+                    from = i + 1;
+                    skipping = false;
+                    if base + from as u64 >= end {
+                        return Ok(()); // no line starts in our range
+                    }
+                }
+                None if eof => return Ok(()),
+                None => {
+                    base += have as u64;
+                    have = 0;
+                    continue;
+                }
+            }
+        }
+        // The last line we own ends at the first `\n` at or after `end - 1`.
+        let last = end - 1;
+        if last < base + have as u64 {
+            let at = ((last.saturating_sub(base)) as usize).max(from);
+            if let Some(i) = memchr::memchr(b'\n', &buf[at..have]) {
+                f(&buf[from..=at + i]);
+                return Ok(());
+            }
+        }
+        if eof {
+            if from < have {
+                f(&buf[from..have]);
+            }
+            return Ok(());
+        }
+        // Hand out the whole lines; keep the partial one for the next read.
+        let keep = match memchr::memrchr(b'\n', &buf[from..have]) {
+            Some(i) => {
+                f(&buf[from..=from + i]);
+                from + i + 1
+            }
+            None => from,
+        };
+        buf.copy_within(keep..have, 0);
+        base += keep as u64;
+        have -= keep;
+    }
+}
+
+/// Reads until `buf` is full or the file ends; returns the bytes read.
+pub fn read_full(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(&mut buf[done..], offset + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+/// Appends `s` as Python's `json.dumps` writes it (`ensure_ascii=True`).
+pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    for c in s.chars() {
+        match c {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            '\u{8}' => out.extend_from_slice(b"\\b"),
+            '\u{c}' => out.extend_from_slice(b"\\f"),
+            ' '..='~' => out.push(c as u8),
+            _ => {
+                // Controls, DEL and non-ASCII: `\uXXXX`, UTF-16 surrogate
+                // pairs above U+FFFF.
+                let mut units = [0u16; 2];
+                for &unit in c.encode_utf16(&mut units).iter() {
+                    out.extend_from_slice(b"\\u");
+                    for shift in [12, 8, 4, 0] {
+                        out.push(HEX[usize::from((unit >> shift) & 0xf)]);
+                    }
+                }
+            }
+        }
+    }
+    out.push(b'"');
+}
