@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, ValueEnum};
 
 use crate::api::job::AnyJob;
 use crate::error::Error;
@@ -18,6 +18,7 @@ use crate::runner::{self, JobReport, RunConfig, RunnerKind, SpillCompression};
 
 /// The options of a job run (`mr-run JOB [OPTIONS] [INPUT]...`).
 #[derive(Debug, Clone, Args)]
+#[command(about = None, long_about = None)]
 #[non_exhaustive]
 pub struct RunArgs {
     /// Input files, directories or globs (`.gz` and `.bz2` are decompressed);
@@ -124,7 +125,12 @@ pub fn main(job: impl AnyJob) -> ExitCode {
 
 /// Parses `argv` (program name first) as [`RunArgs`] and runs `job`.
 pub fn run_with_args(job: &dyn AnyJob, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
-    match SingleJob::try_parse_from(argv) {
+    // The job's own description heads its --help.
+    let command = SingleJob::command().about(job.about().to_owned());
+    let parsed = command
+        .try_get_matches_from(argv)
+        .and_then(|matches| SingleJob::from_arg_matches(&matches));
+    match parsed {
         Ok(cli) => run_job(job, &cli.args),
         Err(e) => {
             // clap prints help and version to stdout and usage errors to stderr.
