@@ -55,8 +55,11 @@
 //! ```
 //!
 //! The layers, each using only those below it: [`codec`] (bytes), then
-//! `shuffle` and [`io`], then the typed [`api`], then [`runner`], then
-//! [`cli`].
+//! `shuffle` (sort buffer, spills, run files, merge: bytes only) and [`io`]
+//! (inputs, splits, line reading, output commit), then the typed [`api`],
+//! then the `tracker` (job directory, task attempts and retries, progress),
+//! then [`runner`] (`local`, the parallel out-of-core engine, and `inline`),
+//! then [`cli`].
 
 #![warn(missing_docs)]
 
