@@ -2,7 +2,7 @@
 //!
 //! Steps are typed where users build them ([`MapStage`], [`Step`]) so the
 //! compiler checks that each step's input is the previous step's output,
-//! and erased where the runner uses them ([`StepPlan`]): the runner only
+//! and erased where the runner uses them (`StepPlan`): the runner only
 //! moves bytes and calls back into `MapTask`/`ReduceTask` objects, which
 //! decode at their entrance and encode at their exit.
 

@@ -21,7 +21,7 @@ pub(crate) fn encode_into<T: Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) -> Re
     res.map_err(|e| Error::Codec(format!("cannot encode key: {e}")))
 }
 
-/// Decodes a value written by [`encode_into`] or [`encode`].
+/// Decodes a value written by `encode_into` or [`encode`].
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     memcomparable::from_slice(bytes).map_err(|e| Error::Codec(format!("cannot decode key: {e}")))
 }

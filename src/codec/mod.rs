@@ -2,8 +2,8 @@
 //!
 //! - [`key`]: keys as order-preserving (memcomparable) bytes, so the shuffle
 //!   sorts and groups by comparing raw slices.
-//! - [`value`]: values as compact bincode, behind this one private module.
-//! - [`text`]: job output lines in mrjob's canonical JSON, or raw text.
+//! - `value`: values as compact bincode, behind this one private module.
+//! - `text`: job output lines in mrjob's canonical JSON, or raw text.
 //! - [`protocol`]: the output line formats a job can choose.
 //!
 //! A step's values are encoded with the key codec instead of bincode when the
