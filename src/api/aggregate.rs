@@ -91,8 +91,22 @@ impl<V> TypedAgg<V> {
         self.records_in += 1;
         let hash = xxhash_rust::xxh3::xxh3_64(key);
         let keys = &self.keys;
+        // A short key compares as one 16-byte word against the zero-padded
+        // inline copy: no call to memcmp on the hot path.
+        let mut padded = [0u8; INLINE_KEY];
+        let short = key.len() <= INLINE_KEY;
+        if short {
+            padded[..key.len()].copy_from_slice(key);
+        }
+        let padded = u128::from_ne_bytes(padded);
         if let Some(e) = self.table.find_mut(hash, |e| {
-            e.hash == hash && e.key_len as usize == key.len() && e.key(keys) == key
+            e.hash == hash
+                && e.key_len as usize == key.len()
+                && if short {
+                    u128::from_ne_bytes(e.key_inline) == padded
+                } else {
+                    e.key(keys) == key
+                }
         }) {
             (self.merge)(&mut e.value, (self.clone)(value));
             return;
