@@ -210,6 +210,40 @@ pub(crate) fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
     buf.extend_from_slice(&digits[i..]);
 }
 
+/// Properties every generator must have, checked by each one's tests:
+/// output of a smaller size is a prefix of a bigger one's, and the output
+/// ends with the first whole line that reaches the size.
+#[cfg(test)]
+pub(crate) fn check_sizes_and_prefixes(
+    make: fn(&mut dyn std::io::Write, u64, u64) -> std::io::Result<Generated>,
+    big: u64,
+    sizes: &[u64],
+    seed: u64,
+) {
+    let run = |size| {
+        let mut out = Vec::new();
+        let g = make(&mut out, size, seed).unwrap();
+        (out, g)
+    };
+    let (all, gall) = run(big);
+    for &size in sizes {
+        let (out, g) = run(size);
+        assert!(all.starts_with(&out), "size {size}: not a prefix");
+        assert!(g.records <= gall.records);
+        assert_eq!(g.bytes, out.len() as u64);
+        assert!(g.bytes >= size);
+        assert_eq!(out.last(), Some(&b'\n'));
+        assert_eq!(g.records, out.iter().filter(|&&b| b == b'\n').count() as u64);
+        // Stops at the first line that reaches `size`: without its last
+        // line the output would be short.
+        let before_last = out[..out.len() - 1]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        assert!((before_last as u64) < size, "size {size}: stopped late");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -269,6 +269,11 @@ mod tests {
     use super::super::{Generated, text};
     use super::*;
 
+    #[test]
+    fn sizes_are_reached_with_whole_lines_and_prefixes_hold() {
+        super::super::check_sizes_and_prefixes(text, 300_000, &[1, 50, 79, 80, 81, 1_000, 4096, 123_457, 299_999], 9);
+    }
+
     fn gen_text(size: u64, seed: u64) -> (Vec<u8>, Generated) {
         let mut out = Vec::new();
         let g = text(&mut out, size, seed).unwrap();
@@ -307,34 +312,6 @@ mod tests {
             (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
         });
         assert_eq!(fnv1a, 0x6cd9_86bc_3c1e_12be);
-    }
-
-    #[test]
-    fn smaller_output_is_a_prefix() {
-        let (big, gbig) = gen_text(300_000, 9);
-        for size in [1, 79, 80, 81, 4096, 100_000, 299_999] {
-            let (small, g) = gen_text(size, 9);
-            assert!(big.starts_with(&small), "size {size}");
-            assert!(g.records <= gbig.records);
-        }
-    }
-
-    #[test]
-    fn size_is_reached_with_whole_lines() {
-        for size in [1, 50, 1_000, 123_457, 1 << 20] {
-            let (out, g) = gen_text(size, 5);
-            assert_eq!(g.bytes, out.len() as u64);
-            assert!(g.bytes >= size);
-            assert_eq!(out.last(), Some(&b'\n'));
-            assert_eq!(g.records, out.iter().filter(|&&b| b == b'\n').count() as u64);
-            // Stops at the first line that reaches `size`: without the last
-            // line it would be short.
-            let before_last = out[..out.len() - 1]
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |p| p + 1);
-            assert!((before_last as u64) < size);
-        }
     }
 
     #[test]

@@ -1833,6 +1833,16 @@ mod tests {
 
     const SAMPLE: u64 = 2 << 20;
 
+    #[test]
+    fn sizes_are_reached_with_whole_lines_and_prefixes_hold() {
+        super::super::check_sizes_and_prefixes(
+            yelp,
+            3 << 20,
+            &[1, 100, 700, 801, 5_000, 123_457, 499_999, 3 << 20],
+            11,
+        );
+    }
+
     fn gen_yelp(size: u64, seed: u64) -> (Vec<u8>, Generated) {
         let mut out = Vec::new();
         let g = yelp(&mut out, size, seed).unwrap();
@@ -1894,32 +1904,6 @@ mod tests {
         bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
             (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
         })
-    }
-
-    #[test]
-    fn smaller_output_is_a_prefix() {
-        let (big, gbig) = gen_yelp(500_000, 11);
-        for size in [1, 700, 801, 10_000, 250_000, 499_999] {
-            let (small, g) = gen_yelp(size, 11);
-            assert!(big.starts_with(&small), "size {size}");
-            assert!(g.records <= gbig.records);
-        }
-    }
-
-    #[test]
-    fn size_is_reached_with_whole_lines() {
-        for size in [1, 100, 5_000, 123_457, 3 << 20] {
-            let (out, g) = gen_yelp(size, 5);
-            assert_eq!(g.bytes, out.len() as u64);
-            assert!(g.bytes >= size);
-            assert_eq!(out.last(), Some(&b'\n'));
-            assert_eq!(g.records, out.iter().filter(|&&b| b == b'\n').count() as u64);
-            let before_last = out[..out.len() - 1]
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |p| p + 1);
-            assert!((before_last as u64) < size, "stopped late");
-        }
     }
 
     #[test]
