@@ -111,11 +111,13 @@ pub const STOP_WORDS: &[&str] = &[
     "well", "what", "when", "which", "who", "will", "with", "would", "you", "your",
 ];
 
-/// most-used-word, step 1 reducer: `(None, (count, word))`.
+/// Totals each key's counts under the unit key, `(None, (count, key))`, so
+/// that one reducer of the next step sees every total (step 1 of
+/// most-used-word and yelp-top-city).
 #[derive(Debug, Clone, Default)]
-pub struct CountWord;
+pub struct TotalsUnderOneKey;
 
-impl Reducer for CountWord {
+impl Reducer for TotalsUnderOneKey {
     type Key = String;
     type Value = u64;
     type OutKey = ();
@@ -123,11 +125,11 @@ impl Reducer for CountWord {
 
     fn reduce(
         &mut self,
-        word: &String,
+        key: &String,
         counts: Values<'_, u64>,
         out: &mut Emitter<'_, (), (u64, String)>,
     ) -> TaskResult {
-        out.emit((), (counts.sum(), word.clone()));
+        out.emit((), (counts.sum(), key.clone()));
         Ok(())
     }
 }
@@ -158,7 +160,7 @@ pub fn most_used_word() -> impl AnyJob {
     };
     Job::new(
         "most-used-word",
-        step::map(words).combine_with(|a, b| *a += b).reduce(CountWord),
+        step::map(words).combine_with(|a, b| *a += b).reduce(TotalsUnderOneKey),
     )
     .then(step::reduce(MostUsed))
     .output(Protocol::JsonValue)

@@ -70,27 +70,6 @@ impl Mapper for CityCounter {
     }
 }
 
-/// yelp-top-city, step 1 reducer: `(None, (count, city))`.
-#[derive(Debug, Clone, Default)]
-pub struct CityTotal;
-
-impl Reducer for CityTotal {
-    type Key = String;
-    type Value = u64;
-    type OutKey = ();
-    type OutValue = (u64, String);
-
-    fn reduce(
-        &mut self,
-        city: &String,
-        counts: Values<'_, u64>,
-        out: &mut Emitter<'_, (), (u64, String)>,
-    ) -> TaskResult {
-        out.emit((), (counts.sum(), city.clone()));
-        Ok(())
-    }
-}
-
 /// yelp-top-city, step 2 reducer: the largest `(count, city)`, as key
 /// `count` and value `city` (ties go to the greater city name, as Python's
 /// `max` of tuples does).
@@ -115,7 +94,9 @@ impl Reducer for TopCity {
 pub fn top_city() -> impl AnyJob {
     Job::new(
         "yelp-top-city",
-        step::map(CityCounter).combine_with(|a, b| *a += b).reduce(CityTotal),
+        step::map(CityCounter)
+            .combine_with(|a, b| *a += b)
+            .reduce(crate::words::TotalsUnderOneKey),
     )
     .then(step::reduce(TopCity))
     .about("The city with the most businesses in Yelp's business.json (two steps)")
