@@ -177,23 +177,25 @@ impl<'a, K: Serialize + serde::de::DeserializeOwned, V: Serialize> Emitter<'a, K
                 vb.clear();
                 let res = (|| {
                     codec::key::encode_into(key, &mut kb)?;
-                    values.encode_into(value, &mut vb)?;
-                    self.ctx.emitted_bytes += (kb.len() + vb.len()) as u64;
                     if let Some(agg) = self.agg.as_deref_mut() {
+                        // The value is merged as it is; it is encoded only
+                        // when the table is flushed.
+                        self.ctx.emitted_bytes += (kb.len() + values.encoded_len(value, &mut vb)?) as u64;
                         if !agg.fits(kb.len()) {
                             let partitioner = self.partitioner;
-                            let mut flushed = Vec::new();
                             let drained = agg.drain(|k, v| {
-                                flushed.clear();
-                                values.encode_into(&v, &mut flushed)?;
+                                vb.clear();
+                                values.encode_into(&v, &mut vb)?;
                                 let partition = partition_of::<K>(k, *route, *partitions, partitioner)?;
-                                sink.collect(partition, k, &flushed)
+                                sink.collect(partition, k, &vb)
                             });
                             drained?;
                         }
                         agg.insert(&kb, value);
                         return Ok(());
                     }
+                    values.encode_into(value, &mut vb)?;
+                    self.ctx.emitted_bytes += (kb.len() + vb.len()) as u64;
                     let partition = partition_of::<K>(&kb, *route, *partitions, self.partitioner)?;
                     sink.collect(partition, &kb, &vb)
                 })();

@@ -280,6 +280,7 @@ impl<I: InputFormat, K: Key, V: Value> MapStage<I, K, V> {
         let new_reducer: TaskFactory<dyn ReduceTask> = Box::new(move || {
             Box::new(TypedReduce {
                 reducer: reducer.clone(),
+                key: None,
                 values,
             })
         });
@@ -496,8 +497,11 @@ impl<M: Mapper> MapTask for TypedMap<M> {
     }
 }
 
-struct TypedReduce<R> {
+struct TypedReduce<R: Reducer> {
     reducer: R,
+    /// The last group's key, decoded into in place: a `String` key's
+    /// buffer is reused from group to group instead of reallocated.
+    key: Option<R::Key>,
     /// How the shuffle encoded this step's values.
     values: ValueCodec,
 }
@@ -516,12 +520,18 @@ impl<R: Reducer> ReduceTask for TypedReduce<R> {
         target: Target<'_>,
         ctx: &mut TaskContext,
     ) -> TaskResult {
-        let key: R::Key = codec::key::decode(key)?;
+        let key = match &mut self.key {
+            Some(last) => {
+                codec::key::decode_in_place(key, last)?;
+                last
+            }
+            None => self.key.insert(codec::key::decode(key)?),
+        };
         let mut value_error = None;
         let mut out = Emitter::new(target, None, ctx);
         let res = self
             .reducer
-            .reduce(&key, Values::new(values, self.values, &mut value_error), &mut out);
+            .reduce(key, Values::new(values, self.values, &mut value_error), &mut out);
         // A corrupt value ends the iteration early; that, not whatever the
         // reducer made of the short iteration, is the error to report.
         if let Some(e) = value_error {

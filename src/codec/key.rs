@@ -26,6 +26,12 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     memcomparable::from_slice(bytes).map_err(|e| Error::Codec(format!("cannot decode key: {e}")))
 }
 
+/// Decodes into `place`, reusing its allocations (TEMPORARY shim).
+pub fn decode_in_place<'de, T: serde::Deserialize<'de>>(bytes: &'de [u8], place: &mut T) -> Result<()> {
+    *place = memcomparable::from_slice(bytes).map_err(|e| Error::Codec(format!("cannot decode key: {e}")))?;
+    Ok(())
+}
+
 /// The order-preserving encoding of `v`: what the shuffle sorts by.
 pub fn encode<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>> {
     let mut out = Vec::new();

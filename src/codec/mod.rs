@@ -36,6 +36,19 @@ impl ValueCodec {
         }
     }
 
+    /// The length of `v`'s encoding (`scratch` is used where only
+    /// encoding tells).
+    pub(crate) fn encoded_len<T: Serialize + ?Sized>(self, v: &T, scratch: &mut Vec<u8>) -> Result<usize> {
+        match self {
+            ValueCodec::Bincode => value::encoded_len(v),
+            ValueCodec::Ordered => {
+                scratch.clear();
+                key::encode_into(v, scratch)?;
+                Ok(scratch.len())
+            }
+        }
+    }
+
     pub(crate) fn decode<T: DeserializeOwned>(self, bytes: &[u8]) -> Result<T> {
         match self {
             ValueCodec::Bincode => value::decode(bytes),

@@ -3,8 +3,8 @@
 //! Per step: the input is cut into splits (HDFS-style blocks of text files,
 //! or block ranges of the previous step's binary output); map tasks run on
 //! a pool of workers, each collecting its output through a bounded sort
-//! buffer into spills and one merged map output file; then one reduce task
-//! per partition merges its segment of every map output and streams each
+//! buffer into sorted runs (its map output); then one reduce task per
+//! partition merges its segment of every map output run and streams each
 //! key's values into the reducer. Intermediate step data stays in the
 //! binary run format in the job directory; only the last step writes text.
 
@@ -66,7 +66,8 @@ struct Shared<'a> {
 /// A finished task's results.
 #[derive(Default)]
 struct TaskResult {
-    output: Option<PathBuf>,
+    /// Run files for the next phase or step, in order.
+    output: Vec<PathBuf>,
     counters: Counters,
     status: Option<String>,
 }
@@ -279,21 +280,21 @@ impl Sink {
         }
     }
 
-    /// Closes the sink; returns the output file for the next phase or step.
-    fn finish(self, counters: &mut Counters) -> Result<Option<PathBuf>> {
+    /// Closes the sink; returns the run files for the next phase or step.
+    fn finish(self, counters: &mut Counters) -> Result<Vec<PathBuf>> {
         match self {
             Sink::Shuffle(collector, ..) => {
                 let out = collector.finish()?;
                 add_spill_counters(counters, &out.stats);
-                Ok(Some(out.path))
+                Ok(out.runs)
             }
             Sink::Run(w, path) => {
                 w.0.finish()?;
-                Ok(Some(path))
+                Ok(vec![path])
             }
             Sink::Text(part, _) => {
                 counters.add(FRAMEWORK, names::BYTES_WRITTEN, part.finish()? as i64);
-                Ok(None)
+                Ok(Vec::new())
             }
         }
     }

@@ -6,8 +6,12 @@
 //! sorts, combines and writes it as a run while the mapper fills the other
 //! buffer (double buffering: two buffers of half the budget each, so the
 //! mapper waits only if it fills a buffer before the previous spill is
-//! done). At the end of the task the runs are merged into one map output
-//! file with a partition index.
+//! done). The task's sorted runs are its map output: reducers merge their
+//! partition of every run directly. Hadoop merges each map's spills into
+//! one file first because its reducers fetch map outputs over the network;
+//! here that merge would be one more write and read of all the map output
+//! for nothing. The runs are merged in the map task only when a combiner
+//! should see them again (`COMBINE_MIN_SPILLS`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -78,9 +82,11 @@ pub struct Collector {
     records: u64,
 }
 
-/// The finished map output.
+/// The finished map output: sorted runs, each with every partition, in
+/// the order they were written (merges keep values in input order by
+/// taking ties from the earlier run).
 pub struct MapOutput {
-    pub path: PathBuf,
+    pub runs: Vec<PathBuf>,
     pub stats: SpillStats,
 }
 
@@ -133,8 +139,8 @@ impl Collector {
         }
     }
 
-    /// Ends collection: spills what is left, waits for the spill thread and
-    /// merges every run into one map output file.
+    /// Ends collection: spills what is left and waits for the spill thread;
+    /// merges the runs into one only for a combiner (see the module docs).
     pub fn finish(mut self) -> Result<MapOutput> {
         // An empty task still spills once, so every task has an output.
         if !self.active.is_empty() || self.records == 0 {
@@ -155,6 +161,9 @@ impl Collector {
             mut stats,
             mut combine,
         } = spilled;
+        if combine.is_none() || runs.len() < COMBINE_MIN_SPILLS {
+            return Ok(MapOutput { runs, stats });
+        }
         let path = self.config.dir.join("map-output");
         let merged = merge_runs(
             runs,
@@ -165,7 +174,10 @@ impl Collector {
             &self.config.dir,
         )?;
         stats.add(merged);
-        Ok(MapOutput { path, stats })
+        Ok(MapOutput {
+            runs: vec![path],
+            stats,
+        })
     }
 }
 
