@@ -1,6 +1,6 @@
 //! Byte encodings: the only place that turns user types into bytes and back.
 //!
-//! - [`key`]: keys as order-preserving (memcomparable) bytes, so the shuffle
+//! - [`key`]: keys as order-preserving bytes, so the shuffle
 //!   sorts and groups by comparing raw slices.
 //! - `value`: values as compact bincode, behind this one private module.
 //! - `text`: job output lines in mrjob's canonical JSON, or raw text.

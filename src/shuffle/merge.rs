@@ -5,7 +5,7 @@
 //! feeds reducers and combiners one key at a time without ever collecting a
 //! key's values, and the pass plan of multi-pass merges ([`merge_passes`]).
 //!
-//! Order is plain byte order (keys are memcomparable), and every merge here
+//! Order is plain byte order (keys are order-preserving encodings), and every merge here
 //! is stable: ties go to the lower cursor index, so when cursors are given in
 //! map-task order, each key's values keep input order through any number of
 //! merges.
