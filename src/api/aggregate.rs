@@ -7,35 +7,62 @@
 //!
 //! Memory is exact because only value types without drop glue (no heap:
 //! numbers, tuples and structs of them) take this path: the key arena's
-//! capacity plus the table's capacity times its entry size is everything
+//! capacity plus the table's capacity times its slot size is everything
 //! it holds. Other value types aggregate on encoded bytes in the shuffle.
+//!
+//! The table is our own open-addressing one, not hashbrown's, for one
+//! reason: on a table bigger than the cache nearly all the time goes to
+//! the cache miss on a key's slot, and only a table whose slot addresses
+//! are known up front can prefetch them. A short key's insert is deferred
+//! by `PIPELINE` inserts, and its slot is prefetched when it arrives, so
+//! the misses of consecutive keys overlap instead of queueing.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
-use hashbrown::HashTable;
+use xxhash_rust::xxh3::xxh3_64;
 
 /// The user's merge as the typed table uses it.
 pub(crate) type TypedMerge<V> = Arc<dyn Fn(&mut V, V) + Send + Sync>;
 
-/// Keys up to this many bytes live in the entry: a hit then touches no
+/// Keys up to this many bytes live in the slot: a hit then touches no
 /// other memory than the table (short words, numbers, small tuples).
 const INLINE_KEY: usize = 15;
-/// The last byte of an entry's key word when the key lives in `keys`.
+/// The last byte of a slot's word when the key lives in `keys`.
 const LONG: u8 = 0xFF;
+/// The last byte of an empty slot's word (never a length, never `LONG`).
+const EMPTY: u8 = 0xFE;
+/// How many inserts a short key waits after its slot is prefetched: about
+/// one memory latency's worth of other inserts.
+const PIPELINE: usize = 16;
 
-/// 16 bytes of key and the value: 24 bytes for a `u64` count, so more of
-/// the table stays in cache (and in the TLB's reach) than with a stored
-/// hash and separate length fields; lookups miss the cache more than they
-/// do anything else.
-struct Entry<V> {
+/// 16 bytes of key and the value: 24 bytes for a `u64` count.
+#[derive(Clone, Copy)]
+struct Slot<V> {
     /// A short key zero-padded, with its length in the last byte (so one
     /// 16-byte compare matches key and length); or for a longer key, its
-    /// offset (u32) and length (u32) in `keys`, and `LONG` last.
+    /// offset (u32) and length (u32) in `keys`, and `LONG` last; or
+    /// `EMPTY` last.
     word: [u8; 16],
+    /// Meaningless in an empty slot (a copy of some earlier value: plain
+    /// data needs no initialisation or drop).
     value: V,
 }
 
-/// The key a long entry's word points to in `keys`.
+/// A short key's insert, waiting for its prefetched slot.
+struct Pending<V> {
+    word: [u8; 16],
+    hash: u64,
+    value: V,
+}
+
+const EMPTY_WORD: [u8; 16] = {
+    let mut w = [0u8; 16];
+    w[INLINE_KEY] = EMPTY;
+    w
+};
+
+/// The key a long slot's word points to in `keys`.
 fn long_key<'a>(word: &[u8; 16], keys: &'a [u8]) -> &'a [u8] {
     let at = u32::from_ne_bytes([word[0], word[1], word[2], word[3]]) as usize;
     let len = u32::from_ne_bytes([word[4], word[5], word[6], word[7]]) as usize;
@@ -49,20 +76,42 @@ fn key_of<'a>(word: &'a [u8; 16], keys: &'a [u8]) -> &'a [u8] {
     }
 }
 
-impl<V> Entry<V> {
-    /// The same hash `insert` computed for this entry's key.
-    fn hash(&self, keys: &[u8]) -> u64 {
-        match self.word[INLINE_KEY] {
-            LONG => xxhash_rust::xxh3::xxh3_64(long_key(&self.word, keys)),
-            _ => xxhash_rust::xxh3::xxh3_64(&self.word),
-        }
+/// The hash `insert` computes for the key of an occupied slot's word.
+fn hash_of(word: &[u8; 16], keys: &[u8]) -> u64 {
+    match word[INLINE_KEY] {
+        LONG => xxh3_64(long_key(word, keys)),
+        _ => xxh3_64(word),
     }
+}
+
+/// Slots that may be occupied before the table doubles (3/4: linear
+/// probing's probe counts stay short).
+fn max_load(capacity: usize) -> usize {
+    capacity - capacity / 4
+}
+
+/// Hints the CPU to fetch `slot`'s cache line.
+#[inline(always)]
+fn prefetch<T>(slot: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint: it never faults and changes no
+    // state visible to the program, whatever the address; SSE, which the
+    // intrinsic is tagged with, is part of every x86_64 CPU.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>((slot as *const T).cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = slot;
 }
 
 /// Distinct encoded keys with their merged values.
 pub(crate) struct TypedAgg<V> {
-    table: HashTable<Entry<V>>,
+    /// A power of two in length, or empty before the first insert.
+    slots: Vec<Slot<V>>,
+    occupied: usize,
     keys: Vec<u8>,
+    pending: VecDeque<Pending<V>>,
     limit: usize,
     merge: TypedMerge<V>,
     clone: fn(&V) -> V,
@@ -75,8 +124,10 @@ pub(crate) struct TypedAgg<V> {
 impl<V> TypedAgg<V> {
     pub(crate) fn new(limit: usize, merge: TypedMerge<V>, clone: fn(&V) -> V) -> Self {
         TypedAgg {
-            table: HashTable::new(),
+            slots: Vec::new(),
+            occupied: 0,
             keys: Vec::new(),
+            pending: VecDeque::with_capacity(PIPELINE + 1),
             limit,
             merge,
             clone,
@@ -85,94 +136,161 @@ impl<V> TypedAgg<V> {
         }
     }
 
-    fn entry_bytes() -> usize {
-        std::mem::size_of::<Entry<V>>() + 1 // + hashbrown's control byte
+    fn slot_bytes() -> usize {
+        std::mem::size_of::<Slot<V>>()
     }
 
-    /// Whether a new key of `key_len` bytes surely fits (the table may
-    /// have to double).
+    /// Bytes held: what `fits` keeps within the limit.
+    #[cfg(test)]
+    fn memory(&self) -> usize {
+        self.keys.capacity()
+            + self.slots.capacity() * Self::slot_bytes()
+            + self.pending.capacity() * std::mem::size_of::<Pending<V>>()
+    }
+
+    /// Whether a new key of `key_len` bytes surely fits, counting every
+    /// waiting insert as a new key too (the table may have to double).
     pub(crate) fn fits(&self, key_len: usize) -> bool {
-        if self.table.is_empty() {
+        if self.slots.is_empty() {
             return true;
         }
         let keys = (self.keys.len() + key_len).max(self.keys.capacity());
-        let slots = if self.table.len() < self.table.capacity() {
-            self.table.capacity()
-        } else {
-            (self.table.capacity() * 2).max(16)
-        };
-        keys + slots * Self::entry_bytes() <= self.limit && self.keys.len() + key_len < u32::MAX as usize
+        let upcoming = self.occupied + self.pending.len() + 1;
+        let mut slots = self.slots.len();
+        while upcoming > max_load(slots) {
+            slots *= 2;
+        }
+        let pending = (PIPELINE + 1) * std::mem::size_of::<Pending<V>>();
+        keys + slots * Self::slot_bytes() + pending <= self.limit && self.keys.len() + key_len < u32::MAX as usize
     }
 
-    /// Merges `value` under the encoded `key`.
+    /// Merges `value` under the encoded `key` (a short key's merge may be
+    /// deferred; `drain` applies everything first).
     pub(crate) fn insert(&mut self, key: &[u8], value: &V) {
         self.records_in += 1;
-        let keys = &self.keys;
-        let short = key.len() <= INLINE_KEY;
+        let value = (self.clone)(value);
+        if key.len() > INLINE_KEY {
+            return self.insert_long(key, value);
+        }
         let mut word = [0u8; 16];
-        let hash = if short {
-            word[..key.len()].copy_from_slice(key);
-            word[INLINE_KEY] = key.len() as u8;
-            xxhash_rust::xxh3::xxh3_64(&word)
-        } else {
-            word[INLINE_KEY] = LONG;
-            xxhash_rust::xxh3::xxh3_64(key)
-        };
-        // A short key compares as one 16-byte word: no call to memcmp on
-        // the hot path.
-        let probe = u128::from_ne_bytes(word);
-        if let Some(e) = self.table.find_mut(hash, |e| {
-            if short {
-                u128::from_ne_bytes(e.word) == probe
-            } else {
-                e.word[INLINE_KEY] == LONG && long_key(&e.word, keys) == key
-            }
-        }) {
-            (self.merge)(&mut e.value, (self.clone)(value));
+        word[..key.len()].copy_from_slice(key);
+        word[INLINE_KEY] = key.len() as u8;
+        let hash = xxh3_64(&word);
+        if !self.slots.is_empty() {
+            prefetch(&self.slots[hash as usize & (self.slots.len() - 1)]);
+        }
+        self.pending.push_back(Pending { word, hash, value });
+        if self.pending.len() > PIPELINE
+            && let Some(p) = self.pending.pop_front()
+        {
+            self.insert_short(p);
+        }
+    }
+
+    /// Makes room for one more key, doubling the table if it is at its
+    /// load limit; `filler` fills new slots' values.
+    fn reserve_one(&mut self, filler: &V) {
+        if !self.slots.is_empty() && self.occupied < max_load(self.slots.len()) {
             return;
         }
-        if !short {
-            let needed = self.keys.len() + key.len();
-            if needed > self.keys.capacity() {
-                let room = self.limit.saturating_sub(self.table.capacity() * Self::entry_bytes());
-                let cap = (self.keys.capacity() * 2).max(4096).min(room).max(needed);
-                self.keys.reserve_exact(cap - self.keys.len());
+        let capacity = (self.slots.len() * 2).max(16);
+        let clone = self.clone;
+        let mut slots = Vec::with_capacity(capacity);
+        slots.resize_with(capacity, || Slot {
+            word: EMPTY_WORD,
+            value: clone(filler),
+        });
+        let old = std::mem::replace(&mut self.slots, slots);
+        let mask = capacity - 1;
+        for slot in old {
+            if slot.word[INLINE_KEY] == EMPTY {
+                continue;
             }
-            // `fits` keeps the arena under u32::MAX bytes.
-            word[..4].copy_from_slice(&(self.keys.len() as u32).to_ne_bytes());
-            word[4..8].copy_from_slice(&(key.len() as u32).to_ne_bytes());
-            self.keys.extend_from_slice(key);
+            let mut i = hash_of(&slot.word, &self.keys) as usize & mask;
+            while self.slots[i].word[INLINE_KEY] != EMPTY {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = slot;
         }
-        if self.table.len() == self.table.capacity() {
-            let want = (self.table.capacity() * 2).max(16) - self.table.len();
-            let keys = &self.keys;
-            self.table.reserve(want, |e| e.hash(keys));
+    }
+
+    fn insert_short(&mut self, p: Pending<V>) {
+        self.reserve_one(&p.value);
+        let mask = self.slots.len() - 1;
+        let probe = u128::from_ne_bytes(p.word);
+        let mut i = p.hash as usize & mask;
+        loop {
+            let slot = &mut self.slots[i];
+            // An empty or long slot's word never equals a short key's.
+            if u128::from_ne_bytes(slot.word) == probe {
+                (self.merge)(&mut slot.value, p.value);
+                return;
+            }
+            if slot.word[INLINE_KEY] == EMPTY {
+                slot.word = p.word;
+                slot.value = p.value;
+                self.occupied += 1;
+                return;
+            }
+            i = (i + 1) & mask;
         }
-        let entry = Entry {
-            word,
-            value: (self.clone)(value),
-        };
-        let keys = &self.keys;
-        self.table.insert_unique(hash, entry, |e| e.hash(keys));
+    }
+
+    fn insert_long(&mut self, key: &[u8], value: V) {
+        self.reserve_one(&value);
+        let mask = self.slots.len() - 1;
+        let mut i = xxh3_64(key) as usize & mask;
+        loop {
+            let slot = &mut self.slots[i];
+            match slot.word[INLINE_KEY] {
+                LONG if long_key(&slot.word, &self.keys) == key => {
+                    (self.merge)(&mut slot.value, value);
+                    return;
+                }
+                EMPTY => break,
+                _ => i = (i + 1) & mask,
+            }
+        }
+        let needed = self.keys.len() + key.len();
+        if needed > self.keys.capacity() {
+            let room = self.limit.saturating_sub(self.slots.len() * Self::slot_bytes());
+            let cap = (self.keys.capacity() * 2).max(4096).min(room).max(needed);
+            self.keys.reserve_exact(cap - self.keys.len());
+        }
+        let mut word = [0u8; 16];
+        // `fits` keeps the arena under u32::MAX bytes.
+        word[..4].copy_from_slice(&(self.keys.len() as u32).to_ne_bytes());
+        word[4..8].copy_from_slice(&(key.len() as u32).to_ne_bytes());
+        word[INLINE_KEY] = LONG;
+        self.keys.extend_from_slice(key);
+        self.slots[i] = Slot { word, value };
+        self.occupied += 1;
     }
 
     #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
-        self.table.is_empty()
+        self.occupied == 0 && self.pending.is_empty()
     }
 
     /// Hands every `(key, value)` to `f` (in no particular order: the
     /// collector sorts) and empties the table, keeping its allocations.
     pub(crate) fn drain<E>(&mut self, mut f: impl FnMut(&[u8], V) -> Result<(), E>) -> Result<(), E> {
+        while let Some(p) = self.pending.pop_front() {
+            self.insert_short(p);
+        }
         let keys = &self.keys;
         let mut result = Ok(());
-        self.records_out += self.table.len() as u64;
-        for e in self.table.drain() {
-            if result.is_ok() {
-                let Entry { word, value } = e;
-                result = f(key_of(&word, keys), value);
+        self.records_out += self.occupied as u64;
+        for slot in &mut self.slots {
+            if slot.word[INLINE_KEY] == EMPTY {
+                continue;
             }
+            if result.is_ok() {
+                result = f(key_of(&slot.word, keys), (self.clone)(&slot.value));
+            }
+            slot.word = EMPTY_WORD;
         }
+        self.occupied = 0;
         self.keys.clear();
         result
     }
@@ -191,7 +309,7 @@ mod tests {
             t.insert(&(n % 1000).to_be_bytes(), &1);
             t.insert(&n.to_be_bytes(), &2);
             n += 1;
-            let memory = t.keys.capacity() + t.table.capacity() * TypedAgg::<u64>::entry_bytes();
+            let memory = t.memory();
             assert!(memory <= limit, "{memory}");
         }
         let mut total = 0;
