@@ -22,6 +22,8 @@ use std::sync::Arc;
 
 use xxhash_rust::xxh3::xxh3_64;
 
+use crate::shuffle::prefetch;
+
 /// The user's merge as the typed table uses it.
 pub(crate) type TypedMerge<V> = Arc<dyn Fn(&mut V, V) + Send + Sync>;
 
@@ -88,21 +90,6 @@ fn hash_of(word: &[u8; 16], keys: &[u8]) -> u64 {
 /// probing's probe counts stay short).
 fn max_load(capacity: usize) -> usize {
     capacity - capacity / 4
-}
-
-/// Hints the CPU to fetch `slot`'s cache line.
-#[inline(always)]
-fn prefetch<T>(slot: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is only a hint: it never faults and changes no
-    // state visible to the program, whatever the address; SSE, which the
-    // intrinsic is tagged with, is part of every x86_64 CPU.
-    unsafe {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>((slot as *const T).cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = slot;
 }
 
 /// Distinct encoded keys with their merged values.
@@ -177,7 +164,7 @@ impl<V> TypedAgg<V> {
         word[INLINE_KEY] = key.len() as u8;
         let hash = xxh3_64(&word);
         if !self.slots.is_empty() {
-            prefetch(&self.slots[hash as usize & (self.slots.len() - 1)]);
+            prefetch(&self.slots[hash as usize & (self.slots.len() - 1)] as *const Slot<V>);
         }
         self.pending.push_back(Pending { word, hash, value });
         if self.pending.len() > PIPELINE

@@ -147,6 +147,17 @@ impl SortBuffer {
         (e.partition, self.key_of(e), self.value_of(e))
     }
 
+    /// Hints the CPU to fetch the first two cache lines of record `i`
+    /// (a sorted buffer is read in key order, all over the arena).
+    #[inline]
+    pub fn prefetch(&self, i: usize) {
+        if let Some(e) = self.entries.get(i) {
+            let record = self.arena.as_ptr().wrapping_add(e.offset as usize);
+            super::prefetch(record);
+            super::prefetch(record.wrapping_add(64));
+        }
+    }
+
     /// Sorts by (partition, key), and by value within a key when
     /// `by_value` (secondary sort). Stable.
     pub fn sort(&mut self, by_value: bool) {
