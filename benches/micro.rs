@@ -15,7 +15,7 @@ use std::time::Duration;
 use criterion::{BatchSize, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use mapreduce::codec::{hash_partition, key};
 use mapreduce::internals::{
-    AggTable, Compression, Cursor, Groups, Merger, RunFile, RunWriter, SortBuffer, ValueSource,
+    AggTable, Compression, Cursor, Groups, Merger, RunFile, RunWriter, SortBuffer, TypedAgg, ValueSource,
 };
 use mapreduce::io::lines::LineReader;
 use mapreduce::io::split::SplitReader;
@@ -502,6 +502,27 @@ fn aggregate(c: &mut Criterion) {
     g.throughput(Throughput::Elements(RECORDS as u64));
     g.bench_function("insert/1M_zipf_100k", |b| {
         b.iter_batched_ref(|| AggTable::with_limit(limit), insert_all, BatchSize::PerIteration)
+    });
+    // The typed table of `combine_with` steps (values merged as `u64`s,
+    // short-key inserts behind a prefetch).
+    g.bench_function("typed_insert/1M_zipf_100k", |b| {
+        b.iter_batched_ref(
+            || TypedAgg::<u64>::new(limit, Arc::new(|a: &mut u64, b| *a += b), |v| *v),
+            |t| {
+                for (_, k, _) in stream.iter() {
+                    t.insert(k, &1);
+                }
+                let mut n = 0usize;
+                t.drain(|k, v| -> Result<(), ()> {
+                    black_box((k, v));
+                    n += 1;
+                    Ok(())
+                })
+                .expect("drain");
+                assert_eq!(n, distinct);
+            },
+            BatchSize::PerIteration,
+        )
     });
     g.throughput(Throughput::Elements(distinct as u64));
     g.bench_function("drain_sorted/distinct", |b| {

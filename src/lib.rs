@@ -85,10 +85,12 @@ pub use codec::protocol::Protocol;
 pub use error::{BoxError, Error, Location, Phase, Result};
 pub use runner::{JobReport, RunConfig};
 
-/// The shuffle's byte-level parts, for the criterion micro-benchmarks in
-/// `benches/`. Not part of the API: no stability promise.
+/// The shuffle's byte-level parts and the typed aggregation table, for the
+/// criterion micro-benchmarks in `benches/`. Not part of the API: no
+/// stability promise.
 #[doc(hidden)]
 pub mod internals {
+    pub use crate::api::aggregate::{TypedAgg, TypedMerge};
     pub use crate::shuffle::aggregate::AggTable;
     pub use crate::shuffle::buffer::SortBuffer;
     pub use crate::shuffle::merge::{Cursor, Groups, Merger, merge_passes};

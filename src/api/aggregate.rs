@@ -25,7 +25,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::shuffle::prefetch;
 
 /// The user's merge as the typed table uses it.
-pub(crate) type TypedMerge<V> = Arc<dyn Fn(&mut V, V) + Send + Sync>;
+pub type TypedMerge<V> = Arc<dyn Fn(&mut V, V) + Send + Sync>;
 
 /// Keys up to this many bytes live in the slot: a hit then touches no
 /// other memory than the table (short words, numbers, small tuples).
@@ -93,7 +93,7 @@ fn max_load(capacity: usize) -> usize {
 }
 
 /// Distinct encoded keys with their merged values.
-pub(crate) struct TypedAgg<V> {
+pub struct TypedAgg<V> {
     /// A power of two in length, or empty before the first insert.
     slots: Vec<Slot<V>>,
     occupied: usize,
@@ -109,7 +109,7 @@ pub(crate) struct TypedAgg<V> {
 }
 
 impl<V> TypedAgg<V> {
-    pub(crate) fn new(limit: usize, merge: TypedMerge<V>, clone: fn(&V) -> V) -> Self {
+    pub fn new(limit: usize, merge: TypedMerge<V>, clone: fn(&V) -> V) -> Self {
         TypedAgg {
             slots: Vec::new(),
             occupied: 0,
@@ -137,7 +137,7 @@ impl<V> TypedAgg<V> {
 
     /// Whether a new key of `key_len` bytes surely fits, counting every
     /// waiting insert as a new key too (the table may have to double).
-    pub(crate) fn fits(&self, key_len: usize) -> bool {
+    pub fn fits(&self, key_len: usize) -> bool {
         if self.slots.is_empty() {
             return true;
         }
@@ -153,7 +153,7 @@ impl<V> TypedAgg<V> {
 
     /// Merges `value` under the encoded `key` (a short key's merge may be
     /// deferred; `drain` applies everything first).
-    pub(crate) fn insert(&mut self, key: &[u8], value: &V) {
+    pub fn insert(&mut self, key: &[u8], value: &V) {
         self.records_in += 1;
         let value = (self.clone)(value);
         if key.len() > INLINE_KEY {
@@ -261,7 +261,7 @@ impl<V> TypedAgg<V> {
 
     /// Hands every `(key, value)` to `f` (in no particular order: the
     /// collector sorts) and empties the table, keeping its allocations.
-    pub(crate) fn drain<E>(&mut self, mut f: impl FnMut(&[u8], V) -> Result<(), E>) -> Result<(), E> {
+    pub fn drain<E>(&mut self, mut f: impl FnMut(&[u8], V) -> Result<(), E>) -> Result<(), E> {
         while let Some(p) = self.pending.pop_front() {
             self.insert_short(p);
         }
