@@ -109,6 +109,8 @@ pub struct TypedAgg<V> {
 }
 
 impl<V> TypedAgg<V> {
+    /// An empty table that holds at most `limit` bytes (`fits` says when
+    /// it is full), merging with `merge`.
     pub fn new(limit: usize, merge: TypedMerge<V>, clone: fn(&V) -> V) -> Self {
         TypedAgg {
             slots: Vec::new(),
