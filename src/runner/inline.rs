@@ -98,18 +98,15 @@ pub(super) fn run(
         };
         let last = index + 1 == plan.steps.len();
         let mut report = StepReport::default();
-        let next = run_step(
+        let run = StepRun {
             step,
             id,
             last,
-            input,
-            ranges.take(),
-            plan.protocol,
+            protocol: plan.protocol,
             config,
             output,
-            &mut bad,
-            &mut report,
-        )?;
+        };
+        let next = run_step(&run, input, ranges.take(), &mut bad, &mut report)?;
         report.seconds = started.elapsed().as_secs_f64();
         reports.push(report);
         input = StepInput::Pairs(next);
@@ -117,19 +114,32 @@ pub(super) fn run(
     Ok(reports)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run_step(
-    step: &StepPlan,
+/// One step and where its output goes.
+struct StepRun<'a> {
+    step: &'a StepPlan,
     id: StepId,
+    /// Whether this is the job's last step (its output is the job's).
     last: bool,
+    protocol: Protocol,
+    config: &'a RunConfig,
+    output: &'a OutputDir,
+}
+
+fn run_step(
+    run: &StepRun<'_>,
     input: StepInput,
     ranges: Option<Vec<Vec<u8>>>,
-    protocol: Protocol,
-    config: &RunConfig,
-    output: &OutputDir,
     bad: &mut BadRecords,
     report: &mut StepReport,
 ) -> Result<Vec<SortBuffer>> {
+    let StepRun {
+        step,
+        id,
+        last,
+        protocol,
+        config,
+        output,
+    } = *run;
     let reducers = step.new_reducer.as_ref().map(|_| config.reducers);
     let mut shuffle = SortBuffer::new();
     let mut next = Vec::new();
@@ -162,11 +172,9 @@ fn run_step(
             StepInput::Text(sources) => map_text(
                 mapper.as_mut(),
                 &sources[task],
-                &mut sink,
-                &mut ctx,
+                (&mut sink, &mut ctx, &mut at),
                 id,
                 bad,
-                &mut at,
                 counters,
             ),
             StepInput::Pairs(chunks) => map_pairs(mapper.as_mut(), &chunks[task], &mut sink, &mut ctx, id, counters),
@@ -256,15 +264,16 @@ fn finish_task(ctx: TaskContext, counters: &mut Counters, statuses: &mut Vec<Str
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A map task's output, context and current record (for a panic's
+/// message), as the input loop updates them.
+type MapState<'a> = (&'a mut Sink, &'a mut TaskContext, &'a mut Option<Location>);
+
 fn map_text(
     mapper: &mut dyn MapTask,
     source: &TextSource,
-    sink: &mut Sink,
-    ctx: &mut TaskContext,
+    (sink, ctx, at): MapState<'_>,
     id: StepId,
     bad: &mut BadRecords,
-    at: &mut Option<Location>,
     counters: &mut Counters,
 ) -> Result<()> {
     let (reader, name, path): (Box<dyn std::io::Read + Send>, PathBuf, Option<PathBuf>) = match source {

@@ -185,6 +185,13 @@ fn run_step(
 ) -> Result<Vec<PathBuf>> {
     let config = shared.config;
     let reducers = step.new_reducer.as_ref().map(|_| config.reducers);
+    let run = StepRun {
+        shared,
+        step,
+        id,
+        last,
+        reducers,
+    };
     let label = |phase: &str| format!("step {}/{} {phase}", id.index + 1, id.count);
 
     let started = Instant::now();
@@ -193,7 +200,7 @@ fn run_step(
         inputs.len(),
         config.workers,
         config.max_attempts,
-        |task, attempt| map_task(shared, step, id, last, reducers, task, attempt, &inputs[task]),
+        |task, attempt| map_task(&run, task, attempt, &inputs[task]),
         &|| bar.inc(),
     )?;
     drop(bar);
@@ -215,7 +222,7 @@ fn run_step(
         partitions as usize,
         config.workers,
         config.max_attempts,
-        |task, attempt| reduce_task(shared, step, id, last, task, attempt, &outputs),
+        |task, attempt| reduce_task(&run, task, attempt, &outputs),
         &|| bar.inc(),
     )?;
     drop(bar);
@@ -357,17 +364,35 @@ impl Drop for SkipGuard<'_> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn map_task(
-    shared: &Shared<'_>,
-    step: &StepPlan,
+/// One step as its tasks see it.
+struct StepRun<'a> {
+    shared: &'a Shared<'a>,
+    step: &'a StepPlan,
     id: StepId,
+    /// Whether this is the job's last step (its output is the job's).
     last: bool,
+    /// Reduce tasks, or `None` for a map-only step.
     reducers: Option<u32>,
-    task: usize,
-    attempt: u32,
-    input: &MapInput,
-) -> Result<TaskResult> {
+}
+
+/// What a map attempt's input loop updates.
+struct MapAttempt<'a> {
+    sink: Sink,
+    ctx: TaskContext,
+    guard: SkipGuard<'a>,
+    /// The record being mapped, for a panic's message.
+    at: Option<Location>,
+    counters: Counters,
+}
+
+fn map_task(run: &StepRun<'_>, task: usize, attempt: u32, input: &MapInput) -> Result<TaskResult> {
+    let StepRun {
+        shared,
+        step,
+        id,
+        last,
+        reducers,
+    } = *run;
     let config = shared.config;
     let dir = shared.job_dir.attempt(id.index, "map", task, attempt)?;
     // With typed aggregation, half the sort buffer holds the task's table
@@ -379,7 +404,7 @@ fn map_task(
     } else {
         (None, config.sort_buffer as usize, step.merge.clone())
     };
-    let mut sink = match reducers {
+    let sink = match reducers {
         Some(partitions) => {
             // Typed aggregation already combined what reaches the collector.
             let combiner = if typed_agg { None } else { step.new_combiner.as_ref() };
@@ -417,31 +442,29 @@ fn map_task(
             )
         }
     };
-    let mut ctx = TaskContext::new(id.index, task);
-    let mut counters = Counters::default();
     let mut mapper = (step.new_mapper)(agg_budget);
-    let mut guard = SkipGuard {
-        skipped: &shared.skipped,
-        mine: 0,
+    let mut a = MapAttempt {
+        sink,
+        ctx: TaskContext::new(id.index, task),
+        guard: SkipGuard {
+            skipped: &shared.skipped,
+            mine: 0,
+        },
+        at: None,
+        counters: Counters::default(),
     };
-    let mut at = None;
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        read_input(
-            shared,
-            mapper.as_mut(),
-            input,
-            &mut sink,
-            &mut ctx,
-            id,
-            &mut guard,
-            &mut at,
-            &mut counters,
-        )
-    }));
+    let outcome = catch_unwind(AssertUnwindSafe(|| read_input(run, mapper.as_mut(), input, &mut a)));
     match outcome {
         Ok(res) => res?,
-        Err(payload) => return Err(id.task_error(Phase::Map, task, at, panic::message(payload).into())),
+        Err(payload) => return Err(id.task_error(Phase::Map, task, a.at, panic::message(payload).into())),
     }
+    let MapAttempt {
+        sink,
+        ctx,
+        mut guard,
+        mut counters,
+        ..
+    } = a;
     counters.add(FRAMEWORK, names::MAP_OUTPUT_RECORDS, ctx.emitted as i64);
     if reducers.is_some() {
         counters.add(FRAMEWORK, names::MAP_OUTPUT_BYTES, ctx.emitted_bytes as i64);
@@ -457,18 +480,15 @@ fn map_task(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn read_input(
-    shared: &Shared<'_>,
-    mapper: &mut dyn MapTask,
-    input: &MapInput,
-    sink: &mut Sink,
-    ctx: &mut TaskContext,
-    id: StepId,
-    guard: &mut SkipGuard<'_>,
-    at: &mut Option<Location>,
-    counters: &mut Counters,
-) -> Result<()> {
+fn read_input(run: &StepRun<'_>, mapper: &mut dyn MapTask, input: &MapInput, a: &mut MapAttempt<'_>) -> Result<()> {
+    let (shared, id) = (run.shared, run.id);
+    let MapAttempt {
+        sink,
+        ctx,
+        guard,
+        at,
+        counters,
+    } = a;
     let task = ctx.task;
     let fail = |at: Option<Location>, e: BoxError| id.task_error(Phase::Map, task, at, e);
     let mut reader = match input {
@@ -542,15 +562,10 @@ fn read_input(
     mapper.cleanup(sink.target(), ctx).map_err(|e| fail(None, e))
 }
 
-fn reduce_task(
-    shared: &Shared<'_>,
-    step: &StepPlan,
-    id: StepId,
-    last: bool,
-    task: usize,
-    attempt: u32,
-    map_outputs: &[PathBuf],
-) -> Result<TaskResult> {
+fn reduce_task(run: &StepRun<'_>, task: usize, attempt: u32, map_outputs: &[PathBuf]) -> Result<TaskResult> {
+    let StepRun {
+        shared, step, id, last, ..
+    } = *run;
     let config = shared.config;
     let dir = shared.job_dir.attempt(id.index, "reduce", task, attempt)?;
     let new_reducer = step
