@@ -83,7 +83,6 @@ fn inline(reducers: u32) -> RunConfig {
     c
 }
 
-#[allow(clippy::too_many_arguments)]
 fn local(workers: usize, reducers: u32, block: u64, sort_buffer: u64, lz4: bool, temp: &Path) -> RunConfig {
     let mut c = RunConfig::default();
     c.runner = RunnerKind::Local;
