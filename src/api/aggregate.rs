@@ -38,6 +38,9 @@ const EMPTY: u8 = 0xFE;
 /// one memory latency's worth of other inserts.
 const PIPELINE: usize = 16;
 
+/// The table's first allocation, in slots.
+const MIN_SLOTS: usize = 16;
+
 /// 16 bytes of key and the value: 24 bytes for a `u64` count.
 #[derive(Clone, Copy)]
 struct Slot<V> {
@@ -129,6 +132,11 @@ impl<V> TypedAgg<V> {
         std::mem::size_of::<Slot<V>>()
     }
 
+    /// The waiting inserts' queue, at its largest.
+    fn pending_bytes() -> usize {
+        (PIPELINE + 1) * std::mem::size_of::<Pending<V>>()
+    }
+
     /// Bytes held: what `fits` keeps within the limit.
     #[cfg(test)]
     fn memory(&self) -> usize {
@@ -140,17 +148,20 @@ impl<V> TypedAgg<V> {
     /// Whether a new key of `key_len` bytes surely fits, counting every
     /// waiting insert as a new key too (the table may have to double).
     pub fn fits(&self, key_len: usize) -> bool {
-        if self.slots.is_empty() {
+        // An empty table takes a key whatever the limit, so a flush always
+        // makes progress.
+        if self.occupied == 0 && self.pending.is_empty() {
             return true;
         }
         let keys = (self.keys.len() + key_len).max(self.keys.capacity());
         let upcoming = self.occupied + self.pending.len() + 1;
-        let mut slots = self.slots.len();
+        // Waiting inserts may not have allocated the table yet.
+        let mut slots = self.slots.len().max(MIN_SLOTS);
         while upcoming > max_load(slots) {
             slots *= 2;
         }
-        let pending = (PIPELINE + 1) * std::mem::size_of::<Pending<V>>();
-        keys + slots * Self::slot_bytes() + pending <= self.limit && self.keys.len() + key_len < u32::MAX as usize
+        keys + slots * Self::slot_bytes() + Self::pending_bytes() <= self.limit
+            && self.keys.len() + key_len < u32::MAX as usize
     }
 
     /// Merges `value` under the encoded `key` (a short key's merge may be
@@ -182,7 +193,7 @@ impl<V> TypedAgg<V> {
         if !self.slots.is_empty() && self.occupied < max_load(self.slots.len()) {
             return;
         }
-        let capacity = (self.slots.len() * 2).max(16);
+        let capacity = (self.slots.len() * 2).max(MIN_SLOTS);
         let clone = self.clone;
         let mut slots = Vec::with_capacity(capacity);
         slots.resize_with(capacity, || Slot {
@@ -242,7 +253,10 @@ impl<V> TypedAgg<V> {
         }
         let needed = self.keys.len() + key.len();
         if needed > self.keys.capacity() {
-            let room = self.limit.saturating_sub(self.slots.len() * Self::slot_bytes());
+            // Everything `fits` counts, or the table would never fit again.
+            let room = self
+                .limit
+                .saturating_sub(self.slots.len() * Self::slot_bytes() + Self::pending_bytes());
             let cap = (self.keys.capacity() * 2).max(4096).min(room).max(needed);
             self.keys.reserve_exact(cap - self.keys.len());
         }
@@ -338,5 +352,40 @@ mod tests {
         assert_eq!(got, oracle);
         assert_eq!(t.records_in, 20_000);
         assert_eq!(t.records_out, oracle.len() as u64);
+    }
+
+    #[test]
+    fn long_keys_fill_the_table_and_every_flush_makes_room() {
+        for limit in [64 << 10, 200 << 10, 1 << 20] {
+            for key_len in [16, 20, 33, 64, 100, 300] {
+                // The emitter's loop: flush when a key does not fit, then
+                // insert.
+                let mut t: TypedAgg<u64> = TypedAgg::new(limit, Arc::new(|a, b| *a += b), |v| *v);
+                let n = 100_000u64;
+                let (mut flushes, mut total) = (0u64, 0u64);
+                for i in 0..n {
+                    let key = format!("{i:>key_len$}");
+                    if !t.fits(key.len()) {
+                        flushes += 1;
+                        t.drain(|_, v| -> Result<(), ()> {
+                            total += v;
+                            Ok(())
+                        })
+                        .unwrap();
+                    }
+                    t.insert(key.as_bytes(), &1);
+                    assert!(t.memory() <= limit, "{} > {limit}", t.memory());
+                }
+                t.drain(|_, v| -> Result<(), ()> {
+                    total += v;
+                    Ok(())
+                })
+                .unwrap();
+                assert_eq!(total, n);
+                // A flush empties a full table, not a record or two.
+                let per_flush = n / flushes.max(1);
+                assert!(per_flush >= 50, "limit {limit}, keys of {key_len}: {flushes} flushes");
+            }
+        }
     }
 }
