@@ -1,11 +1,47 @@
-//! What the baselines share: reading a byte range of a file as whole
-//! lines with Hadoop's split rule, and writing a JSON string as Python's
-//! `json.dumps` does. Included by each baseline with `#[path]`, so every
+//! What the baselines share: their command line, reading a byte range of
+//! a file as whole lines with Hadoop's split rule, and writing a JSON
+//! string as Python's `json.dumps` does. Included by each baseline with `#[path]`, so every
 //! baseline stays one program with no framework.
 
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+
+/// A baseline's command line: `FILE... [-o OUT] [--threads N]`.
+pub struct Args {
+    pub paths: Vec<PathBuf>,
+    pub out: Option<PathBuf>,
+    pub threads: usize,
+}
+
+/// Parses the command line; `-o OUT` is accepted (and required) only when
+/// `wants_out`. Errors are `usage`.
+pub fn parse_args(usage: &str, wants_out: bool) -> Result<Args, String> {
+    let mut parsed = Args {
+        paths: Vec::new(),
+        out: None,
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let mut args = std::env::args_os().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--threads" {
+            parsed.threads = args
+                .next()
+                .and_then(|n| n.to_str()?.parse().ok())
+                .filter(|&n| n > 0)
+                .ok_or(usage)?;
+        } else if wants_out && arg == "-o" {
+            parsed.out = Some(PathBuf::from(args.next().ok_or(usage)?));
+        } else {
+            parsed.paths.push(PathBuf::from(arg));
+        }
+    }
+    if parsed.paths.is_empty() || parsed.out.is_none() == wants_out {
+        return Err(usage.into());
+    }
+    Ok(parsed)
+}
 
 /// Calls `f` with blocks of whole lines (each ending in `\n`, except the
 /// file's last line if it has none): exactly the lines of `file` that start

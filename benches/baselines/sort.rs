@@ -17,11 +17,16 @@
 //! output file. Entries carry the key's first 8 bytes as an integer so most
 //! comparisons never touch the line itself (a cache miss each).
 
+// Only the command line: the sort reads whole files, not split ranges.
+#[allow(dead_code)]
+#[path = "common.rs"]
+mod common;
+use common::{Args, parse_args};
+
 use std::cmp::Ordering;
 use std::error::Error;
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
-use std::path::PathBuf;
 
 /// One line: its key's first 8 bytes (big-endian, zero-padded, so integer
 /// order is byte order) and where it is in the input buffer.
@@ -33,7 +38,8 @@ struct Entry {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let (paths, out_path, threads) = parse_args()?;
+    let Args { paths, out, threads } = parse_args("usage: baseline-sort FILE... -o OUT [--threads N]", true)?;
+    let out_path = out.ok_or("-o OUT is required")?;
 
     // Every file, each ending in `\n`, in one buffer.
     let mut data = Vec::new();
@@ -137,29 +143,4 @@ fn compare(data: &[u8], a: &Entry, b: &Entry) -> Ordering {
 
 fn key(line: &[u8]) -> &[u8] {
     &line[..memchr::memchr(b'\t', line).unwrap_or(line.len())]
-}
-
-fn parse_args() -> Result<(Vec<PathBuf>, PathBuf, usize), String> {
-    const USAGE: &str = "usage: baseline-sort FILE... -o OUT [--threads N]";
-    let mut paths = Vec::new();
-    let mut out = None;
-    let mut threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut args = std::env::args_os().skip(1);
-    while let Some(arg) = args.next() {
-        if arg == "--threads" {
-            threads = args
-                .next()
-                .and_then(|n| n.to_str()?.parse().ok())
-                .filter(|&n| n > 0)
-                .ok_or(USAGE)?;
-        } else if arg == "-o" {
-            out = Some(PathBuf::from(args.next().ok_or(USAGE)?));
-        } else {
-            paths.push(PathBuf::from(arg));
-        }
-    }
-    match out {
-        Some(out) if !paths.is_empty() => Ok((paths, out, threads)),
-        _ => Err(USAGE.into()),
-    }
 }

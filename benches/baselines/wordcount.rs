@@ -19,12 +19,11 @@
 
 #[path = "common.rs"]
 mod common;
-use common::{for_each_lines, write_json_str};
+use common::{Args, for_each_lines, parse_args, write_json_str};
 
 use std::error::Error;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
 
 use hashbrown::HashMap;
 use regex::Regex;
@@ -41,7 +40,7 @@ const PIECE: usize = 64 << 10;
 const SHORT: usize = 16;
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let (paths, threads) = parse_args()?;
+    let Args { paths, threads, .. } = parse_args("usage: baseline-wordcount FILE... [--threads N]", false)?;
     let files = paths
         .iter()
         .map(|p| {
@@ -249,26 +248,4 @@ fn ascii_words(line: &[u8], offset: usize, spans: &mut Vec<std::ops::Range<usize
         }
         spans.push(offset + start..offset + i);
     }
-}
-
-fn parse_args() -> Result<(Vec<PathBuf>, usize), String> {
-    const USAGE: &str = "usage: baseline-wordcount FILE... [--threads N]";
-    let mut paths = Vec::new();
-    let mut threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut args = std::env::args_os().skip(1);
-    while let Some(arg) = args.next() {
-        if arg == "--threads" {
-            threads = args
-                .next()
-                .and_then(|n| n.to_str()?.parse().ok())
-                .filter(|&n| n > 0)
-                .ok_or(USAGE)?;
-        } else {
-            paths.push(PathBuf::from(arg));
-        }
-    }
-    if paths.is_empty() {
-        return Err(USAGE.into());
-    }
-    Ok((paths, threads))
 }

@@ -15,13 +15,12 @@
 
 #[path = "common.rs"]
 mod common;
-use common::{for_each_lines, write_json_str};
+use common::{Args, for_each_lines, parse_args, write_json_str};
 
 use std::borrow::Cow;
 use std::error::Error;
 use std::fs::File;
 use std::io::{self, Write};
-use std::path::PathBuf;
 
 use hashbrown::HashMap;
 use serde::Deserialize;
@@ -42,7 +41,7 @@ struct CityOnly<'a> {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let (paths, threads) = parse_args()?;
+    let Args { paths, threads, .. } = parse_args("usage: baseline-yelp FILE... [--threads N]", false)?;
     let files = paths
         .iter()
         .map(|p| {
@@ -141,26 +140,4 @@ fn count_line(line: &[u8], counts: &mut Counts, latin1: &mut String) -> bool {
         }
     }
     true
-}
-
-fn parse_args() -> Result<(Vec<PathBuf>, usize), String> {
-    const USAGE: &str = "usage: baseline-yelp FILE... [--threads N]";
-    let mut paths = Vec::new();
-    let mut threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut args = std::env::args_os().skip(1);
-    while let Some(arg) = args.next() {
-        if arg == "--threads" {
-            threads = args
-                .next()
-                .and_then(|n| n.to_str()?.parse().ok())
-                .filter(|&n| n > 0)
-                .ok_or(USAGE)?;
-        } else {
-            paths.push(PathBuf::from(arg));
-        }
-    }
-    if paths.is_empty() {
-        return Err(USAGE.into());
-    }
-    Ok((paths, threads))
 }
