@@ -57,6 +57,25 @@ fn partition_of<K: serde::de::DeserializeOwned>(
     }
 }
 
+/// Writes the typed table's pairs, encoded, to `sink` and empties it
+/// (`vb` is the value scratch buffer).
+fn drain_agg<K: serde::de::DeserializeOwned, V: Serialize>(
+    agg: &mut TypedAgg<V>,
+    sink: &mut dyn PairSink,
+    values: ValueCodec,
+    route: Route<'_>,
+    partitions: u32,
+    partitioner: Option<&PartitionFn<K>>,
+    vb: &mut Vec<u8>,
+) -> Result<()> {
+    agg.drain(|key, v| {
+        vb.clear();
+        values.encode_into(&v, vb)?;
+        let partition = partition_of::<K>(key, route, partitions, partitioner)?;
+        sink.collect(partition, key, vb)
+    })
+}
+
 /// Where an emitter writes: encoded pairs, or the job's final text output.
 pub(crate) enum Target<'a> {
     Pairs {
@@ -130,14 +149,16 @@ impl<'a, K: Serialize + serde::de::DeserializeOwned, V: Serialize> Emitter<'a, K
         else {
             return Ok(());
         };
-        let partitioner = self.partitioner;
         let mut vb = std::mem::take(&mut self.ctx.value_buf);
-        let res = agg.drain(|kb, v| {
-            vb.clear();
-            values.encode_into(&v, &mut vb)?;
-            let partition = partition_of::<K>(kb, *route, *partitions, partitioner)?;
-            sink.collect(partition, kb, &vb)
-        });
+        let res = drain_agg(
+            agg,
+            &mut **sink,
+            *values,
+            *route,
+            *partitions,
+            self.partitioner,
+            &mut vb,
+        );
         self.ctx.value_buf = vb;
         res
     }
@@ -182,14 +203,15 @@ impl<'a, K: Serialize + serde::de::DeserializeOwned, V: Serialize> Emitter<'a, K
                         // when the table is flushed.
                         self.ctx.emitted_bytes += (kb.len() + values.encoded_len(value, &mut vb)?) as u64;
                         if !agg.fits(kb.len()) {
-                            let partitioner = self.partitioner;
-                            let drained = agg.drain(|k, v| {
-                                vb.clear();
-                                values.encode_into(&v, &mut vb)?;
-                                let partition = partition_of::<K>(k, *route, *partitions, partitioner)?;
-                                sink.collect(partition, k, &vb)
-                            });
-                            drained?;
+                            drain_agg(
+                                agg,
+                                &mut **sink,
+                                *values,
+                                *route,
+                                *partitions,
+                                self.partitioner,
+                                &mut vb,
+                            )?;
                         }
                         agg.insert(&kb, value);
                         return Ok(());
