@@ -26,6 +26,8 @@ mod tables;
 #[cfg(test)]
 mod tests;
 
+use std::fmt::Write as _;
+
 use super::{Rand, Weighted, mix64, push_u64};
 use tables::*;
 
@@ -579,18 +581,6 @@ fn put_py_dict(buf: &mut Vec<u8>, keys: &[&str], rng: &mut Rand) {
 }
 
 fn push_decimal(s: &mut String, n: u32) {
-    let mut digits = [0u8; 10];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[i..] {
-        s.push(char::from(d));
-    }
+    // Writing to a `String` cannot fail.
+    let _ = write!(s, "{n}");
 }
