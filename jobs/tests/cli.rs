@@ -79,6 +79,26 @@ fn assert_ok(o: &Output) -> String {
     stdout(o)
 }
 
+/// Runs `mr-run ARGS` with its stdout a pipe whose reader is gone (as in
+/// `mr-run ... | head -1`) and checks it ends quietly: success, no panic,
+/// no error message.
+fn assert_quiet_into_closed_pipe(dir: &TempDir, args: &[&str]) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = std::process::Command::new(assert_cmd::cargo::cargo_bin!("mr-run"))
+        .current_dir(dir.path())
+        .env("RUST_BACKTRACE", "1")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_no_panic(&o);
+    assert!(o.status.success(), "{:?}: {}", o.status, stderr(&o));
+    assert!(!stderr(&o).contains("error"), "{}", stderr(&o));
+}
+
 fn write(dir: &TempDir, name: &str, contents: impl AsRef<[u8]>) {
     let path = dir.path().join(name);
     if let Some(parent) = path.parent() {
@@ -543,20 +563,7 @@ fn closed_stdout_ends_a_job_quietly() {
     let tmp = TempDir::new().unwrap();
     let text: String = (0..50_000).map(|i| format!("word{i} and more\n")).collect();
     write(&tmp, "big.txt", text);
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
-    let o = std::process::Command::new(assert_cmd::cargo::cargo_bin!("mr-run"))
-        .current_dir(tmp.path())
-        .env("RUST_BACKTRACE", "1")
-        .args(["word-count", "big.txt"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(writer))
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
-    assert_no_panic(&o);
-    assert!(o.status.success(), "{:?}: {}", o.status, stderr(&o));
-    assert!(!stderr(&o).contains("error"), "{}", stderr(&o));
+    assert_quiet_into_closed_pipe(&tmp, &["word-count", "big.txt"]);
 }
 
 // ---------------------------------------------------------------------------
@@ -817,19 +824,7 @@ fn gen_into_missing_directory_names_the_file() {
 #[test]
 fn gen_to_closed_stdout_ends_quietly() {
     let tmp = TempDir::new().unwrap();
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
-    let o = std::process::Command::new(assert_cmd::cargo::cargo_bin!("mr-run"))
-        .current_dir(tmp.path())
-        .args(["gen", "text", "--size", "1M", "-o", "-"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(writer))
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
-    assert_no_panic(&o);
-    assert!(o.status.success(), "{:?}: {}", o.status, stderr(&o));
-    assert!(!stderr(&o).contains("error"), "{}", stderr(&o));
+    assert_quiet_into_closed_pipe(&tmp, &["gen", "text", "--size", "1M", "-o", "-"]);
 }
 
 /// Every job, through the real binary: `-r local` with many small splits,
