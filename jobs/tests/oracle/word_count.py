@@ -13,32 +13,18 @@ Prints one line per word, sorted by word (code point order):
 `json.dumps(word) + "\\t" + str(count)`.
 """
 
-import bz2
 import collections
-import gzip
 import json
 import re
 import sys
 
+from oracle_input import open_input, raw_lines
+
 WORD_RE = re.compile(r"[\w']+")
 
 
-def open_input(path):
-    if path == "-":
-        return sys.stdin.buffer
-    if path.endswith(".gz"):
-        return gzip.open(path, "rb")
-    if path.endswith(".bz2"):
-        return bz2.open(path, "rb")
-    return open(path, "rb")
-
-
 def lines(f):
-    for raw in f:
-        if raw.endswith(b"\n"):
-            raw = raw[:-1]
-        if raw.endswith(b"\r"):
-            raw = raw[:-1]
+    for raw in raw_lines(f):
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError:

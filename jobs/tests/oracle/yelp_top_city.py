@@ -18,30 +18,11 @@ Lines are split on b"\\n" with one trailing b"\\r" stripped; the empty piece
 after a final "\\n" is not a line (an empty line elsewhere is malformed).
 """
 
-import bz2
 import collections
-import gzip
 import json
 import sys
 
-
-def open_input(path):
-    if path == "-":
-        return sys.stdin.buffer
-    if path.endswith(".gz"):
-        return gzip.open(path, "rb")
-    if path.endswith(".bz2"):
-        return bz2.open(path, "rb")
-    return open(path, "rb")
-
-
-def lines(f):
-    for raw in f:
-        if raw.endswith(b"\n"):
-            raw = raw[:-1]
-        if raw.endswith(b"\r"):
-            raw = raw[:-1]
-        yield raw
+from oracle_input import open_input, raw_lines
 
 
 def main(paths):
@@ -50,7 +31,7 @@ def main(paths):
     for path in paths:
         f = open_input(path)
         try:
-            for raw in lines(f):
+            for raw in raw_lines(f):
                 try:
                     d = json.loads(raw.decode("utf-8"))
                 except ValueError:  # includes UnicodeDecodeError, JSONDecodeError
