@@ -85,6 +85,16 @@ pub enum Error {
         /// The output directory.
         path: PathBuf,
     },
+    /// The output location cannot be used: something is in the way that
+    /// this tool did not write, another run holds it, or it cannot be
+    /// created. Raised before any task runs.
+    #[error("cannot write output to {}: {reason}", path.display())]
+    OutputRefused {
+        /// The output directory, as given.
+        path: PathBuf,
+        /// What is in the way, and what to do about it.
+        reason: String,
+    },
     /// A record could not be read or decoded (malformed input).
     #[error("step {step}: bad record at {location}: {message} (pass --skip-bad-records N to skip up to N bad records)")]
     BadRecord {

@@ -230,7 +230,10 @@ fn existing_output_dir_is_refused_and_left_untouched() {
 fn overwrite_replaces_existing_output_dir() {
     let tmp = TempDir::new().unwrap();
     write(&tmp, "in.txt", WORDS_TEXT);
-    write(&tmp, "out/old", "stale\n");
+    // A previous output: `--overwrite` replaces only what this tool wrote
+    // (issue 8: a directory with other files in it is refused, see
+    // `issue8_overwrite_never_deletes_files_the_job_did_not_write`).
+    write(&tmp, "out/_SUCCESS", "");
     write(&tmp, "out/part-00007", "stale\n");
     let o = run(&mut mr(&tmp), &["word-count", "in.txt", "-o", "out", "--overwrite"]);
     assert_eq!(assert_ok(&o), "");

@@ -12,7 +12,7 @@ mod local;
 mod sample;
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::api::counters::Counters;
 use crate::api::job::AnyJob;
 use crate::error::{BoxError, Error, Location, Phase, Result};
+use crate::io::cleanup;
 use crate::io::input::{InputSource, resolve_inputs};
 use crate::io::output::OutputDir;
 
@@ -195,6 +196,19 @@ pub(crate) enum TextSource {
 /// Runs `job` as `config` says. Output goes to the directory
 /// `config.output`, or to `stdout`, only once every step has succeeded.
 pub fn run(job: &dyn AnyJob, config: &RunConfig, stdout: &mut dyn Write) -> Result<JobReport> {
+    run_then_commit(job, config, stdout, &mut |_| Ok(()))
+}
+
+/// [`run`], calling `before_commit` with the finished job's report just
+/// before its output is made visible: whatever else the run must write
+/// (a stats file) is written there, so that its failure fails the job
+/// while nothing has been delivered yet.
+pub fn run_then_commit(
+    job: &dyn AnyJob,
+    config: &RunConfig,
+    stdout: &mut dyn Write,
+    before_commit: &mut dyn FnMut(&JobReport) -> Result<()>,
+) -> Result<JobReport> {
     let started = Instant::now();
     let plan = job.plan();
     if config.reducers == 0 {
@@ -222,19 +236,29 @@ pub fn run(job: &dyn AnyJob, config: &RunConfig, stdout: &mut dyn Write) -> Resu
     };
     let temp_root = config.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
     std::fs::create_dir_all(&temp_root).map_err(|e| Error::io(&temp_root, e))?;
-    let output = OutputDir::create(config.output.as_deref(), config.overwrite, &temp_root)?;
+    cleanup::sweep_stale(&temp_root);
+    let input_paths: Vec<&Path> = sources
+        .iter()
+        .filter_map(|s| match s {
+            TextSource::Input(src) => src.path(),
+            TextSource::Sample(_) => None,
+        })
+        .collect();
+    let output = OutputDir::create(config.output.as_deref(), config.overwrite, &temp_root, &input_paths)?;
     let steps = match config.runner {
         RunnerKind::Inline => inline::run(plan, sources, config, &output)?,
         RunnerKind::Local => local::run(plan, sources, config, &output, &temp_root)?,
     };
-    output.commit(stdout)?;
-    Ok(JobReport {
+    let report = JobReport {
         job: plan.name.clone(),
         steps,
         seconds: started.elapsed().as_secs_f64(),
         used_sample,
         peak_rss_bytes: peak_rss(),
-    })
+    };
+    before_commit(&report)?;
+    output.commit(stdout)?;
+    Ok(report)
 }
 
 /// Peak resident set size of this process, from `/proc/self/status`.

@@ -1,20 +1,15 @@
 //! The job directory: all of a run's temporary data, in one place that is
 //! removed on success, on failure and on Ctrl-C.
 //!
-//! Layout: `<temp>/mr-job-<pid>-<n>/step-<s>/{map,reduce}-<t>/attempt-<a>/`
-//! holding spills, map outputs and intermediate step data. The directory
-//! name carries the owning process id, so the next run recognizes the
-//! directories of killed runs (their process is gone) and removes them.
+//! Layout: `<temp>/mr-job-<pid>-<n>-<nanos>/step-<s>/{map,reduce}-<t>/attempt-<a>/`
+//! holding spills, map outputs and intermediate step data. The name follows
+//! [`cleanup`]'s rule, so the next run's sweep removes the directories of
+//! killed runs.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
 use crate::io::cleanup;
-
-const PREFIX: &str = "mr-job-";
-
-static NEXT: AtomicU64 = AtomicU64::new(0);
 
 /// A job's temporary directory; removed when dropped.
 pub(crate) struct JobDir {
@@ -22,16 +17,10 @@ pub(crate) struct JobDir {
 }
 
 impl JobDir {
-    /// Creates a fresh job directory under `root`, first removing the
-    /// leftovers of killed runs.
+    /// Creates a fresh job directory under `root`.
     pub(crate) fn create(root: &Path) -> Result<Self> {
-        remove_stale(root);
         std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = root.join(format!("{PREFIX}{}-{n}-{nanos}", std::process::id()));
+        let path = root.join(cleanup::temp_name("job"));
         std::fs::create_dir(&path).map_err(|e| Error::io(&path, e))?;
         cleanup::register(&path);
         Ok(JobDir { path })
@@ -76,34 +65,14 @@ impl Drop for JobDir {
     }
 }
 
-/// Removes job directories under `root` whose process no longer exists.
-fn remove_stale(root: &Path) {
-    let Ok(entries) = std::fs::read_dir(root) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(PREFIX)) else {
-            continue;
-        };
-        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
-        if pid.is_some_and(|pid| !cleanup::process_alive(pid)) {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn removed_on_drop_and_stale_dirs_of_dead_processes_cleaned() {
+    fn removed_on_drop() {
         let root = tempfile::tempdir().unwrap();
-        let stale = root.path().join("mr-job-99999999-0-1");
-        std::fs::create_dir_all(stale.join("step-0")).unwrap();
         let mine = JobDir::create(root.path()).unwrap();
-        assert!(!stale.exists(), "a dead process's directory is removed");
         let a = mine.attempt(0, "map", 3, 1).unwrap();
         assert!(a.ends_with("step-0/map-00003/attempt-1"));
         let path = mine.path.clone();

@@ -1,0 +1,248 @@
+use super::*;
+
+/// Names in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    v.sort();
+    v
+}
+
+/// A committed output at `dest` whose one part holds `text`.
+fn write_output(dest: &Path, text: &str, overwrite: bool, temp: &Path) {
+    let out = OutputDir::create(Some(dest), overwrite, temp, &[]).unwrap();
+    let mut p = out.part(0).unwrap();
+    p.write_all(text.as_bytes()).unwrap();
+    p.finish().unwrap();
+    out.commit(&mut io::sink()).unwrap();
+}
+
+fn refused_reason(err: Error) -> String {
+    match err {
+        Error::OutputRefused { reason, .. } => reason,
+        other => panic!("expected OutputRefused, got {other:?}"),
+    }
+}
+
+#[test]
+fn commit_renames_into_place_with_success_and_refuses_existing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("out");
+    let out = OutputDir::create(Some(&dest), false, tmp.path(), &[]).unwrap();
+    let mut p = out.part(0).unwrap();
+    p.write_all(b"x\n").unwrap();
+    assert_eq!(p.finish().unwrap(), 2);
+    assert!(!dest.exists(), "nothing is visible before commit");
+    out.commit(&mut io::sink()).unwrap();
+    assert_eq!(fs::read(dest.join("part-00000")).unwrap(), b"x\n");
+    assert!(dest.join("_SUCCESS").exists());
+    assert!(matches!(
+        OutputDir::create(Some(&dest), false, tmp.path(), &[]),
+        Err(Error::OutputExists { .. })
+    ));
+    let again = OutputDir::create(Some(&dest), true, tmp.path(), &[]).unwrap();
+    drop(again);
+    assert!(
+        dest.join("_SUCCESS").exists(),
+        "an uncommitted overwrite keeps the old output"
+    );
+    assert_eq!(names(tmp.path()), ["out"], "no staging or lock left behind");
+}
+
+#[test]
+fn stale_staging_of_dead_process_is_removed() {
+    let tmp = tempfile::tempdir().unwrap();
+    // PIDs are below 2^22 on Linux, so this one is never alive.
+    let stale = tmp.path().join(".out.mr-staging-99999999");
+    fs::create_dir(&stale).unwrap();
+    let dest = tmp.path().join("out");
+    let out = OutputDir::create(Some(&dest), false, tmp.path(), &[]).unwrap();
+    assert!(!stale.exists());
+    drop(out);
+}
+
+#[test]
+fn issue8_overwrite_refuses_a_directory_holding_foreign_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("precious");
+    fs::create_dir_all(dest.join("chapters")).unwrap();
+    fs::write(dest.join("thesis.txt"), b"years of work").unwrap();
+    fs::write(dest.join("part-00000"), b"looks like ours").unwrap();
+    let err = OutputDir::create(Some(&dest), true, tmp.path(), &[]).err().unwrap();
+    let reason = refused_reason(err);
+    assert!(
+        reason.contains("thesis.txt") && reason.contains("chapters/"),
+        "{reason}"
+    );
+    assert_eq!(names(&dest), ["chapters", "part-00000", "thesis.txt"]);
+    assert_eq!(fs::read(dest.join("thesis.txt")).unwrap(), b"years of work");
+    assert_eq!(names(tmp.path()), ["precious"], "no lock or staging left");
+}
+
+#[test]
+fn issue8_overwrite_refuses_when_an_input_lies_inside_the_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("p2");
+    write_output(&dest, "old\n", false, tmp.path());
+    let input = dest.join("part-00000");
+    let err = OutputDir::create(Some(&dest), true, tmp.path(), &[&input])
+        .err()
+        .unwrap();
+    assert!(refused_reason(err).contains("part-00000"));
+    assert_eq!(fs::read(&input).unwrap(), b"old\n");
+}
+
+#[test]
+fn issue8_output_path_that_is_a_file_says_so_with_or_without_overwrite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("afile");
+    fs::write(&dest, b"keep").unwrap();
+    for overwrite in [false, true] {
+        let err = OutputDir::create(Some(&dest), overwrite, tmp.path(), &[])
+            .err()
+            .unwrap();
+        let reason = refused_reason(err);
+        assert!(reason.contains("is a file, not a directory"), "{reason}");
+    }
+    assert_eq!(fs::read(&dest).unwrap(), b"keep");
+}
+
+#[test]
+fn issue8_an_existing_empty_directory_is_taken() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("empty");
+    fs::create_dir(&dest).unwrap();
+    write_output(&dest, "new\n", false, tmp.path());
+    assert_eq!(names(&dest), ["_SUCCESS", "part-00000"]);
+}
+
+#[test]
+fn issue8_dotdot_output_path_is_resolved_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plain = tmp.path().join("s2");
+    write_output(&plain, "old\n", false, tmp.path());
+    let dotted = tmp.path().join("s2/../s2");
+    write_output(&dotted, "new\n", true, tmp.path());
+    assert_eq!(fs::read(plain.join("part-00000")).unwrap(), b"new\n");
+    assert_eq!(names(tmp.path()), ["s2"]);
+}
+
+#[test]
+fn issue8_a_second_run_into_the_same_output_fails_at_the_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("out");
+    let first = OutputDir::create(Some(&dest), false, tmp.path(), &[]).unwrap();
+    // Another live process holds the lock (the test's parent stands in).
+    let lock = tmp.path().join(".out.mr-lock");
+    let other = std::os::unix::process::parent_id();
+    fs::write(&lock, format!("{other}\n")).unwrap();
+    let err = OutputDir::create(Some(&dest), false, tmp.path(), &[]).err().unwrap();
+    assert!(refused_reason(err).contains(&format!("process {other}")));
+    drop(first);
+    // A lock left by a process that is gone is taken over.
+    fs::write(&lock, "99999999\n").unwrap();
+    write_output(&dest, "x\n", false, tmp.path());
+    assert_eq!(names(tmp.path()), ["out"]);
+}
+
+#[test]
+fn issue8_unwritable_location_is_named_as_given_not_by_the_staging_name() {
+    // As root, permissions do not stop a write, but /proc takes no new
+    // directories from anyone.
+    let dest = Path::new("/proc/mr-test-output");
+    let tmp = tempfile::tempdir().unwrap();
+    let err = OutputDir::create(Some(dest), false, tmp.path(), &[]).err().unwrap();
+    let text = err.to_string();
+    assert!(text.contains("/proc/mr-test-output"), "{text}");
+    assert!(!text.contains("mr-staging"), "{text}");
+}
+
+/// Reads `dir`'s one part, if it is a complete output.
+fn complete_part(dir: &Path) -> Option<String> {
+    if !dir.join("_SUCCESS").exists() {
+        return None;
+    }
+    fs::read_to_string(dir.join("part-00000")).ok()
+}
+
+/// Makes the killed run's leftovers look like a dead process's.
+fn as_if_dead(parent: &Path) {
+    let me = std::process::id().to_string();
+    for name in names(parent) {
+        if let Some(stem) = name.strip_suffix(&me) {
+            fs::rename(parent.join(&name), parent.join(format!("{stem}99999999"))).unwrap();
+        }
+    }
+    let lock = parent.join(".out.mr-lock");
+    if lock.exists() {
+        fs::write(lock, "99999999\n").unwrap();
+    }
+}
+
+#[test]
+fn issue8_overwrite_commit_is_atomic_at_every_step() {
+    for force_aside in [false, true] {
+        let steps: &[CommitStep] = if force_aside {
+            &[
+                CommitStep::SuccessWritten,
+                CommitStep::MovedAside,
+                CommitStep::Renamed,
+                CommitStep::OldRemoved,
+            ]
+        } else {
+            &[
+                CommitStep::SuccessWritten,
+                CommitStep::Exchanged,
+                CommitStep::OldRemoved,
+            ]
+        };
+        for &kill_at in steps {
+            let tmp = tempfile::tempdir().unwrap();
+            let dest = tmp.path().join("out");
+            write_output(&dest, "old\n", false, tmp.path());
+            let mut out = OutputDir::create(Some(&dest), true, tmp.path(), &[]).unwrap();
+            if let Some(d) = out.dest.as_mut() {
+                d.force_aside = force_aside;
+            }
+            let mut p = out.part(0).unwrap();
+            p.write_all(b"new\n").unwrap();
+            p.finish().unwrap();
+            // Stop at `kill_at` as SIGKILL would: no unwinding, no Drop.
+            let stopped = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                let _ = out.commit_observed(&mut io::sink(), &mut |s| {
+                    if s == kill_at {
+                        std::panic::panic_any(s);
+                    }
+                });
+            }));
+            assert!(stopped.is_err(), "{kill_at:?} was reached");
+            std::mem::forget(out);
+            let at_path = complete_part(&dest);
+            match (force_aside, kill_at) {
+                // Between the two renames of the fallback the path is
+                // empty; the next run puts the old output back.
+                (true, CommitStep::MovedAside) => assert_eq!(at_path, None),
+                (_, CommitStep::SuccessWritten) => assert_eq!(at_path.as_deref(), Some("old\n")),
+                _ => assert_eq!(at_path.as_deref(), Some("new\n"), "{kill_at:?}"),
+            }
+            if let Ok(names) = fs::read_dir(&dest).map(|d| d.count()) {
+                assert_eq!(names, 2, "{kill_at:?}: only _SUCCESS and the part");
+            }
+            as_if_dead(tmp.path());
+            // The next run into the same path cleans up and keeps a
+            // complete output there.
+            let next = OutputDir::create(Some(&dest), true, tmp.path(), &[]).unwrap();
+            let recovered = complete_part(&dest);
+            assert!(
+                matches!(recovered.as_deref(), Some("old\n" | "new\n")),
+                "{force_aside} {kill_at:?}: {recovered:?}"
+            );
+            drop(next);
+            assert_eq!(names(tmp.path()), ["out"], "{force_aside} {kill_at:?}");
+        }
+    }
+}
+
+use std::panic::AssertUnwindSafe;
