@@ -114,8 +114,9 @@ pub struct CityTally {
     pub rated: u64,
     /// Businesses open.
     pub open: u64,
-    /// Reviews, summed.
-    pub reviews: u64,
+    /// Reviews, summed: wider than one business's `u64` count, so that no
+    /// sum of `u64`s can wrap (2^64 records would be needed).
+    pub reviews: u128,
 }
 
 impl CityTally {
@@ -140,12 +141,21 @@ impl Mapper for CityTallies {
     type Value = CityTally;
 
     fn map(&mut self, b: Business, out: &mut Emitter<'_, String, CityTally>) -> TaskResult {
+        // A rating outside Yelp's 0-5 (or `1e999`, read as infinity) would
+        // saturate the half-star sum: it is counted and left out instead.
+        let stars = match b.stars {
+            Some(s) if !(0.0..=5.0).contains(&s) => {
+                out.counter("yelp-city-stats", "stars out of range (ignored)", 1);
+                None
+            }
+            stars => stars,
+        };
         let tally = CityTally {
             businesses: 1,
-            half_stars: b.stars.map_or(0, |s| (s * 2.0).round() as u64),
-            rated: u64::from(b.stars.is_some()),
+            half_stars: stars.map_or(0, |s| (s * 2.0).round() as u64),
+            rated: u64::from(stars.is_some()),
             open: u64::from(b.is_open == Some(1)),
-            reviews: b.review_count.unwrap_or(0),
+            reviews: u128::from(b.review_count.unwrap_or(0)),
         };
         out.emit_ref(city_key(b.city.as_deref()), &tally);
         Ok(())
@@ -162,7 +172,7 @@ pub struct CityStats {
     /// Share of businesses open, 0 to 1.
     pub share_open: f64,
     /// Total reviews.
-    pub reviews: u64,
+    pub reviews: u128,
 }
 
 /// yelp-city-stats reducer.

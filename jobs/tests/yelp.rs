@@ -145,3 +145,26 @@ fn real_file_quirks_are_survived() {
         .collect();
     assert_eq!(stats, expected);
 }
+
+/// Issue 8: two `u64::MAX` review counts used to wrap to `u64::MAX - 1`,
+/// and a rating of `1e300` saturated the star sum (`1e999` is a bad record: out of range for JSON numbers here).
+#[test]
+fn issue8_city_stats_sums_do_not_wrap() {
+    let max = u64::MAX;
+    let data = format!(
+        "{{\"city\": \"X\", \"review_count\": {max}, \"stars\": 4.0}}\n\
+         {{\"city\": \"X\", \"review_count\": {max}, \"stars\": 1e300}}\n"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("business.json");
+    std::fs::write(&path, data).unwrap();
+    let mut out = Vec::new();
+    let config = RunConfig::new([path.to_string_lossy().into_owned()]);
+    mapreduce::runner::run(&mapreduce_jobs::yelp::city_stats(), &config, &mut out).unwrap();
+    // The exact text: a JSON parser here would read the sum as a float.
+    let want = format!(
+        "\"X\"\t{{\"businesses\": 2, \"mean_stars\": 4.0, \"share_open\": 0.0, \"reviews\": {}}}\n",
+        2 * u128::from(max)
+    );
+    assert_eq!(String::from_utf8(out).unwrap(), want);
+}
