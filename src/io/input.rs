@@ -169,6 +169,11 @@ pub fn resolve_inputs(specs: &[String], recursive: bool) -> Result<Vec<InputSour
 /// and zstd, concatenated members included); formats that cannot be
 /// decoded, and compressed names over plain content, are errors naming it.
 pub fn open_input(src: &InputSource) -> Result<Box<dyn Read + Send>> {
+    Ok(open_decoded(src)?.0)
+}
+
+/// [`open_input`], and the codec it decodes (`None`: plain).
+pub(crate) fn open_decoded(src: &InputSource) -> Result<(Box<dyn Read + Send>, Option<Codec>)> {
     let name = src.error_name();
     let mut raw: Box<dyn Read + Send> = match src.read_path() {
         None => Box::new(std::io::stdin()),
@@ -178,14 +183,19 @@ pub fn open_input(src: &InputSource) -> Result<Box<dyn Read + Send>> {
     let codec = compression::detect(&name, src.path(), &head)?;
     let raw: Box<dyn Read + Send> = Box::new(Cursor::new(head).chain(raw));
     match codec {
-        None => Ok(raw),
-        Some(codec) => compression::decoder(codec, raw, &name),
+        None => Ok((raw, None)),
+        Some(codec) => Ok((compression::decoder(codec, raw, &name)?, Some(codec))),
     }
 }
 
 fn is_glob(spec: &str) -> bool {
     spec.contains(['*', '?', '['])
 }
+
+/// How far past a malformed record in compressed data to look for the
+/// decoder's error that explains it (a bzip2 block decodes to at most a
+/// few MiB).
+pub(crate) const ERROR_AHEAD: u64 = 64 << 20;
 
 /// Hadoop's hidden-file filter: `_SUCCESS`, `_logs`, `.crc` files and the
 /// like are bookkeeping, not data.
@@ -235,14 +245,22 @@ fn resolve_path(path: &Path, recursive: bool, out: &mut Vec<InputSource>) -> Res
     if meta.is_dir() {
         let mut ancestors = Vec::new();
         let before = out.len();
-        let skipped = expand_dir(path, recursive, &mut ancestors, out)?;
+        let mut skipped = Vec::new();
+        expand_dir(path, recursive, &mut ancestors, out, &mut skipped)?;
         if out.len() == before {
             // Reading nothing would print an empty answer with exit 0, as
             // if the data had no records.
             return Err(Error::EmptyInput {
                 path: path.to_path_buf(),
-                skipped_dirs: skipped,
+                skipped_dirs: skipped.len(),
             });
+        }
+        for dir in skipped {
+            warn::once(format!(
+                "skipping subdirectory {} of input directory {} (pass --recursive to read it)",
+                dir.display(),
+                path.display()
+            ));
         }
         Ok(())
     } else {
@@ -254,9 +272,15 @@ fn resolve_path(path: &Path, recursive: bool, out: &mut Vec<InputSource>) -> Res
 /// Adds a directory's visible files, sorted by name, walking visible
 /// subdirectories depth-first when `recursive`. `ancestors` holds the
 /// canonical paths of the directories being walked, so that a symlink back up
-/// the tree is an error rather than endless recursion. Returns how many
-/// visible subdirectories it skipped (each named in a warning).
-fn expand_dir(dir: &Path, recursive: bool, ancestors: &mut Vec<PathBuf>, out: &mut Vec<InputSource>) -> Result<usize> {
+/// the tree is an error rather than endless recursion. Visible
+/// subdirectories it does not walk go to `skipped`.
+fn expand_dir(
+    dir: &Path,
+    recursive: bool,
+    ancestors: &mut Vec<PathBuf>,
+    out: &mut Vec<InputSource>,
+    skipped: &mut Vec<PathBuf>,
+) -> Result<()> {
     if recursive {
         let canonical = fs::canonicalize(dir).map_err(|e| Error::io(dir, e))?;
         if ancestors.contains(&canonical) {
@@ -275,7 +299,6 @@ fn expand_dir(dir: &Path, recursive: bool, ancestors: &mut Vec<PathBuf>, out: &m
         }
     }
     names.sort();
-    let mut skipped = 0;
     for name in names {
         let path = dir.join(name);
         // `metadata` follows symlinks, so a link to a file is read and a link
@@ -284,20 +307,15 @@ fn expand_dir(dir: &Path, recursive: bool, ancestors: &mut Vec<PathBuf>, out: &m
         if !meta.is_dir() {
             out.push(InputSource::File(path));
         } else if recursive {
-            expand_dir(&path, recursive, ancestors, out)?;
+            expand_dir(&path, recursive, ancestors, out, skipped)?;
         } else {
-            skipped += 1;
-            warn::once(format!(
-                "skipping subdirectory {} of input directory {} (pass --recursive to read it)",
-                path.display(),
-                dir.display()
-            ));
+            skipped.push(path);
         }
     }
     if recursive {
         ancestors.pop();
     }
-    Ok(skipped)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -86,6 +86,24 @@ impl<R: Read> LineReader<R> {
         self
     }
 
+    /// After a malformed record in decoded data: the decoder's error on
+    /// what follows, if it fails within `limit` more bytes. A corrupt
+    /// bzip2 block decodes to garbage whose checksum is checked only at
+    /// the block's end, so the garbage reaches the mapper first; the
+    /// decoder's error, naming the file, is the one to report.
+    pub(crate) fn error_ahead(&mut self, limit: u64) -> Option<Error> {
+        let stop = self.offset.saturating_add(limit);
+        while self.offset < stop {
+            match self.next_line() {
+                Ok(Some(_)) => {}
+                Ok(None) => return None,
+                Err(e @ Error::Io { .. }) => return Some(e),
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
     /// The error for the line starting at `buf[start]`.
     fn too_long(&self) -> Error {
         Error::LineTooLong {

@@ -28,7 +28,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::io::input::{InputSource, open_input};
+use crate::io::input::{ERROR_AHEAD, InputSource, open_decoded};
 use crate::io::lines::{DEFAULT_MAX_LINE_LENGTH, Line, LineReader};
 
 /// Hadoop's split slop: cut while more than this many split sizes remain.
@@ -169,6 +169,9 @@ pub struct SplitReader {
     planned: Option<(u64, u64)>,
     /// The file that is read, to tell its size now if it shrank.
     read_path: Option<PathBuf>,
+    /// Whether the data is decoded (so a malformed record may be a
+    /// decoder's garbage).
+    decoded: bool,
 }
 
 /// A line of a split.
@@ -187,13 +190,17 @@ impl SplitReader {
     /// than `max_line` bytes is [`Error::LineTooLong`].
     pub fn open(split: &Split, max_line: u64) -> Result<Self> {
         let name = split.source.error_name();
-        let (reader, base): (Box<dyn Read + Send>, u64) = match (split.source.read_path(), split.start) {
+        let (reader, base, decoded): (Box<dyn Read + Send>, u64, bool) = match (split.source.read_path(), split.start)
+        {
             (Some(path), start) if start > 0 => {
                 let mut file = File::open(path).map_err(|e| Error::io(&name, e))?;
                 file.seek(SeekFrom::Start(start)).map_err(|e| Error::io(&name, e))?;
-                (Box::new(file), start)
+                (Box::new(file), start, false)
             }
-            _ => (open_input(&split.source)?, 0),
+            _ => {
+                let (reader, codec) = open_decoded(&split.source)?;
+                (reader, 0, codec.is_some())
+            }
         };
         let mut reader = SplitReader {
             lines: LineReader::new(reader, name.clone()).with_max_line_length(max_line),
@@ -205,6 +212,7 @@ impl SplitReader {
             owned: None,
             planned: split.end().zip(split.file_len),
             read_path: split.source.read_path().map(Path::to_path_buf),
+            decoded,
         };
         if base > 0 {
             // The partial (or whole) line at our start belongs to the
@@ -231,7 +239,18 @@ impl SplitReader {
             owned: None,
             planned: None,
             read_path: None,
+            decoded: false,
         }
+    }
+
+    /// After a malformed record: the decoder's error that explains it, if
+    /// the input is compressed and its decoder fails a little further on
+    /// (see [`LineReader`]'s note on corrupt bzip2 blocks).
+    pub fn decode_error_ahead(&mut self) -> Option<Error> {
+        if !self.decoded {
+            return None;
+        }
+        self.lines.error_ahead(ERROR_AHEAD)
     }
 
     /// The input's name, for error messages.

@@ -22,7 +22,7 @@ use crate::api::step::{MapFailure, MapTask, ReduceTask, StepPlan};
 use crate::codec::ValueCodec;
 use crate::codec::protocol::Protocol;
 use crate::error::{BoxError, Error, Location, Phase, Result};
-use crate::io::input::{Stamp, open_input};
+use crate::io::input::{ERROR_AHEAD, Stamp, open_decoded};
 use crate::io::lines::LineReader;
 use crate::io::output::{OutputDir, PartWriter};
 use crate::shuffle::buffer::SortBuffer;
@@ -283,10 +283,14 @@ fn map_text(
     counters: &mut Counters,
     max_line: u64,
 ) -> Result<()> {
-    let (reader, name, path): (Box<dyn std::io::Read + Send>, PathBuf, Option<PathBuf>) = match source {
-        TextSource::Input(src) => (open_input(src)?, src.error_name(), src.path().map(PathBuf::from)),
+    let (reader, decoded, name, path): (Box<dyn std::io::Read + Send>, bool, PathBuf, Option<PathBuf>) = match source {
+        TextSource::Input(src) => {
+            let (reader, codec) = open_decoded(src)?;
+            (reader, codec.is_some(), src.error_name(), src.path().map(PathBuf::from))
+        }
         TextSource::Sample(bytes) => (
             Box::new(Cursor::new(Arc::clone(bytes).to_vec())),
+            false,
             PathBuf::from("<built-in sample>"),
             None,
         ),
@@ -307,15 +311,24 @@ fn map_text(
         *at = Some(location());
         match mapper.map_line(line.bytes, line.offset, sink.target(), ctx) {
             Ok(()) => {}
-            Err(MapFailure::Task(e)) => return Err(fail(Some(location()), e)),
+            Err(MapFailure::Task(e)) => {
+                let at = location();
+                return Err(decode_error_ahead(&mut lines, decoded).unwrap_or_else(|| fail(Some(at), e)));
+            }
             Err(MapFailure::BadRecord(e)) => {
                 if bad.skipped < bad.budget {
                     bad.skipped += 1;
                     counters.add(FRAMEWORK, names::SKIPPED_RECORDS, 1);
-                } else if bad.budget == 0 {
+                    continue;
+                }
+                let location = location();
+                if let Some(decode) = decode_error_ahead(&mut lines, decoded) {
+                    return Err(decode);
+                }
+                if bad.budget == 0 {
                     return Err(Error::BadRecord {
                         step: id.index + 1,
-                        location: location(),
+                        location,
                         message: e.to_string(),
                     });
                 } else {
@@ -323,7 +336,7 @@ fn map_text(
                         step: id.index + 1,
                         skipped: bad.skipped,
                         budget: bad.budget,
-                        location: location(),
+                        location,
                         message: e.to_string(),
                     });
                 }
@@ -334,6 +347,12 @@ fn map_text(
     counters.add(FRAMEWORK, names::MAP_INPUT_RECORDS, records);
     counters.add(FRAMEWORK, names::BYTES_READ, lines.bytes_consumed() as i64);
     mapper.cleanup(sink.target(), ctx).map_err(|e| fail(None, e))
+}
+
+/// After a malformed record in decoded input: the decoder's error that
+/// explains it, if any (see `LineReader::error_ahead`).
+fn decode_error_ahead<R: std::io::Read>(lines: &mut LineReader<R>, decoded: bool) -> Option<Error> {
+    if decoded { lines.error_ahead(ERROR_AHEAD) } else { None }
 }
 
 fn map_pairs(

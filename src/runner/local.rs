@@ -535,7 +535,10 @@ fn read_input(run: &StepRun<'_>, mapper: &mut dyn MapTask, input: &MapInput, a: 
         *at = Some(location());
         match mapper.map_line(line.bytes, line.offset, sink.target(), ctx) {
             Ok(()) => {}
-            Err(MapFailure::Task(e)) => return Err(fail(Some(location()), e)),
+            Err(MapFailure::Task(e)) => {
+                let at = location();
+                return Err(reader.decode_error_ahead().unwrap_or_else(|| fail(Some(at), e)));
+            }
             Err(MapFailure::BadRecord(e)) => {
                 let skipped = shared.skipped.fetch_add(1, Ordering::Relaxed) + 1;
                 if skipped <= budget {
@@ -544,10 +547,14 @@ fn read_input(run: &StepRun<'_>, mapper: &mut dyn MapTask, input: &MapInput, a: 
                     continue;
                 }
                 shared.skipped.fetch_sub(1, Ordering::Relaxed);
+                let location = location();
+                if let Some(decode) = reader.decode_error_ahead() {
+                    return Err(decode);
+                }
                 return Err(if budget == 0 {
                     Error::BadRecord {
                         step: id.index + 1,
-                        location: location(),
+                        location,
                         message: e.to_string(),
                     }
                 } else {
@@ -555,7 +562,7 @@ fn read_input(run: &StepRun<'_>, mapper: &mut dyn MapTask, input: &MapInput, a: 
                         step: id.index + 1,
                         skipped: budget,
                         budget,
-                        location: location(),
+                        location,
                         message: e.to_string(),
                     }
                 });
