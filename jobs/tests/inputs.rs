@@ -28,7 +28,11 @@ fn run(cmd: &mut Command, args: &[&str]) -> Output {
 }
 
 fn run_stdin(dir: &TempDir, args: &[&str], stdin: impl Into<Vec<u8>>) -> Output {
-    mr(dir).args(args).write_stdin(stdin.into()).output().expect("mr-run starts")
+    mr(dir)
+        .args(args)
+        .write_stdin(stdin.into())
+        .output()
+        .expect("mr-run starts")
 }
 
 fn stdout(o: &Output) -> String {
@@ -54,7 +58,10 @@ fn assert_error(o: &Output) -> String {
     assert_no_panic(o);
     assert!(err.starts_with("error: "), "stderr: {err:?}");
     assert_eq!(err.lines().count(), 1, "one error paragraph, got:\n{err}");
-    assert!(!err.contains("mr-spool"), "names the input, not its spooled copy: {err}");
+    assert!(
+        !err.contains("mr-spool"),
+        "names the input, not its spooled copy: {err}"
+    );
     err
 }
 
@@ -96,7 +103,10 @@ fn numbers() -> String {
 
 /// `mr-run gen yelp --size 1M --seed 1` into `dir/b.json`; returns its bytes.
 fn yelp(dir: &TempDir) -> Vec<u8> {
-    let o = run(&mut mr(dir), &["gen", "yelp", "--size", "1M", "--seed", "1", "-o", "b.json"]);
+    let o = run(
+        &mut mr(dir),
+        &["gen", "yelp", "--size", "1M", "--seed", "1", "-o", "b.json"],
+    );
     assert_ok(&o);
     fs::read(dir.path().join("b.json")).unwrap()
 }
@@ -139,7 +149,10 @@ fn issue8_gzip_stdin_is_decoded() {
     let tmp = TempDir::new().unwrap();
     let text = "apple\nbanana\navocado\n";
     let plain = assert_ok(&run_stdin(&tmp, &["first-letter", "-q", "-"], text));
-    assert_eq!(assert_ok(&run_stdin(&tmp, &["first-letter", "-q", "-"], gzip(text.as_bytes()))), plain);
+    assert_eq!(
+        assert_ok(&run_stdin(&tmp, &["first-letter", "-q", "-"], gzip(text.as_bytes()))),
+        plain
+    );
 }
 
 #[test]
@@ -157,7 +170,11 @@ fn issue8_undecodable_or_misnamed_compression_is_refused() {
     let tmp = TempDir::new().unwrap();
     let xz = b"\xfd7zXZ\x00\x00\x04\xe6\xd6\xb4\x46 more";
     write(&tmp, "data.txt", xz);
-    write(&tmp, "data.lz4", "plain text, no magic: Hadoop's lz4 block format has none\n");
+    write(
+        &tmp,
+        "data.lz4",
+        "plain text, no magic: Hadoop's lz4 block format has none\n",
+    );
     write(&tmp, "data.snappy", b"\xff\x06\x00\x00sNaPpY and so on\n");
     write(&tmp, "data.gz", "plain text under a gzip name\n");
     for name in ["data.txt", "data.lz4", "data.snappy", "data.gz"] {
@@ -179,7 +196,8 @@ fn issue8_gzip_trailing_garbage_is_ignored_with_one_warning() {
     assert_eq!(assert_ok(&o), "null\t3\n");
     let err = stderr(&o);
     assert_eq!(
-        err.matches("warning: g.gz: decompression OK, trailing garbage ignored").count(),
+        err.matches("warning: g.gz: decompression OK, trailing garbage ignored")
+            .count(),
         1,
         "{err}"
     );
@@ -230,14 +248,20 @@ fn issue8_fifo_reads_every_line_and_keeps_its_name() {
         ("count-lines", "null\t20000\n".to_owned()),
         (
             "count-lines-by-file",
-            format!("{}\t20000\n", serde_json::to_string(&format!("file://{}", fifo.display())).unwrap()),
+            format!(
+                "{}\t20000\n",
+                serde_json::to_string(&format!("file://{}", fifo.display())).unwrap()
+            ),
         ),
     ] {
         let writer = {
             let fifo = fifo.clone();
             std::thread::spawn(move || fs::write(fifo, numbers()).unwrap())
         };
-        let o = run(&mut mr(&tmp), &[job, "-q", "--block-size", "4K", fifo.to_str().unwrap()]);
+        let o = run(
+            &mut mr(&tmp),
+            &[job, "-q", "--block-size", "4K", fifo.to_str().unwrap()],
+        );
         writer.join().unwrap();
         assert_eq!(assert_ok(&o), expected, "{job}");
     }
@@ -248,7 +272,11 @@ fn issue8_stdin_is_split_and_its_errors_name_stdin() {
     let tmp = TempDir::new().unwrap();
     let temp = tmp.path().join("tmp");
     let temp = temp.to_str().unwrap();
-    let o = run_stdin(&tmp, &["count-lines", "-q", "--block-size", "1K", "--temp-dir", temp, "-"], numbers());
+    let o = run_stdin(
+        &tmp,
+        &["count-lines", "-q", "--block-size", "1K", "--temp-dir", temp, "-"],
+        numbers(),
+    );
     assert_eq!(assert_ok(&o), "null\t20000\n");
     let good = "{\"city\":\"A\",\"stars\":4.0,\"review_count\":3,\"is_open\":1,\"state\":\"X\"}\n";
     let mut json = good.repeat(100);
@@ -258,10 +286,21 @@ fn issue8_stdin_is_split_and_its_errors_name_stdin() {
     let err = assert_error(&o);
     assert!(err.contains("bad record at <stdin>, line 101"), "{err}");
     // A later split of the spooled copy knows the offset, not the line.
-    let o = run_stdin(&tmp, &["yelp-city-stats", "--block-size", "1K", "--temp-dir", temp, "-"], json);
+    let o = run_stdin(
+        &tmp,
+        &["yelp-city-stats", "--block-size", "1K", "--temp-dir", temp, "-"],
+        json,
+    );
     let err = assert_error(&o);
-    assert!(err.contains(&format!("bad record at <stdin>, byte offset {}", good.len() * 100)), "{err}");
-    assert!(leftovers(&tmp.path().join("tmp")).is_empty(), "{:?}", leftovers(&tmp.path().join("tmp")));
+    assert!(
+        err.contains(&format!("bad record at <stdin>, byte offset {}", good.len() * 100)),
+        "{err}"
+    );
+    assert!(
+        leftovers(&tmp.path().join("tmp")).is_empty(),
+        "{:?}",
+        leftovers(&tmp.path().join("tmp"))
+    );
 }
 
 /// Counts its records, and fails its first attempt after reading one.
@@ -326,7 +365,11 @@ fn issue8_retried_map_task_on_stdin_sees_every_record() {
         stats.to_str().unwrap(),
     ];
     let o = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "issue8_retried_map_task_on_stdin_sees_every_record", "--nocapture"])
+        .args([
+            "--exact",
+            "issue8_retried_map_task_on_stdin_sees_every_record",
+            "--nocapture",
+        ])
         .env(CHILD, args.join("\u{1f}"))
         .write_stdin(numbers())
         .output()
@@ -334,7 +377,10 @@ fn issue8_retried_map_task_on_stdin_sees_every_record() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(fs::read_to_string(out.join("part-00000")).unwrap(), "null\t20000\n");
     let stats: serde_json::Value = serde_json::from_slice(&fs::read(stats).unwrap()).unwrap();
-    assert_eq!(stats["counters"]["Map-Reduce Framework"]["MAP_INPUT_RECORDS"], 20_000, "{stats}");
+    assert_eq!(
+        stats["counters"]["Map-Reduce Framework"]["MAP_INPUT_RECORDS"], 20_000,
+        "{stats}"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -373,7 +419,10 @@ impl Mapper for Tamper {
 
 #[test]
 fn issue8_input_changed_while_read_fails_the_job() {
-    for runner in [mapreduce::runner::RunnerKind::Local, mapreduce::runner::RunnerKind::Inline] {
+    for runner in [
+        mapreduce::runner::RunnerKind::Local,
+        mapreduce::runner::RunnerKind::Inline,
+    ] {
         for truncate in [true, false] {
             let tmp = TempDir::new().unwrap();
             let path = write(&tmp, "in.txt", numbers());
@@ -393,9 +442,15 @@ fn issue8_input_changed_while_read_fails_the_job() {
             let err = mapreduce::runner::run(&job, &config, &mut out).unwrap_err();
             let msg = err.to_string();
             let after = fs::metadata(&path).unwrap().len();
-            assert!(matches!(err, mapreduce::Error::InputChanged { .. }), "{runner:?}: {err:?}");
+            assert!(
+                matches!(err, mapreduce::Error::InputChanged { .. }),
+                "{runner:?}: {err:?}"
+            );
             assert!(msg.contains("in.txt changed while the job read it"), "{msg}");
-            assert!(msg.contains(&format!("size {before} -> {after} bytes")), "{runner:?} {truncate}: {msg}");
+            assert!(
+                msg.contains(&format!("size {before} -> {after} bytes")),
+                "{runner:?} {truncate}: {msg}"
+            );
             assert!(out.is_empty());
         }
     }
@@ -412,10 +467,21 @@ fn issue8_dev_zero_stops_at_the_max_line_length() {
     let temp = tmp.path().join("tmp");
     let o = run(
         &mut mr(&tmp),
-        &["word-count", "--max-line-length", "1M", "--temp-dir", temp.to_str().unwrap(), "/dev/zero"],
+        &[
+            "word-count",
+            "--max-line-length",
+            "1M",
+            "--temp-dir",
+            temp.to_str().unwrap(),
+            "/dev/zero",
+        ],
     );
     let err = assert_error(&o);
-    for part in ["/dev/zero, line 1 (byte offset 0)", "1048576 bytes", "--max-line-length"] {
+    for part in [
+        "/dev/zero, line 1 (byte offset 0)",
+        "1048576 bytes",
+        "--max-line-length",
+    ] {
         assert!(err.contains(part), "{part:?} in {err}");
     }
     assert!(leftovers(&temp).is_empty(), "{:?}", leftovers(&temp));
@@ -429,16 +495,38 @@ fn issue8_long_line_is_an_error_naming_file_line_and_offset() {
     text.push('\n');
     write(&tmp, "long.txt", &text);
     for runner in ["local", "inline"] {
-        let o = run(&mut mr(&tmp), &["word-count", "-r", runner, "--max-line-length", "4K", "long.txt"]);
+        let o = run(
+            &mut mr(&tmp),
+            &["word-count", "-r", runner, "--max-line-length", "4K", "long.txt"],
+        );
         let err = assert_error(&o);
         assert!(err.contains("long.txt, line 4 (byte offset 33)"), "{runner}: {err}");
-        let o = run(&mut mr(&tmp), &["count-lines", "-q", "-r", runner, "--max-line-length", "5000", "long.txt"]);
+        let o = run(
+            &mut mr(&tmp),
+            &[
+                "count-lines",
+                "-q",
+                "-r",
+                runner,
+                "--max-line-length",
+                "5000",
+                "long.txt",
+            ],
+        );
         assert_eq!(assert_ok(&o), "null\t4\n", "{runner}: the limit itself is allowed");
     }
     let zeros = vec![0u8; 3 << 20];
-    let err = assert_error(&run_stdin(&tmp, &["word-count", "--max-line-length", "1M", "-"], zeros.clone()));
+    let err = assert_error(&run_stdin(
+        &tmp,
+        &["word-count", "--max-line-length", "1M", "-"],
+        zeros.clone(),
+    ));
     assert!(err.contains("<stdin>, line 1 (byte offset 0)"), "{err}");
-    let err = assert_error(&run_stdin(&tmp, &["word-count", "--max-line-length", "1M", "-"], gzip(&zeros)));
+    let err = assert_error(&run_stdin(
+        &tmp,
+        &["word-count", "--max-line-length", "1M", "-"],
+        gzip(&zeros),
+    ));
     assert!(err.contains("<stdin>, line 1 (byte offset 0)"), "compressed: {err}");
 }
 
@@ -474,5 +562,8 @@ fn issue8_directory_without_files_is_an_error() {
     assert!(err.contains("input directory empty contains no files"), "{err}");
     write(&tmp, "nested/sub/a", "x\n");
     let err = assert_error(&run(&mut mr(&tmp), &["count-lines", "nested"]));
-    assert!(err.contains("input directory nested contains no files") && err.contains("--recursive"), "{err}");
+    assert!(
+        err.contains("input directory nested contains no files") && err.contains("--recursive"),
+        "{err}"
+    );
 }

@@ -235,7 +235,10 @@ struct MultiGz {
 impl MultiGz {
     fn new(raw: Box<dyn Read + Send>, name: &Path) -> Self {
         MultiGz {
-            member: Some(flate2::bufread::GzDecoder::new(BufReader::with_capacity(128 << 10, raw))),
+            member: Some(flate2::bufread::GzDecoder::new(BufReader::with_capacity(
+                128 << 10,
+                raw,
+            ))),
             name: name.display().to_string(),
         }
     }
@@ -269,10 +272,7 @@ impl Read for MultiGz {
             if next[0] == 0x1f && (next.len() < 2 || next[1] == 0x8b) {
                 self.member = Some(flate2::bufread::GzDecoder::new(rest));
             } else {
-                super::warn::once(format!(
-                    "{}: decompression OK, trailing garbage ignored",
-                    self.name
-                ));
+                super::warn::once(format!("{}: decompression OK, trailing garbage ignored", self.name));
                 return Ok(0);
             }
         }
@@ -326,8 +326,14 @@ mod tests {
     fn issue8_content_wins_over_the_name() {
         let n = Path::new("n");
         let gz = gzip(b"x\n");
-        assert_eq!(detect(n, Some(Path::new("a.txt")), &gz[..SNIFF_LEN]).unwrap(), Some(Codec::Gzip));
-        assert_eq!(detect(n, Some(Path::new("a.bz2")), &gz[..SNIFF_LEN]).unwrap(), Some(Codec::Gzip));
+        assert_eq!(
+            detect(n, Some(Path::new("a.txt")), &gz[..SNIFF_LEN]).unwrap(),
+            Some(Codec::Gzip)
+        );
+        assert_eq!(
+            detect(n, Some(Path::new("a.bz2")), &gz[..SNIFF_LEN]).unwrap(),
+            Some(Codec::Gzip)
+        );
         assert_eq!(detect(n, None, &gz[..SNIFF_LEN]).unwrap(), Some(Codec::Gzip));
         assert_eq!(detect(n, Some(Path::new("a.txt")), b"plain").unwrap(), None);
         assert_eq!(detect(n, Some(Path::new("a.gz")), b"").unwrap(), None, "empty");
@@ -336,7 +342,10 @@ mod tests {
             assert!(err.to_string().contains(name), "{err}");
         }
         let err = detect(Path::new("-"), None, &[0xfd, b'7', b'z', b'X', b'Z', 0]).unwrap_err();
-        assert!(err.to_string().contains("xz compressed input is not supported"), "{err}");
+        assert!(
+            err.to_string().contains("xz compressed input is not supported"),
+            "{err}"
+        );
     }
 
     #[test]

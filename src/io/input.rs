@@ -395,12 +395,18 @@ mod tests {
             let err = resolve_inputs(&[spec(tmp.path())], recursive).unwrap_err();
             assert!(matches!(err, Error::EmptyInput { .. }), "{err:?}");
             let msg = err.to_string();
-            assert!(msg.contains(&format!("input directory {} contains no files", tmp.path().display())), "{msg}");
+            assert!(
+                msg.contains(&format!("input directory {} contains no files", tmp.path().display())),
+                "{msg}"
+            );
         }
         touch(&tmp.path().join("sub/a"), b"x\n");
         let msg = resolve_inputs(&[spec(tmp.path())], false).unwrap_err().to_string();
         assert!(msg.contains("--recursive"), "{msg}");
-        assert_eq!(resolve_inputs(&[spec(tmp.path())], true).unwrap(), files(tmp.path(), &["sub/a"]));
+        assert_eq!(
+            resolve_inputs(&[spec(tmp.path())], true).unwrap(),
+            files(tmp.path(), &["sub/a"])
+        );
     }
 
     #[test]

@@ -190,8 +190,7 @@ impl SplitReader {
     /// than `max_line` bytes is [`Error::LineTooLong`].
     pub fn open(split: &Split, max_line: u64) -> Result<Self> {
         let name = split.source.error_name();
-        let (reader, base, decoded): (Box<dyn Read + Send>, u64, bool) = match (split.source.read_path(), split.start)
-        {
+        let (reader, base, decoded): (Box<dyn Read + Send>, u64, bool) = match (split.source.read_path(), split.start) {
             (Some(path), start) if start > 0 => {
                 let mut file = File::open(path).map_err(|e| Error::io(&name, e))?;
                 file.seek(SeekFrom::Start(start)).map_err(|e| Error::io(&name, e))?;
@@ -421,7 +420,10 @@ mod tests {
         std::fs::write(&zst, zstd::stream::encode_all(&b"a\nb\n"[..], 3).unwrap()).unwrap();
         assert!(!is_splittable(&InputSource::File(zst)).unwrap());
         #[cfg(unix)]
-        assert!(!is_splittable(&InputSource::File("/dev/null".into())).unwrap(), "not a regular file");
+        assert!(
+            !is_splittable(&InputSource::File("/dev/null".into())).unwrap(),
+            "not a regular file"
+        );
     }
 
     #[test]

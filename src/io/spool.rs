@@ -66,9 +66,7 @@ impl SpoolDir {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.subsec_nanos());
             let n = NEXT.fetch_add(1, Ordering::Relaxed);
-            let path = self
-                .root
-                .join(format!("mr-spool-{}-{n}-{nanos}", std::process::id()));
+            let path = self.root.join(format!("mr-spool-{}-{n}-{nanos}", std::process::id()));
             fs::create_dir(&path).map_err(|e| Error::io(&path, e))?;
             cleanup::register(&path);
             self.path = Some(path);
@@ -249,7 +247,15 @@ mod tests {
     fn issue8_spooling_an_endless_line_stops_at_the_limit() {
         let mut zeros = Zeros(0);
         let mut out = Vec::new();
-        let err = copy(&mut zeros, &mut out, Path::new("/dev/zero"), None, Path::new("s"), 3 << 20).unwrap_err();
+        let err = copy(
+            &mut zeros,
+            &mut out,
+            Path::new("/dev/zero"),
+            None,
+            Path::new("s"),
+            3 << 20,
+        )
+        .unwrap_err();
         let msg = err.to_string();
         assert!(matches!(err, Error::LineTooLong { .. }), "{err:?}");
         assert!(msg.contains("/dev/zero, line 1 (byte offset 0)"), "{msg}");
@@ -279,8 +285,15 @@ mod tests {
     fn issue8_disk_full_while_spooling_names_the_spool_file_and_input() {
         let text = b"a line\n".repeat(1000);
         let mut out = Full { room: 100 };
-        let err = copy(&mut &text[..], &mut out, Path::new("<stdin>"), None, Path::new("/t/mr-spool-1/input-0"), 1 << 20)
-            .unwrap_err();
+        let err = copy(
+            &mut &text[..],
+            &mut out,
+            Path::new("<stdin>"),
+            None,
+            Path::new("/t/mr-spool-1/input-0"),
+            1 << 20,
+        )
+        .unwrap_err();
         let msg = err.to_string();
         assert!(matches!(err, Error::Io { .. }), "{err:?}");
         for part in ["/t/mr-spool-1/input-0", "<stdin>", "--temp-dir"] {
