@@ -21,8 +21,9 @@ use crate::runner::{self, JobReport, RunConfig, RunnerKind, SpillCompression};
 #[command(about = None, long_about = None)]
 #[non_exhaustive]
 pub struct RunArgs {
-    /// Input files, directories or globs (`.gz` and `.bz2` are decompressed);
-    /// `-` reads standard input. With none, the job runs on its built-in sample.
+    /// Input files, directories or globs (gzip, bzip2 and zstd content is
+    /// decompressed, whatever the name); `-` reads standard input. With none,
+    /// the job runs on its built-in sample.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// Write part files and `_SUCCESS` into DIR instead of printing the output.
@@ -49,6 +50,10 @@ pub struct RunArgs {
     /// Sort buffer per map task: its memory budget, in bytes (or K/M/G).
     #[arg(long, value_name = "SIZE", value_parser = parse_size_arg, default_value = "64M")]
     pub sort_buffer: u64,
+    /// Longest input line (record) allowed; a longer one fails the job
+    /// (Hadoop's mapreduce.input.linerecordreader.line.maxlength).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_arg, default_value = "64M")]
+    pub max_line_length: u64,
     /// Compress spill and intermediate files.
     #[arg(long, value_enum, value_name = "CODEC", default_value_t = CompressArg::None)]
     pub compress_spills: CompressArg,
@@ -170,6 +175,7 @@ pub fn run_job(job: &dyn AnyJob, args: &RunArgs) -> ExitCode {
     config.min_split_size = args.min_split_size;
     config.max_split_size = args.max_split_size.unwrap_or(u64::MAX);
     config.sort_buffer = args.sort_buffer;
+    config.max_line_length = args.max_line_length;
     config.compress_spills = match args.compress_spills {
         CompressArg::None => SpillCompression::None,
         CompressArg::Lz4 => SpillCompression::Lz4,

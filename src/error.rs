@@ -79,6 +79,33 @@ pub enum Error {
         /// The path as given.
         path: PathBuf,
     },
+    /// An input directory holds no file to read.
+    #[error("input directory {} contains no files{}", path.display(), skipped_note(*skipped_dirs))]
+    EmptyInput {
+        /// The directory as given.
+        path: PathBuf,
+        /// Visible subdirectories it has, which only `--recursive` reads.
+        skipped_dirs: usize,
+    },
+    /// An input file changed (shrank, grew, was rewritten or deleted) while
+    /// the job read it, so its answer would be that of neither version.
+    #[error("input {} changed while the job read it: {detail}", path.display())]
+    InputChanged {
+        /// The file.
+        path: PathBuf,
+        /// What changed.
+        detail: String,
+    },
+    /// A line (record) is longer than the maximum line length.
+    #[error(
+        "line too long at {location}: longer than the maximum of {max} bytes (pass --max-line-length SIZE to raise the limit)"
+    )]
+    LineTooLong {
+        /// Where the line starts.
+        location: Location,
+        /// The limit, in bytes.
+        max: u64,
+    },
     /// The output directory exists and `--overwrite` was not given.
     #[error("output directory {} already exists (pass --overwrite to replace it)", path.display())]
     OutputExists {
@@ -152,6 +179,14 @@ pub enum Error {
     /// The job or its options are misconfigured.
     #[error("{0}")]
     Config(String),
+}
+
+fn skipped_note(dirs: usize) -> String {
+    match dirs {
+        0 => String::new(),
+        1 => " (its subdirectory is read with --recursive)".to_owned(),
+        n => format!(" (its {n} subdirectories are read with --recursive)"),
+    }
 }
 
 impl Error {

@@ -3,40 +3,135 @@
 //! This module owns turning the input specs given on the command line into an
 //! ordered list of sources, following Hadoop's `FileInputFormat` as mrjob's
 //! hadoop runner sees it (directories expanded, `_`/`.` names hidden, globs
-//! expanded), and opening each source with the decompression its name asks
-//! for.
+//! expanded), and opening each source with the decompression its content
+//! asks for (see [`crate::io::compression`]).
 
 use std::ffi::OsStr;
 use std::fs::{self, File};
-use std::io::{ErrorKind, Read};
+use std::io::{Cursor, ErrorKind, Read};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use crate::error::{Error, Result};
+use crate::io::compression::{self, Codec};
+use crate::io::warn;
 
 /// One input to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum InputSource {
     /// Standard input, given as `-`.
     Stdin,
     /// A file.
     File(PathBuf),
+    /// Standard input or a file that is not a regular file (a FIFO, a
+    /// device, `<(...)`), copied to a regular file before the job reads it,
+    /// so that it can be split and a retried task can read it again.
+    /// Messages and the task's input path still name the original.
+    Spooled {
+        /// The path as given, or `None` for standard input.
+        origin: Option<PathBuf>,
+        /// The copy that is read.
+        spool: PathBuf,
+    },
 }
 
 impl InputSource {
     /// The path as given, or `-` for standard input.
     pub fn display_name(&self) -> String {
-        match self {
-            InputSource::Stdin => "-".to_owned(),
-            InputSource::File(p) => p.display().to_string(),
+        match self.path() {
+            None => "-".to_owned(),
+            Some(p) => p.display().to_string(),
         }
     }
 
-    /// The file's path, or `None` for standard input.
+    /// The file's path as given, or `None` for standard input.
     pub fn path(&self) -> Option<&Path> {
         match self {
             InputSource::Stdin => None,
             InputSource::File(p) => Some(p),
+            InputSource::Spooled { origin, .. } => origin.as_deref(),
         }
+    }
+
+    /// What messages about this input name: its path as given, or
+    /// `<stdin>`.
+    pub fn error_name(&self) -> PathBuf {
+        self.path().map_or_else(|| PathBuf::from("<stdin>"), Path::to_path_buf)
+    }
+
+    /// The file the bytes are read from (the copy, for a spooled input);
+    /// `None` for standard input.
+    pub fn read_path(&self) -> Option<&Path> {
+        match self {
+            InputSource::Stdin => None,
+            InputSource::File(p) => Some(p),
+            InputSource::Spooled { spool, .. } => Some(spool),
+        }
+    }
+
+    /// How the input's content is compressed (`None`: plain), from its
+    /// first bytes and name. Standard input cannot be looked at without
+    /// consuming it, and counts as compressed-or-not-yet-known: `Err`.
+    pub fn codec(&self) -> Result<Option<Codec>> {
+        let name = self.error_name();
+        let Some(read_path) = self.read_path() else {
+            return Err(Error::Config(
+                "standard input can only be inspected once it is spooled".to_owned(),
+            ));
+        };
+        let mut file = File::open(read_path).map_err(|e| Error::io(&name, e))?;
+        let head = compression::read_head(&mut file, &name)?;
+        compression::detect(&name, self.path(), &head)
+    }
+}
+
+/// An input file's size and modification time when the job was planned,
+/// to tell at the end of its map phase whether it changed under the job
+/// (which would make the answer that of neither version).
+#[derive(Debug, Clone)]
+pub(crate) struct Stamp {
+    path: PathBuf,
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+impl Stamp {
+    /// The stamp of a file input; `None` for standard input and spooled
+    /// copies, which only this process writes.
+    pub(crate) fn take(src: &InputSource) -> Result<Option<Stamp>> {
+        let InputSource::File(path) = src else {
+            return Ok(None);
+        };
+        let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        Ok(Some(Stamp {
+            path: path.clone(),
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        }))
+    }
+
+    /// Fails if the file is not as stamped.
+    pub(crate) fn check(&self) -> Result<()> {
+        let changed = |detail: String| Error::InputChanged {
+            path: self.path.clone(),
+            detail,
+        };
+        let meta = match fs::metadata(&self.path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Err(changed("it was deleted".to_owned())),
+            Err(e) => return Err(Error::io(&self.path, e)),
+        };
+        if meta.len() != self.len {
+            return Err(changed(format!("size {} -> {} bytes", self.len, meta.len())));
+        }
+        if meta.modified().ok() != self.modified {
+            return Err(changed(format!(
+                "modified (same size, {} bytes, new modification time)",
+                self.len
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -70,25 +165,37 @@ pub fn resolve_inputs(specs: &[String], recursive: bool) -> Result<Vec<InputSour
     Ok(out)
 }
 
-/// Opens a source for reading, decompressing `.gz` and `.bz2` files.
+/// Opens a source for reading, decoded as its content says (gzip, bzip2
+/// and zstd, concatenated members included); formats that cannot be
+/// decoded, and compressed names over plain content, are errors naming it.
 pub fn open_input(src: &InputSource) -> Result<Box<dyn Read + Send>> {
-    let path = match src {
-        InputSource::Stdin => return Ok(Box::new(std::io::stdin())),
-        InputSource::File(p) => p,
+    Ok(open_decoded(src)?.0)
+}
+
+/// [`open_input`], and the codec it decodes (`None`: plain).
+pub(crate) fn open_decoded(src: &InputSource) -> Result<(Box<dyn Read + Send>, Option<Codec>)> {
+    let name = src.error_name();
+    let mut raw: Box<dyn Read + Send> = match src.read_path() {
+        None => Box::new(std::io::stdin()),
+        Some(p) => Box::new(File::open(p).map_err(|e| Error::io(&name, e))?),
     };
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    // The multi-member decoders: `cat a.gz b.gz > c.gz` is a valid gzip file,
-    // and the single-member decoders would silently stop after `a`.
-    Ok(match path.extension().and_then(OsStr::to_str) {
-        Some("gz") => Box::new(flate2::read::MultiGzDecoder::new(file)),
-        Some("bz2") => Box::new(bzip2::read::MultiBzDecoder::new(file)),
-        _ => Box::new(file),
-    })
+    let head = compression::read_head(&mut raw, &name)?;
+    let codec = compression::detect(&name, src.path(), &head)?;
+    let raw: Box<dyn Read + Send> = Box::new(Cursor::new(head).chain(raw));
+    match codec {
+        None => Ok((raw, None)),
+        Some(codec) => Ok((compression::decoder(codec, raw, &name)?, Some(codec))),
+    }
 }
 
 fn is_glob(spec: &str) -> bool {
     spec.contains(['*', '?', '['])
 }
+
+/// How far past a malformed record in compressed data to look for the
+/// decoder's error that explains it (a bzip2 block decodes to at most a
+/// few MiB).
+pub(crate) const ERROR_AHEAD: u64 = 64 << 20;
 
 /// Hadoop's hidden-file filter: `_SUCCESS`, `_logs`, `.crc` files and the
 /// like are bookkeeping, not data.
@@ -137,7 +244,25 @@ fn resolve_path(path: &Path, recursive: bool, out: &mut Vec<InputSource>) -> Res
     })?;
     if meta.is_dir() {
         let mut ancestors = Vec::new();
-        expand_dir(path, recursive, &mut ancestors, out)
+        let before = out.len();
+        let mut skipped = Vec::new();
+        expand_dir(path, recursive, &mut ancestors, out, &mut skipped)?;
+        if out.len() == before {
+            // Reading nothing would print an empty answer with exit 0, as
+            // if the data had no records.
+            return Err(Error::EmptyInput {
+                path: path.to_path_buf(),
+                skipped_dirs: skipped.len(),
+            });
+        }
+        for dir in skipped {
+            warn::once(format!(
+                "skipping subdirectory {} of input directory {} (pass --recursive to read it)",
+                dir.display(),
+                path.display()
+            ));
+        }
+        Ok(())
     } else {
         out.push(InputSource::File(path.to_path_buf()));
         Ok(())
@@ -147,8 +272,15 @@ fn resolve_path(path: &Path, recursive: bool, out: &mut Vec<InputSource>) -> Res
 /// Adds a directory's visible files, sorted by name, walking visible
 /// subdirectories depth-first when `recursive`. `ancestors` holds the
 /// canonical paths of the directories being walked, so that a symlink back up
-/// the tree is an error rather than endless recursion.
-fn expand_dir(dir: &Path, recursive: bool, ancestors: &mut Vec<PathBuf>, out: &mut Vec<InputSource>) -> Result<()> {
+/// the tree is an error rather than endless recursion. Visible
+/// subdirectories it does not walk go to `skipped`.
+fn expand_dir(
+    dir: &Path,
+    recursive: bool,
+    ancestors: &mut Vec<PathBuf>,
+    out: &mut Vec<InputSource>,
+    skipped: &mut Vec<PathBuf>,
+) -> Result<()> {
     if recursive {
         let canonical = fs::canonicalize(dir).map_err(|e| Error::io(dir, e))?;
         if ancestors.contains(&canonical) {
@@ -175,7 +307,9 @@ fn expand_dir(dir: &Path, recursive: bool, ancestors: &mut Vec<PathBuf>, out: &m
         if !meta.is_dir() {
             out.push(InputSource::File(path));
         } else if recursive {
-            expand_dir(&path, recursive, ancestors, out)?;
+            expand_dir(&path, recursive, ancestors, out, skipped)?;
+        } else {
+            skipped.push(path);
         }
     }
     if recursive {
@@ -250,11 +384,29 @@ mod tests {
         assert_eq!(got, files(tmp.path(), &["_SUCCESS", "a", "a"]));
     }
 
+    /// Replaces `empty_directory_gives_no_inputs`: an input that names no
+    /// file used to run the job on nothing and print an empty answer.
     #[test]
-    fn empty_directory_gives_no_inputs() {
+    fn issue8_directory_without_files_is_an_error() {
         let tmp = tempfile::tempdir().unwrap();
         touch(&tmp.path().join("_SUCCESS"), b"");
-        assert!(resolve_inputs(&[spec(tmp.path())], true).unwrap().is_empty());
+        touch(&tmp.path().join(".hidden"), b"x\n");
+        for recursive in [false, true] {
+            let err = resolve_inputs(&[spec(tmp.path())], recursive).unwrap_err();
+            assert!(matches!(err, Error::EmptyInput { .. }), "{err:?}");
+            let msg = err.to_string();
+            assert!(
+                msg.contains(&format!("input directory {} contains no files", tmp.path().display())),
+                "{msg}"
+            );
+        }
+        touch(&tmp.path().join("sub/a"), b"x\n");
+        let msg = resolve_inputs(&[spec(tmp.path())], false).unwrap_err().to_string();
+        assert!(msg.contains("--recursive"), "{msg}");
+        assert_eq!(
+            resolve_inputs(&[spec(tmp.path())], true).unwrap(),
+            files(tmp.path(), &["sub/a"])
+        );
     }
 
     #[test]

@@ -4,11 +4,19 @@
 //! This module owns the hot loop of every text input: it must not allocate or
 //! copy per line, so lines are handed out as slices of one internal buffer
 //! that is refilled (and compacted) only when a line runs past its end.
+//! The buffer never grows past the maximum line length (Hadoop's
+//! `mapreduce.input.linerecordreader.line.maxlength`): a stream without
+//! newlines (`/dev/zero`) is an error once that much is buffered, not a
+//! process that eats all memory.
 
 use std::io::{ErrorKind, Read};
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Location, Result};
+
+/// The default maximum line length: far past any real record, small
+/// enough that one buffered line per worker fits in memory.
+pub const DEFAULT_MAX_LINE_LENGTH: u64 = 64 << 20;
 
 /// Big enough that refills (and the copy of a partial line they imply) are
 /// rare, small enough that one reader per input costs little.
@@ -42,6 +50,8 @@ pub struct LineReader<R> {
     /// Number of lines handed out so far.
     number: u64,
     eof: bool,
+    /// Longest line allowed, without its line ending.
+    max_line: usize,
 }
 
 impl<R: Read> LineReader<R> {
@@ -64,6 +74,45 @@ impl<R: Read> LineReader<R> {
             offset: 0,
             number: 0,
             eof: false,
+            max_line: usize::try_from(DEFAULT_MAX_LINE_LENGTH).unwrap_or(usize::MAX),
+        }
+    }
+
+    /// Sets the longest line allowed (without its line ending), at least 1;
+    /// a longer one is [`Error::LineTooLong`]. The default is
+    /// [`DEFAULT_MAX_LINE_LENGTH`].
+    pub fn with_max_line_length(mut self, max: u64) -> Self {
+        self.max_line = usize::try_from(max.max(1)).unwrap_or(usize::MAX);
+        self
+    }
+
+    /// After a malformed record in decoded data: the decoder's error on
+    /// what follows, if it fails within `limit` more bytes. A corrupt
+    /// bzip2 block decodes to garbage whose checksum is checked only at
+    /// the block's end, so the garbage reaches the mapper first; the
+    /// decoder's error, naming the file, is the one to report.
+    pub(crate) fn error_ahead(&mut self, limit: u64) -> Option<Error> {
+        let stop = self.offset.saturating_add(limit);
+        while self.offset < stop {
+            match self.next_line() {
+                Ok(Some(_)) => {}
+                Ok(None) => return None,
+                Err(e @ Error::Io { .. }) => return Some(e),
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
+    /// The error for the line starting at `buf[start]`.
+    fn too_long(&self) -> Error {
+        Error::LineTooLong {
+            location: Location {
+                path: Some(self.name.clone()),
+                line: Some(self.number + 1),
+                offset: Some(self.offset),
+            },
+            max: self.max_line as u64,
         }
     }
 
@@ -93,6 +142,9 @@ impl<R: Read> LineReader<R> {
                 } else {
                     nl
                 };
+                if line_end - self.start > self.max_line {
+                    return Err(self.too_long());
+                }
                 break (line_end, nl + 1);
             }
             self.scanned = self.end;
@@ -100,9 +152,17 @@ impl<R: Read> LineReader<R> {
                 if self.start == self.end {
                     return Ok(None);
                 }
+                if self.end - self.start > self.max_line {
+                    return Err(self.too_long());
+                }
                 // A last line without a newline; a `\r` at its end is data,
                 // since it precedes no `\n`.
                 break (self.end, self.end);
+            }
+            // One byte of slack: a `\r` the next read may show to precede
+            // a `\n` is not part of the line.
+            if self.end - self.start > self.max_line.saturating_add(1) {
+                return Err(self.too_long());
             }
             self.fill()?;
         };
@@ -129,8 +189,11 @@ impl<R: Read> LineReader<R> {
                 self.scanned -= self.start;
                 self.start = 0;
             } else {
+                // Never past what a longest line and its `\r\n` need,
+                // which `next_line` checked this line is within.
                 let len = self.buf.len();
-                self.buf.resize(len * 2, 0);
+                let cap = self.max_line.saturating_add(2).max(len + 1);
+                self.buf.resize(len.saturating_mul(2).min(cap), 0);
             }
         }
         loop {
@@ -330,6 +393,51 @@ mod tests {
     impl Read for Failing {
         fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
             Err(io::Error::new(ErrorKind::InvalidData, "corrupt deflate stream"))
+        }
+    }
+
+    /// An endless stream without newlines, like `/dev/zero`.
+    struct Zeros;
+
+    impl Read for Zeros {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            buf.fill(0);
+            Ok(buf.len())
+        }
+    }
+
+    #[test]
+    fn issue8_endless_line_is_an_error_with_bounded_memory() {
+        let mut r = LineReader::with_capacity(Zeros, "/dev/zero", 16).with_max_line_length(1000);
+        let err = r.next_line().unwrap_err();
+        assert!(r.buf.len() <= 1002, "buffered {} bytes", r.buf.len());
+        let msg = err.to_string();
+        assert!(matches!(err, Error::LineTooLong { max: 1000, .. }), "{err:?}");
+        for part in ["/dev/zero", "line 1 (byte offset 0)", "1000 bytes", "--max-line-length"] {
+            assert!(msg.contains(part), "{part:?} in {msg}");
+        }
+        // The default limit holds too (64 MiB, not all of memory).
+        let mut r = LineReader::new(Zeros, "z");
+        assert!(matches!(r.next_line(), Err(Error::LineTooLong { .. })));
+        assert!(r.buf.len() as u64 <= DEFAULT_MAX_LINE_LENGTH + 2);
+    }
+
+    #[test]
+    fn issue8_max_line_length_is_exact() {
+        for cap in [1, 3, 8, 64] {
+            let read = |data: &[u8]| -> Result<Vec<Vec<u8>>> {
+                let mut r = LineReader::with_capacity(data, "t", cap).with_max_line_length(3);
+                let mut out = Vec::new();
+                while let Some(l) = r.next_line()? {
+                    out.push(l.bytes.to_vec());
+                }
+                Ok(out)
+            };
+            assert_eq!(read(b"abc\r\nab\nabc").unwrap().len(), 3, "capacity {cap}");
+            let err = read(b"abc\nabcd\r\n").unwrap_err().to_string();
+            assert!(err.contains("line 2 (byte offset 4)"), "{err}");
+            assert!(read(b"abcd").is_err());
+            assert!(read(b"abc\r\r\n").is_err(), "a lone \\r is data");
         }
     }
 

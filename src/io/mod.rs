@@ -1,8 +1,12 @@
-//! Input and output: which files a job reads, reading them line by line
-//! (decompressing as needed), and committing the job's output.
+//! Input and output: which files a job reads, detecting their compression
+//! and decoding it, copying streams so they can be re-read, reading them
+//! line by line, and committing the job's output.
 
 pub mod cleanup;
+pub mod compression;
 pub mod input;
 pub mod lines;
 pub(crate) mod output;
 pub mod split;
+pub(crate) mod spool;
+pub(crate) mod warn;

@@ -4,8 +4,9 @@
 //! Sizes follow Hadoop's `FileInputFormat`: the split size is
 //! `max(min, min(max, block))`, and a file is cut while more than 1.1 split
 //! sizes remain (the last split takes up to 10% extra rather than leaving a
-//! sliver). Compressed files and standard input cannot be cut and are one
-//! split each.
+//! sliver). Only a regular file whose content is plain text is cut
+//! (content, not its name, decides: see [`crate::io::compression`]);
+//! compressed files, standard input and other streams are one split each.
 //!
 //! Line ownership (Hadoop's `LineRecordReader`): a split that does not
 //! start at offset 0 skips everything up to and including the first `\n`
@@ -13,6 +14,10 @@
 //! split reads every line that *starts* at or before its end, so it reads
 //! through the line that crosses its end. Every line is read exactly once,
 //! whatever the block size, down to 1 byte.
+//!
+//! A split that reaches the end of its file before its planned end (the
+//! file shrank after the job was planned) is [`Error::InputChanged`], not
+//! a short answer.
 //!
 //! Files are read with large buffered reads (`pread`-style: open, seek,
 //! read sequentially), not `mmap`: a file truncated under a map kills the
@@ -23,8 +28,8 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::io::input::{InputSource, open_input};
-use crate::io::lines::{Line, LineReader};
+use crate::io::input::{ERROR_AHEAD, InputSource, open_decoded};
+use crate::io::lines::{DEFAULT_MAX_LINE_LENGTH, Line, LineReader};
 
 /// Hadoop's split slop: cut while more than this many split sizes remain.
 const SPLIT_SLOP: f64 = 1.1;
@@ -38,6 +43,8 @@ pub struct Split {
     pub start: u64,
     /// Length in bytes; `None` for an unsplittable input, read to its end.
     pub len: Option<u64>,
+    /// The whole file's size when the split was planned (`None` with `len`).
+    pub file_len: Option<u64>,
 }
 
 impl Split {
@@ -47,15 +54,14 @@ impl Split {
     }
 }
 
-/// Whether an input can be cut into byte ranges (a plain, seekable file).
-pub fn is_splittable(source: &InputSource) -> bool {
-    match source {
-        InputSource::Stdin => false,
-        InputSource::File(p) => !matches!(
-            p.extension().and_then(|e| e.to_str()),
-            Some("gz" | "bz2" | "zst" | "xz" | "lz4" | "snappy")
-        ),
-    }
+/// Whether an input can be cut into byte ranges: a regular file (or a
+/// spooled copy) whose content is not compressed.
+pub fn is_splittable(source: &InputSource) -> Result<bool> {
+    let Some(path) = source.read_path() else {
+        return Ok(false);
+    };
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(source.error_name(), e))?;
+    Ok(meta.is_file() && source.codec()?.is_none())
 }
 
 /// Hadoop's split size.
@@ -86,14 +92,17 @@ pub fn cut(len: u64, size: u64) -> Vec<(u64, u64)> {
 pub fn compute_splits(inputs: &[InputSource], split_bytes: u64) -> Result<Vec<Split>> {
     let mut splits = Vec::new();
     for source in inputs {
-        match source {
-            InputSource::File(path) if is_splittable(source) => {
-                let len = std::fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
-                for (start, len) in cut(len, split_bytes) {
+        match source.read_path() {
+            Some(path) if is_splittable(source)? => {
+                let file_len = std::fs::metadata(path)
+                    .map_err(|e| Error::io(source.error_name(), e))?
+                    .len();
+                for (start, len) in cut(file_len, split_bytes) {
                     splits.push(Split {
                         source: source.clone(),
                         start,
                         len: Some(len),
+                        file_len: Some(file_len),
                     });
                 }
             }
@@ -101,10 +110,46 @@ pub fn compute_splits(inputs: &[InputSource], split_bytes: u64) -> Result<Vec<Sp
                 source: source.clone(),
                 start: 0,
                 len: None,
+                file_len: None,
             }),
         }
     }
     Ok(splits)
+}
+
+/// The line reader's errors, with offsets in the whole file (the reader
+/// started at `base`; line numbers are known only if `numbered`).
+fn locate(e: Error, base: u64, numbered: bool) -> Error {
+    match e {
+        Error::LineTooLong { mut location, max } => {
+            location.offset = location.offset.map(|o| o + base);
+            if !numbered {
+                location.line = None;
+            }
+            Error::LineTooLong { location, max }
+        }
+        other => other,
+    }
+}
+
+/// Fails if the file `name` (read from `read_path`) ended at `at`, before
+/// the split's planned end (`planned`: that end, and the file's planned
+/// size).
+fn check_end(planned: Option<(u64, u64)>, read_path: Option<&Path>, name: &Path, at: u64) -> Result<()> {
+    match planned {
+        Some((end, planned)) if at < end => {
+            let now = read_path
+                .and_then(|p| std::fs::metadata(p).ok())
+                .map_or_else(|| format!("at most {at}"), |m| m.len().to_string());
+            Err(Error::InputChanged {
+                path: name.to_path_buf(),
+                detail: format!(
+                    "size {planned} -> {now} bytes (it ended at byte {at}, before this split's planned end at byte {end})"
+                ),
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Reads the lines a split owns, with their offsets in the whole file.
@@ -120,6 +165,13 @@ pub struct SplitReader {
     name: PathBuf,
     /// Offset of the first owned line, and of the first byte past the last.
     owned: Option<(u64, u64)>,
+    /// Where the split was planned to end, and the file's planned size.
+    planned: Option<(u64, u64)>,
+    /// The file that is read, to tell its size now if it shrank.
+    read_path: Option<PathBuf>,
+    /// Whether the data is decoded (so a malformed record may be a
+    /// decoder's garbage).
+    decoded: bool,
 }
 
 /// A line of a split.
@@ -134,33 +186,40 @@ pub struct SplitLine<'a> {
 }
 
 impl SplitReader {
-    /// Opens `split`, positioned at its first owned line.
-    pub fn open(split: &Split) -> Result<Self> {
-        let name = match &split.source {
-            InputSource::Stdin => PathBuf::from("<stdin>"),
-            InputSource::File(p) => p.clone(),
-        };
-        let (reader, base): (Box<dyn Read + Send>, u64) = match (&split.source, split.start) {
-            (InputSource::File(path), start) if start > 0 => {
-                let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
-                file.seek(SeekFrom::Start(start)).map_err(|e| Error::io(path, e))?;
-                (Box::new(file), start)
+    /// Opens `split`, positioned at its first owned line; a line longer
+    /// than `max_line` bytes is [`Error::LineTooLong`].
+    pub fn open(split: &Split, max_line: u64) -> Result<Self> {
+        let name = split.source.error_name();
+        let (reader, base, decoded): (Box<dyn Read + Send>, u64, bool) = match (split.source.read_path(), split.start) {
+            (Some(path), start) if start > 0 => {
+                let mut file = File::open(path).map_err(|e| Error::io(&name, e))?;
+                file.seek(SeekFrom::Start(start)).map_err(|e| Error::io(&name, e))?;
+                (Box::new(file), start, false)
             }
-            (source, _) => (open_input(source)?, 0),
+            _ => {
+                let (reader, codec) = open_decoded(&split.source)?;
+                (reader, 0, codec.is_some())
+            }
         };
         let mut reader = SplitReader {
-            lines: LineReader::new(reader, name.clone()),
+            lines: LineReader::new(reader, name.clone()).with_max_line_length(max_line),
             base,
             last_start: split.end(),
             numbered: base == 0,
             done: false,
             name,
             owned: None,
+            planned: split.end().zip(split.file_len),
+            read_path: split.source.read_path().map(Path::to_path_buf),
+            decoded,
         };
         if base > 0 {
             // The partial (or whole) line at our start belongs to the
             // previous split, which reads through the line crossing its end.
-            if reader.lines.next_line()?.is_none() {
+            let skipped = reader.lines.next_line().map_err(|e| locate(e, base, false))?.is_some();
+            if !skipped {
+                let at = base + reader.lines.bytes_consumed();
+                check_end(reader.planned, reader.read_path.as_deref(), &reader.name, at)?;
                 reader.done = true;
             }
         }
@@ -170,14 +229,27 @@ impl SplitReader {
     /// Reads all of `reader` as one split (the built-in sample).
     pub fn whole(reader: Box<dyn Read + Send>, name: PathBuf) -> Self {
         SplitReader {
-            lines: LineReader::new(reader, name.clone()),
+            lines: LineReader::new(reader, name.clone()).with_max_line_length(DEFAULT_MAX_LINE_LENGTH),
             base: 0,
             last_start: None,
             numbered: true,
             done: false,
             name,
             owned: None,
+            planned: None,
+            read_path: None,
+            decoded: false,
         }
+    }
+
+    /// After a malformed record: the decoder's error that explains it, if
+    /// the input is compressed and its decoder fails a little further on
+    /// (see [`LineReader`]'s note on corrupt bzip2 blocks).
+    pub fn decode_error_ahead(&mut self) -> Option<Error> {
+        if !self.decoded {
+            return None;
+        }
+        self.lines.error_ahead(ERROR_AHEAD)
     }
 
     /// The input's name, for error messages.
@@ -195,8 +267,13 @@ impl SplitReader {
         let last_start = self.last_start;
         // At the end of input nothing more is consumed, so this is the end.
         let before = base + self.lines.bytes_consumed();
-        match self.lines.next_line()? {
+        let line = match self.lines.next_line() {
+            Ok(line) => line,
+            Err(e) => return Err(locate(e, base, numbered)),
+        };
+        match line {
             None => {
+                check_end(self.planned, self.read_path.as_deref(), &self.name, before)?;
                 self.done = true;
                 let end = before;
                 self.owned = self.owned.map(|(first, _)| (first, end));
@@ -240,7 +317,7 @@ mod tests {
         let mut out = Vec::new();
         let mut owned = 0;
         for s in &splits {
-            let mut r = SplitReader::open(s).unwrap();
+            let mut r = SplitReader::open(s, DEFAULT_MAX_LINE_LENGTH).unwrap();
             while let Some(l) = r.next_line().unwrap() {
                 out.push((l.offset, l.bytes.to_vec()));
             }
@@ -312,8 +389,89 @@ mod tests {
 
     #[test]
     fn compressed_and_stdin_are_one_split() {
-        assert!(!is_splittable(&InputSource::Stdin));
-        assert!(!is_splittable(&InputSource::File("a.json.gz".into())));
-        assert!(is_splittable(&InputSource::File("a.json".into())));
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("a.json");
+        std::fs::write(&plain, b"{}\n").unwrap();
+        assert!(!is_splittable(&InputSource::Stdin).unwrap());
+        assert!(is_splittable(&InputSource::File(plain)).unwrap());
+    }
+
+    /// The planner asks the same table as the reader: content decides.
+    #[test]
+    fn issue8_splittable_is_decided_by_content() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"one\ntwo\n").unwrap();
+        let gz = gz.finish().unwrap();
+        let misnamed = dir.path().join("data.txt");
+        std::fs::write(&misnamed, &gz).unwrap();
+        let src = InputSource::File(misnamed);
+        assert!(!is_splittable(&src).unwrap());
+        let splits = compute_splits(std::slice::from_ref(&src), 4).unwrap();
+        assert_eq!(splits.len(), 1, "a compressed file is one split");
+        let mut r = SplitReader::open(&splits[0], DEFAULT_MAX_LINE_LENGTH).unwrap();
+        let mut lines = Vec::new();
+        while let Some(l) = r.next_line().unwrap() {
+            lines.push(l.bytes.to_vec());
+        }
+        assert_eq!(lines, [b"one".to_vec(), b"two".to_vec()]);
+        let zst = dir.path().join("x.zst");
+        std::fs::write(&zst, zstd::stream::encode_all(&b"a\nb\n"[..], 3).unwrap()).unwrap();
+        assert!(!is_splittable(&InputSource::File(zst)).unwrap());
+        #[cfg(unix)]
+        assert!(
+            !is_splittable(&InputSource::File("/dev/null".into())).unwrap(),
+            "not a regular file"
+        );
+    }
+
+    #[test]
+    fn issue8_split_that_ends_early_is_input_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.txt");
+        let data: Vec<u8> = (0..1000u32).flat_map(|i| format!("{i}\n").into_bytes()).collect();
+        std::fs::write(&path, &data).unwrap();
+        let splits = compute_splits(&[InputSource::File(path.clone())], 1000).unwrap();
+        assert!(splits.len() > 2);
+        std::fs::write(&path, &data[..1500]).unwrap();
+        for (i, split) in splits.iter().enumerate() {
+            let result = SplitReader::open(split, DEFAULT_MAX_LINE_LENGTH).and_then(|mut r| {
+                while r.next_line()?.is_some() {}
+                Ok(())
+            });
+            if split.end().unwrap() <= 1500 {
+                assert!(result.is_ok(), "split {i}: {result:?}");
+                continue;
+            }
+            let err = result.unwrap_err();
+            assert!(matches!(err, Error::InputChanged { .. }), "split {i}: {err:?}");
+            let msg = err.to_string();
+            assert!(msg.contains("f.txt changed while the job read it"), "{msg}");
+            assert!(msg.contains(&format!("size {} -> 1500 bytes", data.len())), "{msg}");
+        }
+    }
+
+    #[test]
+    fn issue8_long_line_in_a_later_split_names_its_file_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.txt");
+        let mut data = b"short\n".repeat(100);
+        data.extend(std::iter::repeat_n(b'x', 5000));
+        data.push(b'\n');
+        std::fs::write(&path, &data).unwrap();
+        let splits = compute_splits(&[InputSource::File(path)], 1000).unwrap();
+        let mut errors = Vec::new();
+        for split in &splits {
+            let result = SplitReader::open(split, 100).and_then(|mut r| {
+                while r.next_line()?.is_some() {}
+                Ok(())
+            });
+            if let Err(e) = result {
+                errors.push(e.to_string());
+            }
+        }
+        assert!(!errors.is_empty());
+        assert!(errors[0].contains("f.txt, line 101 (byte offset 600)"), "{errors:?}");
     }
 }

@@ -22,7 +22,7 @@ use crate::api::step::{MapFailure, MapTask, ReduceTask, StepPlan};
 use crate::codec::ValueCodec;
 use crate::codec::protocol::Protocol;
 use crate::error::{BoxError, Error, Location, Phase, Result};
-use crate::io::input::{InputSource, open_input};
+use crate::io::input::{ERROR_AHEAD, Stamp, open_decoded};
 use crate::io::lines::LineReader;
 use crate::io::output::{OutputDir, PartWriter};
 use crate::shuffle::buffer::SortBuffer;
@@ -82,6 +82,7 @@ pub(super) fn run(
     sources: Vec<TextSource>,
     config: &RunConfig,
     output: &OutputDir,
+    stamps: &[Stamp],
 ) -> Result<Vec<StepReport>> {
     let mut ranges = super::sample::ranges(plan, &sources, config.reducers)?;
     let mut input = StepInput::Text(sources);
@@ -106,7 +107,7 @@ pub(super) fn run(
             config,
             output,
         };
-        let next = run_step(&run, input, ranges.take(), &mut bad, &mut report)?;
+        let next = run_step(&run, input, ranges.take(), &mut bad, stamps, &mut report)?;
         report.seconds = started.elapsed().as_secs_f64();
         reports.push(report);
         input = StepInput::Pairs(next);
@@ -130,6 +131,7 @@ fn run_step(
     input: StepInput,
     ranges: Option<Vec<Vec<u8>>>,
     bad: &mut BadRecords,
+    stamps: &[Stamp],
     report: &mut StepReport,
 ) -> Result<Vec<SortBuffer>> {
     let StepRun {
@@ -176,6 +178,7 @@ fn run_step(
                 id,
                 bad,
                 counters,
+                config.max_line_length,
             ),
             StepInput::Pairs(chunks) => map_pairs(mapper.as_mut(), &chunks[task], &mut sink, &mut ctx, id, counters),
         }));
@@ -209,6 +212,9 @@ fn run_step(
         }
     }
 
+    if id.index == 0 {
+        super::check_unchanged(stamps)?;
+    }
     if let (Some(partitions), Some(new_reducer)) = (reducers, &step.new_reducer) {
         shuffle.sort(step.sort_values());
         let mut groups = shuffle.groups().peekable();
@@ -275,12 +281,16 @@ fn map_text(
     id: StepId,
     bad: &mut BadRecords,
     counters: &mut Counters,
+    max_line: u64,
 ) -> Result<()> {
-    let (reader, name, path): (Box<dyn std::io::Read + Send>, PathBuf, Option<PathBuf>) = match source {
-        TextSource::Input(src @ InputSource::File(path)) => (open_input(src)?, path.clone(), Some(path.clone())),
-        TextSource::Input(src @ InputSource::Stdin) => (open_input(src)?, PathBuf::from("<stdin>"), None),
+    let (reader, decoded, name, path): (Box<dyn std::io::Read + Send>, bool, PathBuf, Option<PathBuf>) = match source {
+        TextSource::Input(src) => {
+            let (reader, codec) = open_decoded(src)?;
+            (reader, codec.is_some(), src.error_name(), src.path().map(PathBuf::from))
+        }
         TextSource::Sample(bytes) => (
             Box::new(Cursor::new(Arc::clone(bytes).to_vec())),
+            false,
             PathBuf::from("<built-in sample>"),
             None,
         ),
@@ -289,7 +299,7 @@ fn map_text(
     let task = ctx.task;
     let fail = |at: Option<Location>, e: BoxError| id.task_error(Phase::Map, task, at, e);
     mapper.setup(sink.target(), ctx).map_err(|e| fail(None, e))?;
-    let mut lines = LineReader::new(reader, name.clone());
+    let mut lines = LineReader::new(reader, name.clone()).with_max_line_length(max_line);
     let mut records = 0i64;
     while let Some(line) = lines.next_line()? {
         records += 1;
@@ -301,15 +311,24 @@ fn map_text(
         *at = Some(location());
         match mapper.map_line(line.bytes, line.offset, sink.target(), ctx) {
             Ok(()) => {}
-            Err(MapFailure::Task(e)) => return Err(fail(Some(location()), e)),
+            Err(MapFailure::Task(e)) => {
+                let at = location();
+                return Err(decode_error_ahead(&mut lines, decoded).unwrap_or_else(|| fail(Some(at), e)));
+            }
             Err(MapFailure::BadRecord(e)) => {
                 if bad.skipped < bad.budget {
                     bad.skipped += 1;
                     counters.add(FRAMEWORK, names::SKIPPED_RECORDS, 1);
-                } else if bad.budget == 0 {
+                    continue;
+                }
+                let location = location();
+                if let Some(decode) = decode_error_ahead(&mut lines, decoded) {
+                    return Err(decode);
+                }
+                if bad.budget == 0 {
                     return Err(Error::BadRecord {
                         step: id.index + 1,
-                        location: location(),
+                        location,
                         message: e.to_string(),
                     });
                 } else {
@@ -317,7 +336,7 @@ fn map_text(
                         step: id.index + 1,
                         skipped: bad.skipped,
                         budget: bad.budget,
-                        location: location(),
+                        location,
                         message: e.to_string(),
                     });
                 }
@@ -328,6 +347,12 @@ fn map_text(
     counters.add(FRAMEWORK, names::MAP_INPUT_RECORDS, records);
     counters.add(FRAMEWORK, names::BYTES_READ, lines.bytes_consumed() as i64);
     mapper.cleanup(sink.target(), ctx).map_err(|e| fail(None, e))
+}
+
+/// After a malformed record in decoded input: the decoder's error that
+/// explains it, if any (see `LineReader::error_ahead`).
+fn decode_error_ahead<R: std::io::Read>(lines: &mut LineReader<R>, decoded: bool) -> Option<Error> {
+    if decoded { lines.error_ahead(ERROR_AHEAD) } else { None }
 }
 
 fn map_pairs(

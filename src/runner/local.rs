@@ -24,6 +24,7 @@ use crate::api::step::{MapFailure, MapTask, ReduceTask, StepPlan};
 use crate::codec::ValueCodec;
 use crate::codec::protocol::Protocol;
 use crate::error::{BoxError, Error, Location, Phase, Result};
+use crate::io::input::Stamp;
 use crate::io::output::{OutputDir, PartWriter};
 use crate::io::split::{Split, SplitReader, compute_splits, split_size};
 use crate::shuffle::buffer::SortBuffer;
@@ -78,6 +79,7 @@ pub(super) fn run(
     config: &RunConfig,
     output: &OutputDir,
     temp_root: &Path,
+    stamps: &[Stamp],
 ) -> Result<Vec<StepReport>> {
     let job_dir = JobDir::create(temp_root)?;
     let ranges = super::sample::ranges(plan, &sources, config.reducers)?.map(Arc::new);
@@ -100,7 +102,7 @@ pub(super) fn run(
         };
         let last = index + 1 == plan.steps.len();
         let mut report = StepReport::default();
-        let outputs = run_step(&shared, step, id, last, &inputs, &mut report)?;
+        let outputs = run_step(&shared, step, id, last, &inputs, stamps, &mut report)?;
         shared.ranges = None;
         if index > 0 {
             job_dir.remove_step(index - 1);
@@ -181,6 +183,7 @@ fn run_step(
     id: StepId,
     last: bool,
     inputs: &[MapInput],
+    stamps: &[Stamp],
     report: &mut StepReport,
 ) -> Result<Vec<PathBuf>> {
     let config = shared.config;
@@ -204,6 +207,9 @@ fn run_step(
         &|| bar.inc(),
     )?;
     drop(bar);
+    if id.index == 0 {
+        super::check_unchanged(stamps)?;
+    }
     report.map_seconds = started.elapsed().as_secs_f64();
     let mut outputs = Vec::new();
     for m in maps {
@@ -508,7 +514,7 @@ fn read_input(run: &StepRun<'_>, mapper: &mut dyn MapTask, input: &MapInput, a: 
         }
         MapInput::Split(split) => {
             ctx.input_path = split.source.path().map(|p| Arc::new(p.to_path_buf()));
-            SplitReader::open(split)?
+            SplitReader::open(split, shared.config.max_line_length)?
         }
         MapInput::Sample(bytes) => SplitReader::whole(
             Box::new(IoCursor::new(bytes.to_vec())),
@@ -529,7 +535,10 @@ fn read_input(run: &StepRun<'_>, mapper: &mut dyn MapTask, input: &MapInput, a: 
         *at = Some(location());
         match mapper.map_line(line.bytes, line.offset, sink.target(), ctx) {
             Ok(()) => {}
-            Err(MapFailure::Task(e)) => return Err(fail(Some(location()), e)),
+            Err(MapFailure::Task(e)) => {
+                let at = location();
+                return Err(reader.decode_error_ahead().unwrap_or_else(|| fail(Some(at), e)));
+            }
             Err(MapFailure::BadRecord(e)) => {
                 let skipped = shared.skipped.fetch_add(1, Ordering::Relaxed) + 1;
                 if skipped <= budget {
@@ -538,10 +547,14 @@ fn read_input(run: &StepRun<'_>, mapper: &mut dyn MapTask, input: &MapInput, a: 
                     continue;
                 }
                 shared.skipped.fetch_sub(1, Ordering::Relaxed);
+                let location = location();
+                if let Some(decode) = reader.decode_error_ahead() {
+                    return Err(decode);
+                }
                 return Err(if budget == 0 {
                     Error::BadRecord {
                         step: id.index + 1,
-                        location: location(),
+                        location,
                         message: e.to_string(),
                     }
                 } else {
@@ -549,7 +562,7 @@ fn read_input(run: &StepRun<'_>, mapper: &mut dyn MapTask, input: &MapInput, a: 
                         step: id.index + 1,
                         skipped: budget,
                         budget,
-                        location: location(),
+                        location,
                         message: e.to_string(),
                     }
                 });

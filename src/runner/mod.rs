@@ -22,8 +22,10 @@ use crate::api::counters::Counters;
 use crate::api::job::AnyJob;
 use crate::error::{BoxError, Error, Location, Phase, Result};
 use crate::io::cleanup;
-use crate::io::input::{InputSource, resolve_inputs};
+use crate::io::input::{InputSource, Stamp, resolve_inputs};
+use crate::io::lines::DEFAULT_MAX_LINE_LENGTH;
 use crate::io::output::OutputDir;
+use crate::io::spool::{SpoolDir, needs_spool};
 
 /// Which engine runs the job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -87,8 +89,13 @@ pub struct RunConfig {
     /// Segments merged at once; `None` sizes it from memory and the
     /// open-file limit.
     pub merge_fan_in: Option<usize>,
-    /// Draw progress bars on stderr (when it is a terminal).
+    /// Draw progress bars on stderr (when it is a terminal), and print
+    /// warnings (a skipped subdirectory, trailing garbage after gzip data).
     pub progress: bool,
+    /// Longest input line (record) in bytes, its line ending not counted;
+    /// a longer one fails the job (Hadoop's
+    /// `mapreduce.input.linerecordreader.line.maxlength`; default 64 MiB).
+    pub max_line_length: u64,
 }
 
 impl Default for RunConfig {
@@ -111,6 +118,7 @@ impl Default for RunConfig {
             max_attempts: 4,
             merge_fan_in: None,
             progress: false,
+            max_line_length: DEFAULT_MAX_LINE_LENGTH,
         }
     }
 }
@@ -222,32 +230,52 @@ pub fn run_then_commit(
     if config.merge_fan_in.is_some_and(|f| f < 2) {
         return Err(Error::Config("--merge-fan-in must be at least 2".into()));
     }
-    let (sources, used_sample) = if config.inputs.is_empty() {
-        let sample = plan.sample.as_ref().ok_or_else(|| {
-            Error::Config(format!(
-                "no input given: job {} has no built-in sample; name input files, directories or globs, or - for standard input",
-                plan.name
-            ))
-        })?;
-        (vec![TextSource::Sample(Arc::new(sample()))], true)
-    } else {
-        let inputs = resolve_inputs(&config.inputs, config.recursive)?;
-        (inputs.into_iter().map(TextSource::Input).collect(), false)
-    };
+    if config.max_line_length == 0 {
+        return Err(Error::Config("--max-line-length must be at least 1".into()));
+    }
+    crate::io::warn::set_enabled(config.progress);
     let temp_root = config.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+    let resolved = if config.inputs.is_empty() {
+        None
+    } else {
+        Some(resolve_inputs(&config.inputs, config.recursive)?)
+    };
     std::fs::create_dir_all(&temp_root).map_err(|e| Error::io(&temp_root, e))?;
     cleanup::sweep_stale(&temp_root);
-    let input_paths: Vec<&Path> = sources
-        .iter()
-        .filter_map(|s| match s {
-            TextSource::Input(src) => src.path(),
-            TextSource::Sample(_) => None,
-        })
-        .collect();
+    let input_paths: Vec<&Path> = resolved.iter().flatten().filter_map(InputSource::path).collect();
     let output = OutputDir::create(config.output.as_deref(), config.overwrite, &temp_root, &input_paths)?;
+    // Lives until the job is done: the copies of streams it reads.
+    let mut spool = SpoolDir::new(&temp_root);
+    let mut stamps = Vec::new();
+    let (sources, used_sample) = match resolved {
+        None => {
+            let sample = plan.sample.as_ref().ok_or_else(|| {
+                Error::Config(format!(
+                    "no input given: job {} has no built-in sample; name input files, directories or globs, or - for standard input",
+                    plan.name
+                ))
+            })?;
+            (vec![TextSource::Sample(Arc::new(sample()))], true)
+        }
+        Some(inputs) => {
+            let mut sources = Vec::with_capacity(inputs.len());
+            for input in inputs {
+                // A stream read once would leave a retried task, a second
+                // split or the sampler an exhausted stream to "succeed" on.
+                let input = if needs_spool(&input)? {
+                    spool.spool(&input, config.max_line_length)?
+                } else {
+                    input
+                };
+                stamps.extend(Stamp::take(&input)?);
+                sources.push(TextSource::Input(input));
+            }
+            (sources, false)
+        }
+    };
     let steps = match config.runner {
-        RunnerKind::Inline => inline::run(plan, sources, config, &output)?,
-        RunnerKind::Local => local::run(plan, sources, config, &output, &temp_root)?,
+        RunnerKind::Inline => inline::run(plan, sources, config, &output, &stamps)?,
+        RunnerKind::Local => local::run(plan, sources, config, &output, &temp_root, &stamps)?,
     };
     let report = JobReport {
         job: plan.name.clone(),
@@ -259,6 +287,12 @@ pub fn run_then_commit(
     before_commit(&report)?;
     output.commit(stdout)?;
     Ok(report)
+}
+
+/// Fails if an input file changed since the job was planned: called once
+/// the first step's map phase has read every input.
+pub(crate) fn check_unchanged(stamps: &[Stamp]) -> Result<()> {
+    stamps.iter().try_for_each(Stamp::check)
 }
 
 /// Peak resident set size of this process, from `/proc/self/status`.

@@ -18,7 +18,7 @@ use crate::api::emitter::{Route, Target};
 use crate::api::job::JobPlan;
 use crate::codec::ValueCodec;
 use crate::error::{Error, Result};
-use crate::io::input::{InputSource, open_input};
+use crate::io::input::open_input;
 use crate::io::lines::LineReader;
 use crate::io::split::is_splittable;
 use crate::shuffle::buffer::SortBuffer;
@@ -89,24 +89,29 @@ fn places(source: &TextSource) -> Result<Vec<Place>> {
                 "<built-in sample>".into(),
             )]);
         }
-        TextSource::Input(InputSource::Stdin) => {
-            return Err(Error::Config(
-                "total-order partitioning samples its input first, so it cannot read standard input".into(),
-            ));
-        }
-        TextSource::Input(src @ InputSource::File(path)) => (src, path),
+        TextSource::Input(src) => match src.read_path() {
+            Some(path) => (src, path),
+            // The runner spools standard input before the job reads it.
+            None => {
+                return Err(Error::Config(
+                    "total-order partitioning samples its input first, so it cannot read standard input unspooled"
+                        .into(),
+                ));
+            }
+        },
     };
-    if !is_splittable(src) {
-        return Ok(vec![(open_input(src)?, path.clone())]);
+    let name = src.error_name();
+    if !is_splittable(src)? {
+        return Ok(vec![(open_input(src)?, name)]);
     }
-    let len = std::fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
+    let len = std::fs::metadata(path).map_err(|e| Error::io(&name, e))?.len();
     let mut out: Vec<Place> = Vec::new();
     for i in 0..PLACES_PER_FILE {
         let at = len * i / PLACES_PER_FILE;
-        let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut file = File::open(path).map_err(|e| Error::io(&name, e))?;
         if at > 0 {
             // Skip the partial line, as a split would.
-            file.seek(SeekFrom::Start(at - 1)).map_err(|e| Error::io(path, e))?;
+            file.seek(SeekFrom::Start(at - 1)).map_err(|e| Error::io(&name, e))?;
             let mut byte = [0u8; 1];
             loop {
                 match file.read(&mut byte) {
@@ -114,11 +119,11 @@ fn places(source: &TextSource) -> Result<Vec<Place>> {
                     Ok(_) if byte[0] == b'\n' => break,
                     Ok(_) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(Error::io(path, e)),
+                    Err(e) => return Err(Error::io(&name, e)),
                 }
             }
         }
-        out.push((Box::new(std::io::BufReader::new(file)), path.clone()));
+        out.push((Box::new(std::io::BufReader::new(file)), name.clone()));
     }
     Ok(out)
 }
