@@ -383,6 +383,27 @@ fn issue8_retried_map_task_on_stdin_sees_every_record() {
     );
 }
 
+/// Replaces terasort.rs's `total_order_refuses_standard_input`: the sampler
+/// reads the spooled copy, so total order works on stdin too.
+#[test]
+fn issue8_total_order_samples_spooled_stdin() {
+    let tmp = TempDir::new().unwrap();
+    let lines: String = (0..5000u32)
+        .map(|i| format!("{:05}\t{i}\n", (i * 7919) % 5000))
+        .collect();
+    write(&tmp, "lines.tsv", &lines);
+    let from_file = assert_ok(&run(&mut mr(&tmp), &["sort", "-q", "--reducers", "3", "lines.tsv"]));
+    let o = run_stdin(
+        &tmp,
+        &["sort", "-q", "--reducers", "3", "--block-size", "8K", "-"],
+        lines.clone(),
+    );
+    assert_eq!(assert_ok(&o), from_file);
+    let mut sorted: Vec<&str> = lines.lines().collect();
+    sorted.sort_unstable();
+    assert_eq!(from_file.lines().collect::<Vec<_>>(), sorted);
+}
+
 // ---------------------------------------------------------------------------
 // Inputs that change while the job reads them
 // ---------------------------------------------------------------------------

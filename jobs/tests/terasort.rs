@@ -109,9 +109,3 @@ fn sort_orders_lines_by_first_column_then_whole_line() {
     let got = run(&terasort::sort(), &[&input], |c| c.reducers = 3);
     assert_eq!(got, "\tempty key\na\t10\na\t9\nab\t0\nb\t1\nb\t2\né\tx\n");
 }
-
-#[test]
-fn total_order_refuses_standard_input() {
-    let err = mapreduce::runner::run(&terasort::terasort(), &RunConfig::new(["-"]), &mut Vec::new()).unwrap_err();
-    assert!(err.to_string().contains("cannot read standard input"), "{err}");
-}
