@@ -25,7 +25,7 @@ pub struct RunArgs {
     /// decompressed, whatever the name); `-` reads standard input. With none,
     /// the job runs on its built-in sample.
     #[arg(value_name = "INPUT")]
-    pub inputs: Vec<String>,
+    pub inputs: Vec<OsString>,
     /// Write part files and `_SUCCESS` into DIR instead of printing the output.
     #[arg(short, long, value_name = "DIR")]
     pub output: Option<PathBuf>,
@@ -131,21 +131,47 @@ pub fn main(job: impl AnyJob) -> ExitCode {
 /// Parses `argv` (program name first) as [`RunArgs`] and runs `job`.
 pub fn run_with_args(job: &dyn AnyJob, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     // The job's own description heads its --help.
+    let argv: Vec<OsString> = argv.into_iter().collect();
     let command = SingleJob::command().about(job.about().to_owned());
     let parsed = command
-        .try_get_matches_from(argv)
+        .clone()
+        .try_get_matches_from(&argv)
         .and_then(|matches| SingleJob::from_arg_matches(&matches));
     match parsed {
         Ok(cli) => run_job(job, &cli.args),
-        Err(e) => {
-            // clap prints help and version to stdout and usage errors to stderr.
-            let _ = e.print();
-            if e.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            }
+        Err(e) => report_parse_error(&e, &command, &argv),
+    }
+}
+
+/// Prints a command-line error as clap does (help and version on stdout,
+/// usage errors on stderr) and returns the exit status. Where clap only
+/// says that some argument is not UTF-8, this names it: the one whose
+/// repair makes `command` accept the UTF-8 of the rest (input paths may
+/// hold any bytes; most options may not).
+pub fn report_parse_error(e: &clap::Error, command: &clap::Command, argv: &[OsString]) -> ExitCode {
+    if e.kind() == clap::error::ErrorKind::InvalidUtf8 {
+        let culprit = (1..argv.len()).filter(|&i| argv[i].to_str().is_none()).find(|&i| {
+            let mut repaired = argv.to_vec();
+            repaired[i] = OsString::from(argv[i].to_string_lossy().into_owned());
+            command
+                .clone()
+                .try_get_matches_from(repaired)
+                .err()
+                .is_none_or(|e| e.kind() != clap::error::ErrorKind::InvalidUtf8)
+        });
+        if let Some(i) = culprit {
+            eprintln!(
+                "error: argument {:?} is not valid UTF-8 (only input paths and file names may be)",
+                argv[i].to_string_lossy()
+            );
+            return ExitCode::from(2);
         }
+    }
+    let _ = e.print();
+    if e.use_stderr() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

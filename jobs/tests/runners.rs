@@ -67,10 +67,7 @@ fn inputs_for(job: &dyn AnyJob) -> &'static [PathBuf] {
 
 fn run(job: &dyn AnyJob, inputs: &[PathBuf], config: RunConfig) -> Vec<u8> {
     let mut config = config;
-    config.inputs = inputs
-        .iter()
-        .map(|p: &PathBuf| p.to_string_lossy().into_owned())
-        .collect();
+    config.inputs = inputs.iter().map(|p| p.clone().into_os_string()).collect();
     let mut out = Vec::new();
     mapreduce::runner::run(job, &config, &mut out).unwrap_or_else(|e| panic!("{}: {e}", job.name()));
     out

@@ -143,11 +143,13 @@ impl Stamp {
 /// with `*`, `?` or `[` is a glob: its matches, sorted, each expanded like a
 /// spec, hidden names skipped. A missing path or a glob matching nothing is
 /// [`Error::InputNotFound`]. Duplicates are kept, as Hadoop reads a file
-/// twice if it is named twice.
-pub fn resolve_inputs(specs: &[String], recursive: bool) -> Result<Vec<InputSource>> {
+/// twice if it is named twice. Specs are OS strings: a file name need not
+/// be UTF-8 (a name that is not is never a glob).
+pub fn resolve_inputs<S: AsRef<OsStr>>(specs: &[S], recursive: bool) -> Result<Vec<InputSource>> {
     let mut out = Vec::new();
     let mut seen_stdin = false;
     for spec in specs {
+        let spec = spec.as_ref();
         if spec == "-" {
             if seen_stdin {
                 return Err(Error::Config(
@@ -156,8 +158,8 @@ pub fn resolve_inputs(specs: &[String], recursive: bool) -> Result<Vec<InputSour
             }
             seen_stdin = true;
             out.push(InputSource::Stdin);
-        } else if is_glob(spec) {
-            resolve_glob(spec, recursive, &mut out)?;
+        } else if let Some(pattern) = spec.to_str().filter(|s| is_glob(s)) {
+            resolve_glob(pattern, recursive, &mut out)?;
         } else {
             resolve_path(Path::new(spec), recursive, &mut out)?;
         }

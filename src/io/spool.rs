@@ -20,14 +20,11 @@
 use std::fs::{self, File};
 use std::io::{self, ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Location, Result};
 use crate::io::cleanup;
 use crate::io::compression;
 use crate::io::input::InputSource;
-
-static NEXT: AtomicU64 = AtomicU64::new(0);
 
 /// Copy buffer: large reads from a pipe, one allocation per input.
 const CHUNK: usize = 1 << 20;
@@ -62,11 +59,7 @@ impl SpoolDir {
 
     fn dir(&mut self) -> Result<&Path> {
         if self.path.is_none() {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.subsec_nanos());
-            let n = NEXT.fetch_add(1, Ordering::Relaxed);
-            let path = self.root.join(format!("mr-spool-{}-{n}-{nanos}", std::process::id()));
+            let path = self.root.join(cleanup::temp_name("spool"));
             fs::create_dir(&path).map_err(|e| Error::io(&path, e))?;
             cleanup::register(&path);
             self.path = Some(path);

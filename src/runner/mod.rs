@@ -11,6 +11,7 @@ mod inline;
 mod local;
 mod sample;
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -57,7 +58,7 @@ pub enum SpillCompression {
 pub struct RunConfig {
     /// Input paths: files, directories, globs, or `-` for standard input.
     /// Empty means the job's built-in sample.
-    pub inputs: Vec<String>,
+    pub inputs: Vec<OsString>,
     /// Descend into subdirectories of input directories.
     pub recursive: bool,
     /// The output directory; `None` writes to the `stdout` given to [`run`].
@@ -125,7 +126,7 @@ impl Default for RunConfig {
 
 impl RunConfig {
     /// A default configuration reading `inputs`.
-    pub fn new<S: Into<String>>(inputs: impl IntoIterator<Item = S>) -> Self {
+    pub fn new<S: Into<OsString>>(inputs: impl IntoIterator<Item = S>) -> Self {
         RunConfig {
             inputs: inputs.into_iter().map(Into::into).collect(),
             ..RunConfig::default()
