@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use super::budget::Budget;
 use super::{RunConfig, SpillCompression, StepId, StepReport, TextSource};
 use crate::api::context::TaskContext;
 use crate::api::counters::{Counters, FRAMEWORK, names};
@@ -56,7 +57,8 @@ struct Shared<'a> {
     output: &'a OutputDir,
     job_dir: &'a JobDir,
     protocol: Protocol,
-    fan_in: usize,
+    /// Sort buffer, merge fan-in and read buffers, sized from the limits.
+    budget: Budget,
     /// The first step's total-order boundaries, if it has them.
     ranges: Option<Arc<Vec<Vec<u8>>>>,
     /// Bad records skipped so far, against `config.skip_bad_records`.
@@ -76,6 +78,7 @@ pub(super) fn run(
     plan: &JobPlan,
     sources: Vec<TextSource>,
     config: &RunConfig,
+    budget: Budget,
     output: &OutputDir,
     temp_root: &Path,
 ) -> Result<Vec<StepReport>> {
@@ -86,7 +89,7 @@ pub(super) fn run(
         output,
         job_dir: &job_dir,
         protocol: plan.protocol,
-        fan_in: config.merge_fan_in.unwrap_or_else(|| default_fan_in(config)),
+        budget,
         ranges,
         skipped: AtomicU64::new(0),
     };
@@ -151,28 +154,6 @@ fn binary_inputs(files: &[PathBuf], split_bytes: u64) -> Result<Vec<MapInput>> {
         }
     }
     Ok(inputs)
-}
-
-/// Sized from the open-file limit (every worker may merge at once, and
-/// each merge reads its segments at once) and from memory (each open
-/// segment has a read buffer; together they stay within the sort buffer).
-fn default_fan_in(config: &RunConfig) -> usize {
-    const READ_BUFFER: u64 = 128 << 10;
-    let files = open_file_limit().saturating_sub(64) / (2 * config.workers.max(1) as u64);
-    let memory = config.sort_buffer / READ_BUFFER;
-    files.min(memory).clamp(2, 512) as usize
-}
-
-fn open_file_limit() -> u64 {
-    std::fs::read_to_string("/proc/self/limits")
-        .ok()
-        .and_then(|limits| {
-            limits
-                .lines()
-                .find(|l| l.starts_with("Max open files"))
-                .and_then(|l| l.split_whitespace().nth(3).and_then(|n| n.parse().ok()))
-        })
-        .unwrap_or(1024)
 }
 
 fn run_step(
@@ -399,10 +380,10 @@ fn map_task(run: &StepRun<'_>, task: usize, attempt: u32, input: &MapInput) -> R
     // and half the collector's buffers, which then only sort and spill.
     let typed_agg = reducers.is_some() && step.typed_agg;
     let (agg_budget, collector_budget, merge) = if typed_agg {
-        let half = config.sort_buffer as usize / 2;
+        let half = shared.budget.sort_buffer as usize / 2;
         (Some(half), half, None)
     } else {
-        (None, config.sort_buffer as usize, step.merge.clone())
+        (None, shared.budget.sort_buffer as usize, step.merge.clone())
     };
     let sink = match reducers {
         Some(partitions) => {
@@ -423,7 +404,8 @@ fn map_task(run: &StepRun<'_>, task: usize, attempt: u32, input: &MapInput) -> R
                         partitions,
                         by_value: step.sort_values(),
                         compression: compression(config.compress_spills),
-                        fan_in: shared.fan_in,
+                        fan_in: shared.budget.fan_in,
+                        read_buffer: shared.budget.read_buffer,
                     },
                     sort_buffer: collector_budget,
                     dir: dir.clone(),
@@ -573,15 +555,14 @@ fn reduce_task(run: &StepRun<'_>, task: usize, attempt: u32, map_outputs: &[Path
         .as_ref()
         .ok_or_else(|| Error::Config("reduce task of a map-only step".into()))?;
     let mut stats = SpillStats::default();
-    let merger = reduce_input(
-        map_outputs,
-        task as u32,
-        step.sort_values(),
-        shared.fan_in,
-        compression(config.compress_spills),
-        &dir,
-        &mut stats,
-    )?;
+    let settings = RunSettings {
+        partitions: 1,
+        by_value: step.sort_values(),
+        compression: compression(config.compress_spills),
+        fan_in: shared.budget.fan_in,
+        read_buffer: shared.budget.read_buffer,
+    };
+    let merger = reduce_input(map_outputs, task as u32, &settings, &dir, &mut stats)?;
     let mut groups = Groups::new(merger);
     let mut sink = if last {
         Sink::Text(shared.output.part(task)?, shared.protocol)

@@ -7,6 +7,7 @@
 //! debugging and small inputs, and the reference `local` must match byte
 //! for byte.
 
+mod budget;
 mod inline;
 mod local;
 mod sample;
@@ -48,6 +49,9 @@ pub enum SpillCompression {
     Lz4,
 }
 
+/// The sort buffer per map task when memory allows.
+const DEFAULT_SORT_BUFFER: u64 = 64 << 20;
+
 /// How to run a job: inputs, output, and engine settings.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -77,8 +81,15 @@ pub struct RunConfig {
     pub min_split_size: u64,
     /// Largest split, in bytes (Hadoop's `maxsize`, default unlimited).
     pub max_split_size: u64,
-    /// Bytes of sort buffer per map task (default 64 MiB).
+    /// Bytes of sort buffer per map task (default 64 MiB). Unless
+    /// `sort_buffer_given`, a ceiling: the local runner lowers it to what
+    /// the memory limits (cgroup, `ulimit -v`, available memory) leave for
+    /// `workers` tasks at once.
     pub sort_buffer: u64,
+    /// Whether `sort_buffer` was asked for explicitly (`--sort-buffer`):
+    /// then it is used as it is, and a run it cannot fit fails before it
+    /// starts, naming the limit.
+    pub sort_buffer_given: bool,
     /// How spills and intermediate data are compressed.
     pub compress_spills: SpillCompression,
     /// Attempts per task before the job fails (default 4).
@@ -105,7 +116,8 @@ impl Default for RunConfig {
             block_size: 64 << 20,
             min_split_size: 1,
             max_split_size: u64::MAX,
-            sort_buffer: 64 << 20,
+            sort_buffer: DEFAULT_SORT_BUFFER,
+            sort_buffer_given: false,
             compress_spills: SpillCompression::None,
             max_attempts: 4,
             merge_fan_in: None,
@@ -220,12 +232,17 @@ pub fn run(job: &dyn AnyJob, config: &RunConfig, stdout: &mut dyn Write) -> Resu
         let inputs = resolve_inputs(&config.inputs, config.recursive)?;
         (inputs.into_iter().map(TextSource::Input).collect(), false)
     };
+    // Sized (and checked) before any output or temporary directory exists.
+    let budget = match config.runner {
+        RunnerKind::Local => Some(budget::plan(config, &budget::Limits::current())?),
+        RunnerKind::Inline => None,
+    };
     let temp_root = config.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
     std::fs::create_dir_all(&temp_root).map_err(|e| Error::io(&temp_root, e))?;
     let output = OutputDir::create(config.output.as_deref(), config.overwrite, &temp_root)?;
-    let steps = match config.runner {
-        RunnerKind::Inline => inline::run(plan, sources, config, &output)?,
-        RunnerKind::Local => local::run(plan, sources, config, &output, &temp_root)?,
+    let steps = match budget {
+        Some(budget) => local::run(plan, sources, config, budget, &output, &temp_root)?,
+        None => inline::run(plan, sources, config, &output)?,
     };
     output.commit(stdout)?;
     Ok(JobReport {

@@ -352,7 +352,6 @@ impl RunCursor {
         }
     }
 
-    #[cfg(test)]
     /// Sets the read buffer size (default 128 KiB); takes effect if set
     /// before the first `advance`. A block larger than the buffer grows it.
     pub fn with_buffer_size(mut self, bytes: usize) -> Self {
