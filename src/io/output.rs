@@ -19,7 +19,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FileWriteError, Result};
 use crate::io::cleanup;
 
 const STAGING_TAG: &str = ".mr-staging-";
@@ -83,9 +83,15 @@ impl OutputDir {
         self.parts.fetch_max(index + 1, Ordering::Relaxed);
         let path = self.staging.join(format!("part-{index:05}"));
         let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+        // Errors name the part as the user will see it, not the hidden
+        // staging copy (standard output's parts have only that name).
+        let shown = match &self.dest {
+            Some(dest) => dest.join(format!("part-{index:05}")),
+            None => path,
+        };
         Ok(PartWriter {
             out: BufWriter::with_capacity(1 << 16, file),
-            path,
+            path: shown,
             bytes: 0,
         })
     }
@@ -162,6 +168,7 @@ fn remove_stale_staging(parent: &Path, name: &str) {
 /// One part file being written; counts the bytes.
 pub(crate) struct PartWriter {
     out: BufWriter<File>,
+    /// The part's name in the output directory, for errors.
     path: PathBuf,
     bytes: u64,
 }
@@ -174,21 +181,74 @@ impl PartWriter {
     }
 }
 
+impl PartWriter {
+    fn named(&self, e: io::Error) -> io::Error {
+        io::Error::new(
+            e.kind(),
+            FileWriteError {
+                path: self.path.clone(),
+                source: e,
+            },
+        )
+    }
+}
+
 impl Write for PartWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.out.write(buf)?;
+        let n = self.out.write(buf).map_err(|e| self.named(e))?;
         self.bytes += n as u64;
         Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
+        self.out.flush().map_err(|e| self.named(e))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn issue8_a_full_output_disk_is_an_io_error_naming_the_part() {
+        use crate::api::context::TaskContext;
+        use crate::api::emitter::{Emitter, Target};
+        use crate::codec::protocol::Protocol;
+        use crate::error::Phase;
+        use crate::runner::StepId;
+
+        let tmp = tempfile::tempdir().unwrap();
+        let dest = tmp.path().join("out");
+        let out = OutputDir::create(Some(&dest), false, tmp.path()).unwrap();
+        let mut part = out.part(0).unwrap();
+        // /dev/full fails every write with ENOSPC: a full disk without root.
+        let full = File::options().write(true).open("/dev/full").unwrap();
+        part.out = BufWriter::with_capacity(64, full);
+        let mut ctx = TaskContext::new(0, 0);
+        {
+            let target = Target::Text {
+                out: &mut part,
+                protocol: Protocol::Json,
+            };
+            let mut emit: Emitter<'_, String, u64> = Emitter::new(target, None, &mut ctx);
+            for i in 0..100 {
+                emit.emit(format!("key-{i}"), i);
+            }
+        }
+        let e = ctx.take_error().unwrap_err();
+        // Raised inside a reducer, it keeps its class: an I/O error on the
+        // part the user will see, not a codec error, and not retried.
+        let e = StepId { index: 0, count: 1 }.task_error(Phase::Reduce, 0, None, e.into());
+        match &e {
+            Error::Io { path, source } => {
+                assert_eq!(path, &dest.join("part-00000"));
+                assert_eq!(source.kind(), io::ErrorKind::StorageFull);
+            }
+            other => panic!("not an I/O error: {other}"),
+        }
+        assert!(!e.is_retryable());
+        assert!(e.to_string().contains("out/part-00000: No space left on device"), "{e}");
+    }
 
     #[test]
     fn commit_renames_into_place_with_success_and_refuses_existing() {

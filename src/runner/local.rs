@@ -181,7 +181,7 @@ fn run_step(
         inputs.len(),
         config.workers,
         config.max_attempts,
-        |task, attempt| map_task(&run, task, attempt, &inputs[task]),
+        |task, attempt| run.attempt("map", task, attempt, || map_task(&run, task, attempt, &inputs[task])),
         &|| bar.inc(),
     )?;
     drop(bar);
@@ -203,7 +203,7 @@ fn run_step(
         partitions as usize,
         config.workers,
         config.max_attempts,
-        |task, attempt| reduce_task(&run, task, attempt, &outputs),
+        |task, attempt| run.attempt("reduce", task, attempt, || reduce_task(&run, task, attempt, &outputs)),
         &|| bar.inc(),
     )?;
     drop(bar);
@@ -354,6 +354,18 @@ struct StepRun<'a> {
     last: bool,
     /// Reduce tasks, or `None` for a map-only step.
     reducers: Option<u32>,
+}
+
+impl StepRun<'_> {
+    /// Runs one task attempt; a failed one's files are removed before the
+    /// pool can start the next.
+    fn attempt<T>(&self, phase: &str, task: usize, attempt: u32, run: impl FnOnce() -> Result<T>) -> Result<T> {
+        let result = run();
+        if result.is_err() {
+            self.shared.job_dir.remove_attempt(self.id.index, phase, task, attempt);
+        }
+        result
+    }
 }
 
 /// What a map attempt's input loop updates.

@@ -185,7 +185,16 @@ pub(crate) struct StepId {
 }
 
 impl StepId {
+    /// The error of a task whose user code (or an `emit` on its behalf)
+    /// failed with `source`. An I/O or corrupt-data error from the
+    /// framework passes through as itself: it names its file already, and
+    /// its class is what decides that the task is not retried.
     pub(crate) fn task_error(self, phase: Phase, task: usize, at: Option<Location>, source: BoxError) -> Error {
+        let source = match source.downcast::<Error>() {
+            Ok(e) if matches!(*e, Error::Io { .. } | Error::Corrupt { .. }) => return *e,
+            Ok(e) => e as BoxError,
+            Err(other) => other,
+        };
         Error::Task {
             step: self.index + 1,
             steps: self.count,
