@@ -142,6 +142,17 @@ pub enum Error {
     /// The job or its options are misconfigured.
     #[error("{0}")]
     Config(String),
+    /// An engine buffer could not grow: the memory limits (cgroup,
+    /// `ulimit -v`) left less than the settings assumed.
+    #[error(
+        "out of memory: cannot grow the {what} by {bytes} bytes (lower --sort-buffer or --workers, or raise the memory limit)"
+    )]
+    OutOfMemory {
+        /// Which buffer.
+        what: &'static str,
+        /// How many bytes it asked for.
+        bytes: usize,
+    },
 }
 
 impl Error {
@@ -162,6 +173,16 @@ impl Error {
             Error::Task { source, .. } => source.downcast_ref::<Error>().is_none_or(Error::is_retryable),
             _ => false,
         }
+    }
+
+    /// Makes room in `v` for `total` elements in all, as an error instead
+    /// of an abort when the allocation fails.
+    pub(crate) fn try_grow<T>(v: &mut Vec<T>, total: usize, what: &'static str) -> Result<()> {
+        let extra = total.saturating_sub(v.len());
+        v.try_reserve_exact(extra).map_err(|_| Error::OutOfMemory {
+            what,
+            bytes: extra.saturating_mul(std::mem::size_of::<T>()),
+        })
     }
 
     /// Wraps an I/O error with the path it happened on.

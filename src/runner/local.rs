@@ -94,6 +94,7 @@ pub(super) fn run(
         skipped: AtomicU64::new(0),
     };
     let split_bytes = split_size(config.block_size, config.min_split_size, config.max_split_size);
+    let split_bytes = capped_split_size(&sources, split_bytes, config.progress);
     let mut inputs = text_inputs(sources, split_bytes)?;
     let mut reports = Vec::with_capacity(plan.steps.len());
     for (index, step) in plan.steps.iter().enumerate() {
@@ -116,6 +117,30 @@ pub(super) fn run(
     Ok(reports)
 }
 
+/// The most map tasks a step's input is cut into: each costs a task's
+/// bookkeeping and an output file, so `--block-size 1` on a big file must
+/// not mean a million of them.
+pub(super) const MAX_SPLITS: u64 = 100_000;
+
+/// `split_bytes`, raised if the input files would make more than
+/// [`MAX_SPLITS`] splits (with a note on stderr when `note`).
+fn capped_split_size(sources: &[TextSource], split_bytes: u64, note: bool) -> u64 {
+    let total: u64 = sources
+        .iter()
+        .filter_map(|s| match s {
+            TextSource::Input(src) => src.path().and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len()),
+            TextSource::Sample(_) => None,
+        })
+        .sum();
+    let capped = split_bytes.max(total.div_ceil(MAX_SPLITS));
+    if capped > split_bytes && note {
+        eprintln!(
+            "note: splitting the input into {split_bytes}-byte blocks would make over {MAX_SPLITS} map tasks; using {capped}-byte splits"
+        );
+    }
+    capped
+}
+
 fn text_inputs(sources: Vec<TextSource>, split_bytes: u64) -> Result<Vec<MapInput>> {
     let mut inputs = Vec::new();
     for source in sources {
@@ -132,6 +157,13 @@ fn text_inputs(sources: Vec<TextSource>, split_bytes: u64) -> Result<Vec<MapInpu
 /// Cuts the previous step's run files into block ranges of about
 /// `split_bytes` each.
 fn binary_inputs(files: &[PathBuf], split_bytes: u64) -> Result<Vec<MapInput>> {
+    // Block ranges are capped like text splits (one per block at most).
+    let total: u64 = files
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let split_bytes = split_bytes.max(total.div_ceil(MAX_SPLITS));
     let mut inputs = Vec::new();
     for path in files {
         let file = RunFile::open(path)?;
@@ -619,4 +651,32 @@ fn reduce_task(run: &StepRun<'_>, task: usize, attempt: u32, map_outputs: &[Path
         counters,
         status: ctx.status.map(|s| format!("step {} reduce {task}: {s}", id.index + 1)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::input::InputSource;
+
+    #[test]
+    fn issue8_block_size_1_on_a_big_file_makes_at_most_max_splits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.txt");
+        // Sparse: 1 GiB of zeros on disk costs nothing.
+        let f = std::fs::File::create(&path).unwrap();
+        f.set_len(1 << 30).unwrap();
+        let sources = vec![TextSource::Input(InputSource::File(path))];
+        let split = capped_split_size(&sources, 1, false);
+        assert_eq!(split, (1u64 << 30).div_ceil(MAX_SPLITS));
+        let inputs = text_inputs(sources, split).unwrap();
+        assert!(inputs.len() as u64 <= MAX_SPLITS, "{} splits", inputs.len());
+        assert!(inputs.len() as u64 >= MAX_SPLITS / 2, "{} splits", inputs.len());
+        // Small inputs keep the block size asked for.
+        let small = dir.path().join("small.txt");
+        std::fs::write(&small, vec![b'x'; 1000]).unwrap();
+        assert_eq!(
+            capped_split_size(&[TextSource::Input(InputSource::File(small))], 1, false),
+            1
+        );
+    }
 }

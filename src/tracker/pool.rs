@@ -185,7 +185,12 @@ mod tests {
 
     #[test]
     fn issue8_io_errors_fail_at_once_user_errors_retry_and_the_first_error_is_reported() {
-        let io_error = |attempt: u32| Error::io(format!("attempt-{attempt}/spill-137"), std::io::Error::other("disk full"));
+        let io_error = |attempt: u32| {
+            Error::io(
+                format!("attempt-{attempt}/spill-137"),
+                std::io::Error::other("disk full"),
+            )
+        };
         // An I/O error, also one raised by an emit inside user code (boxed
         // in a task error), is not retried.
         for wrap in [false, true] {
