@@ -47,9 +47,10 @@ pub struct RunArgs {
     /// Largest split [default: unlimited].
     #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
     pub max_split_size: Option<u64>,
-    /// Sort buffer per map task: its memory budget, in bytes (or K/M/G).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size_arg, default_value = "64M")]
-    pub sort_buffer: u64,
+    /// Sort buffer per map task: its memory budget, in bytes (or K/M/G)
+    /// [default: 64M, less if the memory limits leave less for --workers tasks].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
+    pub sort_buffer: Option<u64>,
     /// Longest input line (record) allowed; a longer one fails the job
     /// (Hadoop's mapreduce.input.linerecordreader.line.maxlength).
     #[arg(long, value_name = "SIZE", value_parser = parse_size_arg, default_value = "64M")]
@@ -200,7 +201,10 @@ pub fn run_job(job: &dyn AnyJob, args: &RunArgs) -> ExitCode {
     config.block_size = args.block_size;
     config.min_split_size = args.min_split_size;
     config.max_split_size = args.max_split_size.unwrap_or(u64::MAX);
-    config.sort_buffer = args.sort_buffer;
+    if let Some(bytes) = args.sort_buffer {
+        config.sort_buffer = bytes;
+        config.sort_buffer_given = true;
+    }
     config.max_line_length = args.max_line_length;
     config.compress_spills = match args.compress_spills {
         CompressArg::None => SpillCompression::None,

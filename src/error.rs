@@ -179,6 +179,17 @@ pub enum Error {
     /// The job or its options are misconfigured.
     #[error("{0}")]
     Config(String),
+    /// An engine buffer could not grow: the memory limits (cgroup,
+    /// `ulimit -v`) left less than the settings assumed.
+    #[error(
+        "out of memory: cannot grow the {what} by {bytes} bytes (lower --sort-buffer or --workers, or raise the memory limit)"
+    )]
+    OutOfMemory {
+        /// Which buffer.
+        what: &'static str,
+        /// How many bytes it asked for.
+        bytes: usize,
+    },
 }
 
 fn skipped_note(dirs: usize) -> String {
@@ -190,11 +201,76 @@ fn skipped_note(dirs: usize) -> String {
 }
 
 impl Error {
+    /// Whether a failed task attempt that ended with this error is worth
+    /// another attempt: the one rule the task pool retries by.
+    ///
+    /// Failures of user code are retried (an error returned by `map`,
+    /// `reduce` or `combine` or their hooks, or a panic: a flaky service, a
+    /// transient resource), as Hadoop retries task attempts. Everything the
+    /// framework itself detects fails at once, because a retry would only
+    /// meet it again and hide where it first happened: I/O errors (a full
+    /// disk stays full), corrupt data, malformed records past the budget,
+    /// configuration errors, and encoding errors — also when they were
+    /// raised while user code was running, e.g. by an `emit` whose write
+    /// failed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Task { source, .. } => source.downcast_ref::<Error>().is_none_or(Error::is_retryable),
+            _ => false,
+        }
+    }
+
+    /// Makes room in `v` for `total` elements in all, as an error instead
+    /// of an abort when the allocation fails.
+    pub(crate) fn try_grow<T>(v: &mut Vec<T>, total: usize, what: &'static str) -> Result<()> {
+        let extra = total.saturating_sub(v.len());
+        v.try_reserve_exact(extra).map_err(|_| Error::OutOfMemory {
+            what,
+            bytes: extra.saturating_mul(std::mem::size_of::<T>()),
+        })
+    }
+
     /// Wraps an I/O error with the path it happened on.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
             source,
         }
+    }
+
+    /// The error of a failed write through a `std::io::Write`: an
+    /// [`Error::Io`] naming the file if the writer said which (see
+    /// [`FileWriteError`]), else naming `fallback`.
+    pub(crate) fn from_write(e: std::io::Error, fallback: &str) -> Self {
+        if !e.get_ref().is_some_and(|inner| inner.is::<FileWriteError>()) {
+            return Error::io(fallback, e);
+        }
+        let kind = e.kind();
+        match e.into_inner().map(|inner| inner.downcast::<FileWriteError>()) {
+            Some(Ok(named)) => Error::io(named.path, named.source),
+            Some(Err(other)) => Error::io(fallback, std::io::Error::new(kind, other)),
+            None => Error::io(fallback, std::io::Error::from(kind)),
+        }
+    }
+}
+
+/// A write error that carries its file, for a `std::io::Write` (whose
+/// errors cannot name one) to hand through a serializer, so that
+/// [`Error::from_write`] can still say which file a full disk stopped.
+#[derive(Debug)]
+pub(crate) struct FileWriteError {
+    pub(crate) path: PathBuf,
+    pub(crate) source: std::io::Error,
+}
+
+impl fmt::Display for FileWriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.source)
+    }
+}
+
+impl std::error::Error for FileWriteError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
     }
 }

@@ -93,7 +93,8 @@ pub mod internals {
     pub use crate::api::aggregate::{TypedAgg, TypedMerge};
     pub use crate::shuffle::aggregate::AggTable;
     pub use crate::shuffle::buffer::SortBuffer;
-    pub use crate::shuffle::merge::{Cursor, Groups, Merger, merge_passes};
+    pub use crate::shuffle::merge::{Cursor, Groups, Merger};
+    pub use crate::shuffle::plan::{merge_depth, merge_plan};
     pub use crate::shuffle::run::{Compression, RunFile, RunWriter};
     pub use crate::shuffle::{PairSink, ValueSource};
 }

@@ -889,3 +889,86 @@ fn local_and_inline_runners_print_identical_output_for_every_job() {
         assert!(inline.stdout == local.stdout, "{name}: -r local differs from -r inline");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Issue 8: limits (memory, open files, extreme settings)
+// ---------------------------------------------------------------------------
+
+/// Runs `mr-run ARGS` under `ulimit -v KIB` (set by a shell that then
+/// execs it, so the limit is the process's own).
+fn run_under_ulimit_v(tmp: &TempDir, kib: u64, args: &[&str]) -> Output {
+    let script = format!("ulimit -v {kib} && exec \"$0\" \"$@\"");
+    std::process::Command::new("sh")
+        .current_dir(tmp.path())
+        .arg("-c")
+        .arg(script)
+        .arg(assert_cmd::cargo::cargo_bin!("mr-run"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("sh starts")
+}
+
+#[test]
+fn issue8_under_an_address_space_limit_a_run_succeeds_or_fails_cleanly_never_aborts() {
+    let tmp = TempDir::new().unwrap();
+    generate(&tmp, "text", "8M", "1", "in.txt");
+    let expected = assert_ok(&run(&mut mr(&tmp), &["word-count", "-q", "in.txt"]));
+    let args = ["word-count", "-q", "--workers", "4", "--block-size", "1M", "in.txt"];
+    for kib in [300_000, 300_000, 400_000, 512_000, 512_000] {
+        let o = run_under_ulimit_v(&tmp, kib, &args);
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(o.status.signal(), None, "killed by a signal; stderr:\n{}", stderr(&o));
+        if o.status.success() {
+            assert_no_panic(&o);
+            assert!(stdout(&o) == expected, "ulimit -v {kib}: wrong output");
+        } else {
+            let msg = assert_error(&o, 1);
+            assert!(msg.contains("memory"), "{msg}");
+        }
+    }
+    // An explicit sort buffer that cannot fit is refused before any work,
+    // naming the limit, and leaves nothing behind.
+    let o = run_under_ulimit_v(
+        &tmp,
+        512_000,
+        &[
+            "word-count",
+            "--workers",
+            "4",
+            "--sort-buffer",
+            "256M",
+            "-o",
+            "out",
+            "in.txt",
+        ],
+    );
+    let msg = assert_error(&o, 1);
+    assert!(
+        msg.contains("--sort-buffer 256 MiB × 4 workers needs about") && msg.contains("ulimit -v"),
+        "{msg}"
+    );
+    assert_eq!(names(tmp.path()), set(&["in.txt"]));
+}
+
+#[test]
+fn issue8_extreme_settings_give_the_default_runs_output() {
+    let tmp = TempDir::new().unwrap();
+    generate(&tmp, "text", "4K", "3", "in.txt");
+    let expected = assert_ok(&run(&mut mr(&tmp), &["word-count", "-q", "in.txt"]));
+    for extra in [
+        &["--workers", "64"][..],
+        &["--sort-buffer", "1K"],
+        &["--block-size", "1"],
+    ] {
+        let args: Vec<&str> = ["word-count", "-q", "in.txt"].iter().chain(extra).copied().collect();
+        let got = assert_ok(&run(&mut mr(&tmp), &args));
+        assert!(got == expected, "{extra:?}: output differs from the default run's");
+    }
+    // A thousand reducers: the same lines, in part order.
+    let got = assert_ok(&run(
+        &mut mr(&tmp),
+        &["word-count", "-q", "--reducers", "1000", "in.txt"],
+    ));
+    assert_eq!(sorted_lines(&got), sorted_lines(&expected));
+}

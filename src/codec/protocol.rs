@@ -56,6 +56,10 @@ impl Protocol {
             }
         };
         res.and_then(|()| w.write_all(b"\n").map_err(serde_json::Error::io))
-            .map_err(|e| Error::Codec(format!("cannot write output line: {e}")))
+            .map_err(|e| match e.is_io() {
+                // The output's failure (a full disk), not the data's.
+                true => Error::from_write(e.into(), "<output>"),
+                false => Error::Codec(format!("cannot write output line: {e}")),
+            })
     }
 }

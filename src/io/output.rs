@@ -42,7 +42,7 @@ use std::io::{self, BufWriter, ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FileWriteError, Result};
 use crate::io::cleanup;
 
 const STAGING_TAG: &str = ".mr-staging-";
@@ -518,15 +518,27 @@ impl PartWriter {
     }
 }
 
+impl PartWriter {
+    fn named(&self, e: io::Error) -> io::Error {
+        io::Error::new(
+            e.kind(),
+            FileWriteError {
+                path: self.path.clone(),
+                source: e,
+            },
+        )
+    }
+}
+
 impl Write for PartWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.out.write(buf)?;
+        let n = self.out.write(buf).map_err(|e| self.named(e))?;
         self.bytes += n as u64;
         Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
+        self.out.flush().map_err(|e| self.named(e))
     }
 }
 

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use super::budget::Budget;
 use super::{RunConfig, SpillCompression, StepId, StepReport, TextSource};
 use crate::api::context::TaskContext;
 use crate::api::counters::{Counters, FRAMEWORK, names};
@@ -57,7 +58,8 @@ struct Shared<'a> {
     output: &'a OutputDir,
     job_dir: &'a JobDir,
     protocol: Protocol,
-    fan_in: usize,
+    /// Sort buffer, merge fan-in and read buffers, sized from the limits.
+    budget: Budget,
     /// The first step's total-order boundaries, if it has them.
     ranges: Option<Arc<Vec<Vec<u8>>>>,
     /// Bad records skipped so far, against `config.skip_bad_records`.
@@ -77,6 +79,7 @@ pub(super) fn run(
     plan: &JobPlan,
     sources: Vec<TextSource>,
     config: &RunConfig,
+    budget: Budget,
     output: &OutputDir,
     temp_root: &Path,
     stamps: &[Stamp],
@@ -88,11 +91,12 @@ pub(super) fn run(
         output,
         job_dir: &job_dir,
         protocol: plan.protocol,
-        fan_in: config.merge_fan_in.unwrap_or_else(|| default_fan_in(config)),
+        budget,
         ranges,
         skipped: AtomicU64::new(0),
     };
     let split_bytes = split_size(config.block_size, config.min_split_size, config.max_split_size);
+    let split_bytes = capped_split_size(&sources, split_bytes, config.progress);
     let mut inputs = text_inputs(sources, split_bytes)?;
     let mut reports = Vec::with_capacity(plan.steps.len());
     for (index, step) in plan.steps.iter().enumerate() {
@@ -115,6 +119,30 @@ pub(super) fn run(
     Ok(reports)
 }
 
+/// The most map tasks a step's input is cut into: each costs a task's
+/// bookkeeping and an output file, so `--block-size 1` on a big file must
+/// not mean a million of them.
+pub(super) const MAX_SPLITS: u64 = 100_000;
+
+/// `split_bytes`, raised if the input files would make more than
+/// [`MAX_SPLITS`] splits (with a note on stderr when `note`).
+fn capped_split_size(sources: &[TextSource], split_bytes: u64, note: bool) -> u64 {
+    let total: u64 = sources
+        .iter()
+        .filter_map(|s| match s {
+            TextSource::Input(src) => src.path().and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len()),
+            TextSource::Sample(_) => None,
+        })
+        .sum();
+    let capped = split_bytes.max(total.div_ceil(MAX_SPLITS));
+    if capped > split_bytes && note {
+        eprintln!(
+            "note: splitting the input into {split_bytes}-byte blocks would make over {MAX_SPLITS} map tasks; using {capped}-byte splits"
+        );
+    }
+    capped
+}
+
 fn text_inputs(sources: Vec<TextSource>, split_bytes: u64) -> Result<Vec<MapInput>> {
     let mut inputs = Vec::new();
     for source in sources {
@@ -131,6 +159,13 @@ fn text_inputs(sources: Vec<TextSource>, split_bytes: u64) -> Result<Vec<MapInpu
 /// Cuts the previous step's run files into block ranges of about
 /// `split_bytes` each.
 fn binary_inputs(files: &[PathBuf], split_bytes: u64) -> Result<Vec<MapInput>> {
+    // Block ranges are capped like text splits (one per block at most).
+    let total: u64 = files
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let split_bytes = split_bytes.max(total.div_ceil(MAX_SPLITS));
     let mut inputs = Vec::new();
     for path in files {
         let file = RunFile::open(path)?;
@@ -153,28 +188,6 @@ fn binary_inputs(files: &[PathBuf], split_bytes: u64) -> Result<Vec<MapInput>> {
         }
     }
     Ok(inputs)
-}
-
-/// Sized from the open-file limit (every worker may merge at once, and
-/// each merge reads its segments at once) and from memory (each open
-/// segment has a read buffer; together they stay within the sort buffer).
-fn default_fan_in(config: &RunConfig) -> usize {
-    const READ_BUFFER: u64 = 128 << 10;
-    let files = open_file_limit().saturating_sub(64) / (2 * config.workers.max(1) as u64);
-    let memory = config.sort_buffer / READ_BUFFER;
-    files.min(memory).clamp(2, 512) as usize
-}
-
-fn open_file_limit() -> u64 {
-    std::fs::read_to_string("/proc/self/limits")
-        .ok()
-        .and_then(|limits| {
-            limits
-                .lines()
-                .find(|l| l.starts_with("Max open files"))
-                .and_then(|l| l.split_whitespace().nth(3).and_then(|n| n.parse().ok()))
-        })
-        .unwrap_or(1024)
 }
 
 fn run_step(
@@ -203,7 +216,7 @@ fn run_step(
         inputs.len(),
         config.workers,
         config.max_attempts,
-        |task, attempt| map_task(&run, task, attempt, &inputs[task]),
+        |task, attempt| run.attempt("map", task, attempt, || map_task(&run, task, attempt, &inputs[task])),
         &|| bar.inc(),
     )?;
     drop(bar);
@@ -228,7 +241,7 @@ fn run_step(
         partitions as usize,
         config.workers,
         config.max_attempts,
-        |task, attempt| reduce_task(&run, task, attempt, &outputs),
+        |task, attempt| run.attempt("reduce", task, attempt, || reduce_task(&run, task, attempt, &outputs)),
         &|| bar.inc(),
     )?;
     drop(bar);
@@ -381,6 +394,18 @@ struct StepRun<'a> {
     reducers: Option<u32>,
 }
 
+impl StepRun<'_> {
+    /// Runs one task attempt; a failed one's files are removed before the
+    /// pool can start the next.
+    fn attempt<T>(&self, phase: &str, task: usize, attempt: u32, run: impl FnOnce() -> Result<T>) -> Result<T> {
+        let result = run();
+        if result.is_err() {
+            self.shared.job_dir.remove_attempt(self.id.index, phase, task, attempt);
+        }
+        result
+    }
+}
+
 /// What a map attempt's input loop updates.
 struct MapAttempt<'a> {
     sink: Sink,
@@ -405,10 +430,10 @@ fn map_task(run: &StepRun<'_>, task: usize, attempt: u32, input: &MapInput) -> R
     // and half the collector's buffers, which then only sort and spill.
     let typed_agg = reducers.is_some() && step.typed_agg;
     let (agg_budget, collector_budget, merge) = if typed_agg {
-        let half = config.sort_buffer as usize / 2;
+        let half = shared.budget.sort_buffer as usize / 2;
         (Some(half), half, None)
     } else {
-        (None, config.sort_buffer as usize, step.merge.clone())
+        (None, shared.budget.sort_buffer as usize, step.merge.clone())
     };
     let sink = match reducers {
         Some(partitions) => {
@@ -429,7 +454,8 @@ fn map_task(run: &StepRun<'_>, task: usize, attempt: u32, input: &MapInput) -> R
                         partitions,
                         by_value: step.sort_values(),
                         compression: compression(config.compress_spills),
-                        fan_in: shared.fan_in,
+                        fan_in: shared.budget.fan_in,
+                        read_buffer: shared.budget.read_buffer,
                     },
                     sort_buffer: collector_budget,
                     dir: dir.clone(),
@@ -586,15 +612,14 @@ fn reduce_task(run: &StepRun<'_>, task: usize, attempt: u32, map_outputs: &[Path
         .as_ref()
         .ok_or_else(|| Error::Config("reduce task of a map-only step".into()))?;
     let mut stats = SpillStats::default();
-    let merger = reduce_input(
-        map_outputs,
-        task as u32,
-        step.sort_values(),
-        shared.fan_in,
-        compression(config.compress_spills),
-        &dir,
-        &mut stats,
-    )?;
+    let settings = RunSettings {
+        partitions: 1,
+        by_value: step.sort_values(),
+        compression: compression(config.compress_spills),
+        fan_in: shared.budget.fan_in,
+        read_buffer: shared.budget.read_buffer,
+    };
+    let merger = reduce_input(map_outputs, task as u32, &settings, &dir, &mut stats)?;
     let mut groups = Groups::new(merger);
     let mut sink = if last {
         Sink::Text(shared.output.part(task)?, shared.protocol)
@@ -639,4 +664,32 @@ fn reduce_task(run: &StepRun<'_>, task: usize, attempt: u32, map_outputs: &[Path
         counters,
         status: ctx.status.map(|s| format!("step {} reduce {task}: {s}", id.index + 1)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::input::InputSource;
+
+    #[test]
+    fn issue8_block_size_1_on_a_big_file_makes_at_most_max_splits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.txt");
+        // Sparse: 1 GiB of zeros on disk costs nothing.
+        let f = std::fs::File::create(&path).unwrap();
+        f.set_len(1 << 30).unwrap();
+        let sources = vec![TextSource::Input(InputSource::File(path))];
+        let split = capped_split_size(&sources, 1, false);
+        assert_eq!(split, (1u64 << 30).div_ceil(MAX_SPLITS));
+        let inputs = text_inputs(sources, split).unwrap();
+        assert!(inputs.len() as u64 <= MAX_SPLITS, "{} splits", inputs.len());
+        assert!(inputs.len() as u64 >= MAX_SPLITS / 2, "{} splits", inputs.len());
+        // Small inputs keep the block size asked for.
+        let small = dir.path().join("small.txt");
+        std::fs::write(&small, vec![b'x'; 1000]).unwrap();
+        assert_eq!(
+            capped_split_size(&[TextSource::Input(InputSource::File(small))], 1, false),
+            1
+        );
+    }
 }

@@ -7,6 +7,7 @@
 //! debugging and small inputs, and the reference `local` must match byte
 //! for byte.
 
+mod budget;
 mod inline;
 mod local;
 mod sample;
@@ -52,6 +53,9 @@ pub enum SpillCompression {
     Lz4,
 }
 
+/// The sort buffer per map task when memory allows.
+const DEFAULT_SORT_BUFFER: u64 = 64 << 20;
+
 /// How to run a job: inputs, output, and engine settings.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -81,8 +85,15 @@ pub struct RunConfig {
     pub min_split_size: u64,
     /// Largest split, in bytes (Hadoop's `maxsize`, default unlimited).
     pub max_split_size: u64,
-    /// Bytes of sort buffer per map task (default 64 MiB).
+    /// Bytes of sort buffer per map task (default 64 MiB). Unless
+    /// `sort_buffer_given`, a ceiling: the local runner lowers it to what
+    /// the memory limits (cgroup, `ulimit -v`, available memory) leave for
+    /// `workers` tasks at once.
     pub sort_buffer: u64,
+    /// Whether `sort_buffer` was asked for explicitly (`--sort-buffer`):
+    /// then it is used as it is, and a run it cannot fit fails before it
+    /// starts, naming the limit.
+    pub sort_buffer_given: bool,
     /// How spills and intermediate data are compressed.
     pub compress_spills: SpillCompression,
     /// Attempts per task before the job fails (default 4).
@@ -114,7 +125,8 @@ impl Default for RunConfig {
             block_size: 64 << 20,
             min_split_size: 1,
             max_split_size: u64::MAX,
-            sort_buffer: 64 << 20,
+            sort_buffer: DEFAULT_SORT_BUFFER,
+            sort_buffer_given: false,
             compress_spills: SpillCompression::None,
             max_attempts: 4,
             merge_fan_in: None,
@@ -183,7 +195,16 @@ pub(crate) struct StepId {
 }
 
 impl StepId {
+    /// The error of a task whose user code (or an `emit` on its behalf)
+    /// failed with `source`. An I/O or corrupt-data error from the
+    /// framework passes through as itself: it names its file already, and
+    /// its class is what decides that the task is not retried.
     pub(crate) fn task_error(self, phase: Phase, task: usize, at: Option<Location>, source: BoxError) -> Error {
+        let source = match source.downcast::<Error>() {
+            Ok(e) if matches!(*e, Error::Io { .. } | Error::Corrupt { .. }) => return *e,
+            Ok(e) => e as BoxError,
+            Err(other) => other,
+        };
         Error::Task {
             step: self.index + 1,
             steps: self.count,
@@ -241,6 +262,11 @@ pub fn run_then_commit(
     } else {
         Some(resolve_inputs(&config.inputs, config.recursive)?)
     };
+    // Sized (and checked) before any output or temporary directory exists.
+    let budget = match config.runner {
+        RunnerKind::Local => Some(budget::plan(config, &budget::Limits::current())?),
+        RunnerKind::Inline => None,
+    };
     std::fs::create_dir_all(&temp_root).map_err(|e| Error::io(&temp_root, e))?;
     cleanup::sweep_stale(&temp_root);
     let input_paths: Vec<&Path> = resolved.iter().flatten().filter_map(InputSource::path).collect();
@@ -274,9 +300,9 @@ pub fn run_then_commit(
             (sources, false)
         }
     };
-    let steps = match config.runner {
-        RunnerKind::Inline => inline::run(plan, sources, config, &output, &stamps)?,
-        RunnerKind::Local => local::run(plan, sources, config, &output, &temp_root, &stamps)?,
+    let steps = match budget {
+        Some(budget) => local::run(plan, sources, config, budget, &output, &temp_root, &stamps)?,
+        None => inline::run(plan, sources, config, &output, &stamps)?,
     };
     let report = JobReport {
         job: plan.name.clone(),

@@ -133,7 +133,7 @@ impl AggTable {
                 let at = slot.value_at as usize;
                 self.arena[at..at + acc.len()].copy_from_slice(acc);
             } else {
-                slot.value_at = append(&mut self.arena, self.limit, self.table_bytes, acc);
+                slot.value_at = append(&mut self.arena, self.limit, self.table_bytes, acc)?;
             }
             slot.value_len = acc.len() as u32;
             return Ok(());
@@ -153,16 +153,21 @@ impl AggTable {
         if key.len() <= INLINE_KEY {
             slot.key_inline[..key.len()].copy_from_slice(key);
         } else {
-            slot.key_at = append(&mut self.arena, self.limit, self.table_bytes, key);
+            slot.key_at = append(&mut self.arena, self.limit, self.table_bytes, key)?;
         }
         if value.len() <= INLINE_VALUE {
             slot.value_inline[..value.len()].copy_from_slice(value);
         } else {
-            slot.value_at = append(&mut self.arena, self.limit, self.table_bytes, value);
+            slot.value_at = append(&mut self.arena, self.limit, self.table_bytes, value)?;
         }
         if self.table.len() == self.table.capacity() {
             let want = (self.table.capacity() * 2).max(16) - self.table.len();
-            self.table.reserve(want, |s| s.hash);
+            self.table
+                .try_reserve(want, |s| s.hash)
+                .map_err(|_| Error::OutOfMemory {
+                    what: "aggregation table",
+                    bytes: want.saturating_mul(SLOT_BYTES),
+                })?;
             self.table_bytes = self.table.capacity() * SLOT_BYTES;
         }
         self.table.insert_unique(hash, slot, |s| s.hash);
@@ -191,16 +196,16 @@ impl AggTable {
 
 /// Appends `bytes` to the arena, growing it by doubling but within what the
 /// limit leaves beside the table; returns where they start.
-fn append(arena: &mut Vec<u8>, limit: usize, table_bytes: usize, bytes: &[u8]) -> u32 {
+fn append(arena: &mut Vec<u8>, limit: usize, table_bytes: usize, bytes: &[u8]) -> Result<u32> {
     let needed = arena.len() + bytes.len();
     if needed > arena.capacity() {
         let room = limit.saturating_sub(table_bytes);
         let cap = (arena.capacity() * 2).max(4096).min(room).max(needed);
-        arena.reserve_exact(cap - arena.len());
+        Error::try_grow(arena, cap, "aggregation table")?;
     }
     let at = arena.len() as u32;
     arena.extend_from_slice(bytes);
-    at
+    Ok(at)
 }
 
 #[cfg(test)]

@@ -89,28 +89,30 @@ impl SortBuffer {
     }
 
     /// Grows capacities for one more record of `bytes`, doubling but never
-    /// past the limit (except for the first record).
-    fn reserve(&mut self, bytes: usize) {
+    /// past the limit (except for the first record). A failed allocation
+    /// is an error, not an abort: the limits may leave less than the budget.
+    fn reserve(&mut self, bytes: usize) -> Result<()> {
         let room = |other: usize| self.limit.saturating_sub(other).max(1);
         if self.entries.len() == self.entries.capacity() {
             let want = (self.entries.capacity() * 2).max(64);
             let cap = want.min(room(self.arena.capacity().max(self.arena.len() + bytes)) / ENTRY_BYTES);
-            let extra = cap.max(self.entries.len() + 1) - self.entries.len();
-            self.entries.reserve_exact(extra);
+            let total = cap.max(self.entries.len() + 1);
+            Error::try_grow(&mut self.entries, total, "sort buffer")?;
         }
         let needed = self.arena.len() + bytes;
         if needed > self.arena.capacity() {
             let want = (self.arena.capacity() * 2).max(needed).max(4096);
             let cap = want.min(room(self.entries.capacity() * ENTRY_BYTES)).max(needed);
-            self.arena.reserve_exact(cap - self.arena.len());
+            Error::try_grow(&mut self.arena, cap, "sort buffer")?;
         }
+        Ok(())
     }
 
     pub fn push(&mut self, partition: u32, key: &[u8], value: &[u8]) -> Result<()> {
         let too_big = |what: &str, n: usize| Error::Config(format!("a {what} of {n} bytes is over the 4 GiB limit"));
         let key_len = u32::try_from(key.len()).map_err(|_| too_big("key", key.len()))?;
         let value_len = u32::try_from(value.len()).map_err(|_| too_big("value", value.len()))?;
-        self.reserve(key.len() + value.len());
+        self.reserve(key.len() + value.len())?;
         self.entries.push(Entry {
             prefix: prefix_of(key),
             offset: self.arena.len() as u64,

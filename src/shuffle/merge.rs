@@ -3,7 +3,8 @@
 //! This module owns the [`Cursor`] abstraction (a sorted stream of encoded
 //! records), the k-way [`Merger`] (a loser tree), the [`Groups`] walk that
 //! feeds reducers and combiners one key at a time without ever collecting a
-//! key's values, and the pass plan of multi-pass merges ([`merge_passes`]).
+//! key's values. Which segments a multi-pass merge merges when is the
+//! business of the `plan` module.
 //!
 //! Order is plain byte order (keys are order-preserving encodings), and every merge here
 //! is stable: ties go to the lower cursor index, so when cursors are given in
@@ -280,37 +281,6 @@ impl<C: Cursor> Cursor for Merger<C> {
             None => &[],
         }
     }
-}
-
-/// How many segments each intermediate merge pass should take, so that at
-/// most `fan_in` segments are ever open at once (Hadoop's
-/// `Merger.getPassFactor`). Returns the sizes of the intermediate passes in
-/// order; the final pass (streamed into the reducer) merges what is left.
-///
-/// The first pass takes `(segments - 1) % (fan_in - 1) + 1` segments (or
-/// `fan_in` when that is 1), and every later pass exactly `fan_in`: each
-/// pass turns `t` segments into one, removing `t - 1`, so this is the
-/// fewest passes that bring `segments` down to at most `fan_in`, the final
-/// merge gets exactly `fan_in` whenever there was more than `fan_in`, and
-/// the one partial pass is the first, where the caller puts the smallest
-/// segments. `fan_in` below 2 is taken as 2 (a pass must make progress).
-pub fn merge_passes(segments: usize, fan_in: usize) -> Vec<usize> {
-    let f = fan_in.max(2);
-    let mut passes = Vec::new();
-    let mut n = segments;
-    while n > f {
-        let take = if passes.is_empty() {
-            match (n - 1) % (f - 1) {
-                0 => f,
-                m => m + 1,
-            }
-        } else {
-            f
-        };
-        passes.push(take);
-        n -= take - 1;
-    }
-    passes
 }
 
 /// Walks a sorted cursor key group by key group, for reducers and
@@ -763,34 +733,5 @@ mod tests {
         assert_eq!(g.key(), b"hou");
         assert!(!g.next_group().unwrap());
         assert_eq!(g.records_read(), n + 1);
-    }
-
-    #[test]
-    fn merge_pass_plans() {
-        assert_eq!(merge_passes(0, 10), Vec::<usize>::new());
-        assert_eq!(merge_passes(10, 10), Vec::<usize>::new());
-        assert_eq!(merge_passes(11, 10), vec![2]);
-        assert_eq!(merge_passes(100, 10), vec![10; 10]);
-        assert_eq!(merge_passes(20, 10), vec![2, 10]);
-        assert_eq!(merge_passes(21, 10), vec![3, 10]);
-        assert_eq!(merge_passes(5, 1), vec![2, 2, 2]);
-        for f in 2..=20usize {
-            for n in 0..=400usize {
-                let passes = merge_passes(n, f);
-                let left = n - passes.iter().map(|t| t - 1).sum::<usize>();
-                assert!(left <= f, "n={n} f={f}");
-                if n > f {
-                    // Fewest passes: each removes at most f - 1 segments.
-                    assert_eq!(passes.len(), (n - f).div_ceil(f - 1), "n={n} f={f}");
-                    assert_eq!(left, f, "n={n} f={f}: the final merge is full");
-                } else {
-                    assert!(passes.is_empty());
-                }
-                for (i, &t) in passes.iter().enumerate() {
-                    assert!((2..=f).contains(&t), "n={n} f={f}");
-                    assert!(i == 0 || t == f, "n={n} f={f}: only the first pass is partial");
-                }
-            }
-        }
     }
 }

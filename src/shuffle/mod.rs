@@ -9,6 +9,7 @@ pub mod aggregate;
 pub mod buffer;
 pub mod collector;
 pub mod merge;
+pub mod plan;
 pub mod run;
 pub mod spill;
 

@@ -2,17 +2,19 @@
 //! hash table, and the multi-pass merge of many runs into one.
 //!
 //! Merges are stable: runs are always merged in the order they were
-//! written, ties go to the earlier run, and an intermediate pass merges the
-//! *first* runs and puts its result first. That keeps each key's values in
-//! input order through any number of spills and passes, so the parallel
-//! engine's output is byte-identical to the in-memory one.
+//! written, ties go to the earlier run, and an intermediate pass merges
+//! consecutive runs and puts its result in their place (see `plan`). That
+//! keeps each key's values in input order through any number of spills and
+//! passes, so the parallel engine's output is byte-identical to the
+//! in-memory one.
 
 use std::path::{Path, PathBuf};
 
 use super::ValueSource;
 use super::aggregate::AggTable;
 use super::buffer::SortBuffer;
-use super::merge::{Cursor, Groups, Merger, merge_passes};
+use super::merge::{Cursor, Groups, Merger};
+use super::plan::merge_down;
 use super::run::{Compression, RunCursor, RunFile, RunWriter};
 use crate::error::{Error, Result};
 
@@ -51,6 +53,8 @@ pub struct RunSettings {
     pub by_value: bool,
     pub compression: Compression,
     pub fan_in: usize,
+    /// Read buffer per merged segment (a block larger than it grows it).
+    pub read_buffer: usize,
 }
 
 /// Writes combiner output for one group, checking it kept the group's key
@@ -172,7 +176,7 @@ fn merge_into(
 /// least `combine_min_runs` runs (Hadoop's `min.num.spills.for.combine`).
 /// Deletes the input runs.
 pub fn merge_runs(
-    mut runs: Vec<PathBuf>,
+    runs: Vec<PathBuf>,
     out: &Path,
     settings: &RunSettings,
     combine: Option<&mut (dyn Combine + '_)>,
@@ -185,14 +189,13 @@ pub fn merge_runs(
         std::fs::rename(&runs[0], out).map_err(|e| Error::io(out, e))?;
         return Ok(stats);
     }
-    for (pass, take) in merge_passes(runs.len(), settings.fan_in).into_iter().enumerate() {
+    let runs = merge_down(runs, settings.fan_in, |group, pass| {
         let path = scratch.join(format!("merge-{pass}"));
-        let rest = runs.split_off(take);
-        merge_once(&runs, &path, settings, None, &mut stats)?;
-        remove_all(&runs);
-        runs = std::iter::once(path).chain(rest).collect();
+        merge_once(&group, &path, settings, None, &mut stats)?;
+        remove_all(&group);
         stats.merge_passes += 1;
-    }
+        Ok(path)
+    })?;
     let combine = if combine_at_end { combine } else { None };
     merge_once(&runs, out, settings, combine, &mut stats)?;
     stats.merge_passes += 1;
@@ -212,7 +215,7 @@ fn merge_once(
     for p in 0..settings.partitions {
         let cursors = files
             .iter()
-            .map(|f| f.partition_cursor(p))
+            .map(|f| Ok(f.partition_cursor(p)?.with_buffer_size(settings.read_buffer)))
             .collect::<Result<Vec<_>>>()?;
         let merger = Merger::new(cursors, settings.by_value)?;
         merge_into(merger, p, combine.as_deref_mut(), &mut w, stats)?;
@@ -229,49 +232,125 @@ fn remove_all(paths: &[PathBuf]) {
 }
 
 /// The reduce side's input for `partition`: the segments of every map
-/// output, merged down to at most `fan_in` by intermediate passes written
-/// under `scratch`, then one streaming merge for the reducer.
+/// output, merged down to at most `settings.fan_in` by intermediate passes
+/// written under `scratch`, then one streaming merge for the reducer.
+/// `settings.partitions` is ignored: intermediate runs hold only this
+/// partition.
 pub fn reduce_input(
     map_outputs: &[PathBuf],
     partition: u32,
-    by_value: bool,
-    fan_in: usize,
-    compression: Compression,
+    settings: &RunSettings,
     scratch: &Path,
     stats: &mut SpillStats,
 ) -> Result<Merger<RunCursor>> {
+    let (by_value, read_buffer) = (settings.by_value, settings.read_buffer);
+    let open = |segments: &[(PathBuf, u32)]| {
+        segments
+            .iter()
+            .map(|(f, p)| Ok(RunFile::open(f)?.partition_cursor(*p)?.with_buffer_size(read_buffer)))
+            .collect::<Result<Vec<_>>>()
+    };
     // (file, partition within it): map outputs hold every partition,
     // intermediate runs only this one, as partition 0.
-    let mut segments: Vec<(PathBuf, u32)> = map_outputs.iter().map(|p| (p.clone(), partition)).collect();
-    let settings = RunSettings {
-        partitions: 1,
-        by_value,
-        compression,
-        fan_in,
-    };
-    for (pass, take) in merge_passes(segments.len(), fan_in).into_iter().enumerate() {
-        let rest = segments.split_off(take);
-        let cursors = segments
-            .iter()
-            .map(|(f, p)| RunFile::open(f)?.partition_cursor(*p))
-            .collect::<Result<Vec<_>>>()?;
+    let segments: Vec<(PathBuf, u32)> = map_outputs.iter().map(|p| (p.clone(), partition)).collect();
+    let segments = merge_down(segments, settings.fan_in, |group, pass| {
         let path = scratch.join(format!("reduce-merge-{pass}"));
         let mut w = RunWriter::create(&path, 1, settings.compression)?;
-        merge_into(Merger::new(cursors, by_value)?, 0, None, &mut w, stats)?;
+        merge_into(Merger::new(open(&group)?, by_value)?, 0, None, &mut w, stats)?;
         w.finish()?;
-        for (f, _) in &segments {
+        for (f, _) in &group {
             // Intermediate runs are ours to delete; map outputs are not.
             if f.starts_with(scratch) {
                 let _ = std::fs::remove_file(f);
             }
         }
-        segments = std::iter::once((path, 0)).chain(rest).collect();
         stats.merge_passes += 1;
-    }
-    let cursors = segments
-        .iter()
-        .map(|(f, p)| RunFile::open(f)?.partition_cursor(*p))
-        .collect::<Result<Vec<_>>>()?;
+        Ok((path, 0))
+    })?;
     stats.merge_passes += 1;
-    Merger::new(cursors, by_value)
+    Merger::new(open(&segments)?, by_value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shuffle::plan::merge_depth;
+
+    /// `n` runs of `k` records each; record `j` of run `i` has key `j`
+    /// (so every key is in every run) and value `(i, j)`.
+    fn runs(dir: &Path, n: usize, k: usize) -> Vec<PathBuf> {
+        (0..n)
+            .map(|i| {
+                let path = dir.join(format!("spill-{i}"));
+                let mut w = RunWriter::create(&path, 1, Compression::None).unwrap();
+                for j in 0..k {
+                    w.push(0, &(j as u32).to_be_bytes(), &[(i >> 8) as u8, i as u8, j as u8])
+                        .unwrap();
+                }
+                w.finish().unwrap();
+                path
+            })
+            .collect()
+    }
+
+    fn settings(fan_in: usize) -> RunSettings {
+        RunSettings {
+            partitions: 1,
+            by_value: false,
+            compression: Compression::None,
+            fan_in,
+            read_buffer: 64 << 10,
+        }
+    }
+
+    /// The records of `c`, checking that each key's values come in run order.
+    fn drain_checked(mut c: impl Cursor, n: usize, k: usize) {
+        let mut got = 0;
+        let mut last: Option<(Vec<u8>, u16)> = None;
+        while c.advance().unwrap() {
+            let run = u16::from_be_bytes([c.value()[0], c.value()[1]]);
+            if let Some((key, prev)) = &last
+                && key.as_slice() == c.key()
+            {
+                assert_eq!(run, prev + 1, "values out of input order");
+            }
+            last = Some((c.key().to_vec(), run));
+            got += 1;
+        }
+        assert_eq!(got, n * k);
+    }
+
+    #[test]
+    fn issue8_multi_pass_merge_rewrites_each_record_at_most_log_f_n_times() {
+        let (n, k) = (300, 20);
+        for fan_in in [2, 3, 8, 16] {
+            let dir = tempfile::tempdir().unwrap();
+            let out = dir.path().join("out");
+            let stats = merge_runs(runs(dir.path(), n, k), &out, &settings(fan_in), None, 3, dir.path()).unwrap();
+            // Each record is written once per merge it goes through, the
+            // final one included: at most ceil(log_F n) times. (The old
+            // plan re-merged the growing first run in every pass: with
+            // fan-in 8, 300 runs were about 20 times as many writes.)
+            let depth = u64::from(merge_depth(n, fan_in));
+            assert!(
+                stats.spilled_records <= (n * k) as u64 * depth,
+                "fan-in {fan_in}: {} writes of {} records, depth {depth}",
+                stats.spilled_records,
+                n * k
+            );
+            assert!(stats.spilled_records >= (n * k) as u64 * (depth - 1));
+            assert_eq!(stats.merge_passes as usize, (n - 1).div_ceil(fan_in - 1));
+            drain_checked(RunFile::open(&out).unwrap().partition_cursor(0).unwrap(), n, k);
+
+            // The reduce side: intermediate passes write each record at
+            // most ceil(log_F n) - 1 times, the last merge streams.
+            let map_outputs = runs(dir.path(), n, k);
+            let scratch = dir.path().join("scratch");
+            std::fs::create_dir(&scratch).unwrap();
+            let mut stats = SpillStats::default();
+            let merger = reduce_input(&map_outputs, 0, &settings(fan_in), &scratch, &mut stats).unwrap();
+            drain_checked(merger, n, k);
+            assert!(stats.spilled_records <= (n * k) as u64 * (depth - 1), "fan-in {fan_in}");
+        }
+    }
 }

@@ -29,11 +29,7 @@ impl JobDir {
     /// A task attempt's directory, created fresh (a previous attempt's
     /// leftovers are removed).
     pub(crate) fn attempt(&self, step: usize, phase: &str, task: usize, attempt: u32) -> Result<PathBuf> {
-        let path = self
-            .path
-            .join(format!("step-{step}"))
-            .join(format!("{phase}-{task:05}"))
-            .join(format!("attempt-{attempt}"));
+        let path = self.attempt_path(step, phase, task, attempt);
         if path.exists() {
             std::fs::remove_dir_all(&path).map_err(|e| Error::io(&path, e))?;
         }
@@ -50,6 +46,20 @@ impl JobDir {
             }
         }
         Ok(path)
+    }
+
+    fn attempt_path(&self, step: usize, phase: &str, task: usize, attempt: u32) -> PathBuf {
+        self.path
+            .join(format!("step-{step}"))
+            .join(format!("{phase}-{task:05}"))
+            .join(format!("attempt-{attempt}"))
+    }
+
+    /// Removes a failed attempt's files before the next attempt starts,
+    /// so that they take no disk space from it (a disk filled by the first
+    /// attempt would fail every retry elsewhere, hiding where it filled).
+    pub(crate) fn remove_attempt(&self, step: usize, phase: &str, task: usize, attempt: u32) {
+        let _ = std::fs::remove_dir_all(self.attempt_path(step, phase, task, attempt));
     }
 
     /// Removes a step's data once the next step has read it.
@@ -75,6 +85,9 @@ mod tests {
         let mine = JobDir::create(root.path()).unwrap();
         let a = mine.attempt(0, "map", 3, 1).unwrap();
         assert!(a.ends_with("step-0/map-00003/attempt-1"));
+        std::fs::write(a.join("spill-0"), b"x").unwrap();
+        mine.remove_attempt(0, "map", 3, 1);
+        assert!(!a.exists());
         let path = mine.path.clone();
         drop(mine);
         assert!(!path.exists());

@@ -2,15 +2,19 @@
 //! attempts.
 //!
 //! Workers take the next task index from a shared counter, so tasks start
-//! in order and a slow task never holds others back. A task attempt that
-//! fails in user code (an error or a panic) is retried up to
-//! `max_attempts` times, as Hadoop does; errors that a retry cannot fix
-//! (malformed input past the budget, I/O, corrupt data) fail at once. The
-//! first final failure stops the scheduling of new tasks.
+//! in order and a slow task never holds others back. What is retried is
+//! [`Error::is_retryable`]'s one rule: a task attempt that fails in user
+//! code (an error or a panic) is retried up to `max_attempts` times, as
+//! Hadoop does, after a short backoff ([`backoff`]); errors that a retry
+//! cannot fix (I/O, corrupt data, malformed input past the budget,
+//! configuration) fail at once. The error reported is the first attempt's
+//! (a later one may only be a consequence of it), noting how many attempts
+//! failed. The first final failure stops the scheduling of new tasks.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::tracker::panic;
@@ -81,25 +85,35 @@ fn run_with_retries<T, F>(task: usize, max_attempts: u32, run: &F, stop: &Atomic
 where
     F: Fn(usize, u32) -> Result<T> + Sync,
 {
+    let mut first: Option<Error> = None;
     let mut attempt = 1;
     loop {
-        let outcome = catch_unwind(AssertUnwindSafe(|| run(task, attempt)));
-        let (err, retryable) = match outcome {
+        let (err, retryable) = match catch_unwind(AssertUnwindSafe(|| run(task, attempt))) {
             Ok(Ok(value)) => return Ok(value),
             Ok(Err(e)) => {
-                let retryable = matches!(e, Error::Task { .. });
+                let retryable = e.is_retryable();
                 (e, retryable)
             }
             // Panics in user code are caught where the task knows its
             // step and record; one reaching here escaped that, and is
-            // retried like any other failed attempt.
+            // retried like any other failure of user code.
             Err(payload) => (Error::Config(format!("task {task}: {}", panic::message(payload))), true),
         };
+        let err = first.take().unwrap_or(err);
         if !retryable || attempt >= max_attempts || stop.load(Ordering::Relaxed) {
             return Err(if attempt > 1 { with_attempts(err, attempt) } else { err });
         }
+        first = Some(err);
+        std::thread::sleep(backoff(attempt));
         attempt += 1;
     }
+}
+
+/// The pause before retrying after failed attempt `attempt` (from 1):
+/// 10 ms doubling, at most 1 s, so that a transient cause can pass
+/// without a job that keeps failing waiting long.
+pub(crate) fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(10u64 << attempt.saturating_sub(1).min(7)).min(Duration::from_secs(1))
 }
 
 /// Notes in a task error how many attempts failed.
@@ -167,6 +181,88 @@ mod tests {
         assert_eq!(out, (0..20).map(|t| t * 10).collect::<Vec<_>>());
         assert_eq!(calls.load(Ordering::Relaxed), 23);
         assert_eq!(done.load(Ordering::Relaxed), 20);
+    }
+
+    #[test]
+    fn issue8_io_errors_fail_at_once_user_errors_retry_and_the_first_error_is_reported() {
+        let io_error = |attempt: u32| {
+            Error::io(
+                format!("attempt-{attempt}/spill-137"),
+                std::io::Error::other("disk full"),
+            )
+        };
+        // An I/O error, also one raised by an emit inside user code (boxed
+        // in a task error), is not retried.
+        for wrap in [false, true] {
+            let calls = AtomicUsize::new(0);
+            let err = run_tasks(
+                1,
+                1,
+                4,
+                |task, attempt| -> Result<()> {
+                    calls.fetch_add(1, Ordering::Relaxed);
+                    let e = io_error(attempt);
+                    Err(if wrap {
+                        Error::Task {
+                            step: 1,
+                            steps: 1,
+                            phase: Phase::Reduce,
+                            task,
+                            at: None,
+                            source: Box::new(e),
+                        }
+                    } else {
+                        e
+                    })
+                },
+                &|| {},
+            )
+            .unwrap_err();
+            assert_eq!(calls.load(Ordering::Relaxed), 1, "wrapped: {wrap}");
+            assert!(!err.to_string().contains("attempts"), "{err}");
+            assert!(err.to_string().contains("attempt-1/spill-137: disk full"), "{err}");
+        }
+        // A user error is retried, with a backoff; the first attempt's
+        // error is the one reported.
+        let calls = AtomicUsize::new(0);
+        let started = std::time::Instant::now();
+        let err = run_tasks(
+            1,
+            1,
+            3,
+            |task, attempt| -> Result<()> {
+                calls.fetch_add(1, Ordering::Relaxed);
+                Err(Error::Task {
+                    step: 1,
+                    steps: 1,
+                    phase: Phase::Map,
+                    task,
+                    at: None,
+                    source: format!("failure of attempt {attempt}").into(),
+                })
+            },
+            &|| {},
+        )
+        .unwrap_err();
+        assert_eq!(calls.load(Ordering::Relaxed), 3);
+        assert!(
+            err.to_string().ends_with("failure of attempt 1 (failed 3 attempts)"),
+            "{err}"
+        );
+        // Waited between attempts (a lower bound only: never a speed test).
+        assert!(started.elapsed() >= backoff(1) + backoff(2));
+        assert_eq!(backoff(1), std::time::Duration::from_millis(10));
+        assert_eq!(backoff(3), std::time::Duration::from_millis(40));
+        assert_eq!(backoff(30), std::time::Duration::from_secs(1));
+        let codec = Error::Task {
+            step: 1,
+            steps: 1,
+            phase: Phase::Map,
+            task: 0,
+            at: None,
+            source: Box::new(Error::Codec("cannot encode".into())),
+        };
+        assert!(!codec.is_retryable());
     }
 
     #[test]

@@ -76,6 +76,49 @@ fn tiny_sort_buffer_forces_thousands_of_spills_and_several_merge_passes() {
     assert!(c.framework(counters::names::SPILLED_RECORDS) > c.framework(counters::names::MAP_OUTPUT_RECORDS));
 }
 
+/// Records written to spills and merges per map output record, and the
+/// number of spills, for word count over `lines` lines with a 2 KiB sort
+/// buffer and fan-in 4.
+fn rewrites_per_record(lines: usize) -> (f64, u64) {
+    let data = text(lines);
+    let inputs = Inputs::new(&[&data]);
+    let job = Job::new("wc", step::map(Words).reduce(Sum));
+    let mut config = local(&inputs);
+    config.workers = 1;
+    config.sort_buffer = 2 << 10;
+    config.sort_buffer_given = true;
+    config.merge_fan_in = Some(4);
+    let (_, report) = run(&job, &config).unwrap();
+    let c = report.counters();
+    let spilled = c.framework(counters::names::SPILLED_RECORDS) as f64;
+    let records = c.framework(counters::names::MAP_OUTPUT_RECORDS) as f64;
+    (spilled / records, c.framework("SPILLS") as u64)
+}
+
+#[test]
+fn issue8_tiny_sort_buffer_spilled_records_grow_n_log_n_not_n_squared() {
+    let (small, small_spills) = rewrites_per_record(500);
+    let (large, large_spills) = rewrites_per_record(4000);
+    assert!(
+        large_spills >= 8 * small_spills - 8,
+        "{small_spills} then {large_spills} spills"
+    );
+    // Written once by its spill, then once per intermediate merge level:
+    // at most ceil(log_4 spills) times in all.
+    let depth = |spills: u64| (spills as f64).log(4.0).ceil();
+    assert!(
+        small <= depth(small_spills),
+        "{small} writes per record, {small_spills} spills"
+    );
+    assert!(
+        large <= depth(large_spills),
+        "{large} writes per record, {large_spills} spills"
+    );
+    // 8 times the spills is 1.5 more levels at fan-in 4, not 8 times the
+    // writes per record (the old plan's quadratic growth).
+    assert!(large - small <= 2.0, "{small} then {large} writes per record");
+}
+
 /// Counts how many values exist at once, to prove values stream.
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);

@@ -1,4 +1,5 @@
 use super::*;
+use std::panic::AssertUnwindSafe;
 
 /// Names in `dir`, sorted.
 fn names(dir: &Path) -> Vec<String> {
@@ -245,4 +246,44 @@ fn issue8_overwrite_commit_is_atomic_at_every_step() {
     }
 }
 
-use std::panic::AssertUnwindSafe;
+
+#[test]
+fn issue8_a_full_output_disk_is_an_io_error_naming_the_part() {
+    use crate::api::context::TaskContext;
+    use crate::api::emitter::{Emitter, Target};
+    use crate::codec::protocol::Protocol;
+    use crate::error::Phase;
+    use crate::runner::StepId;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("out");
+    let out = OutputDir::create(Some(&dest), false, tmp.path(), &[]).unwrap();
+    let mut part = out.part(0).unwrap();
+    // /dev/full fails every write with ENOSPC: a full disk without root.
+    let full = File::options().write(true).open("/dev/full").unwrap();
+    part.out = BufWriter::with_capacity(64, full);
+    let mut ctx = TaskContext::new(0, 0);
+    {
+        let target = Target::Text {
+            out: &mut part,
+            protocol: Protocol::Json,
+        };
+        let mut emit: Emitter<'_, String, u64> = Emitter::new(target, None, &mut ctx);
+        for i in 0..100 {
+            emit.emit(format!("key-{i}"), i);
+        }
+    }
+    let e = ctx.take_error().unwrap_err();
+    // Raised inside a reducer, it keeps its class: an I/O error on the
+    // part the user will see, not a codec error, and not retried.
+    let e = StepId { index: 0, count: 1 }.task_error(Phase::Reduce, 0, None, e.into());
+    match &e {
+        Error::Io { path, source } => {
+            assert_eq!(path, &dest.join("part-00000"));
+            assert_eq!(source.kind(), io::ErrorKind::StorageFull);
+        }
+        other => panic!("not an I/O error: {other}"),
+    }
+    assert!(!e.is_retryable());
+    assert!(e.to_string().contains("out/part-00000: No space left on device"), "{e}");
+}

@@ -352,7 +352,6 @@ impl RunCursor {
         }
     }
 
-    #[cfg(test)]
     /// Sets the read buffer size (default 128 KiB); takes effect if set
     /// before the first `advance`. A block larger than the buffer grows it.
     pub fn with_buffer_size(mut self, bytes: usize) -> Self {
@@ -384,7 +383,9 @@ impl RunCursor {
             self.buf_end = have;
         }
         if self.buf.len() < need {
-            self.buf.resize(need.max(self.buffer_size), 0);
+            let want = need.max(self.buffer_size);
+            Error::try_grow(&mut self.buf, want, "merge read buffer")?;
+            self.buf.resize(want, 0);
         }
         let file = match &mut self.file {
             Some(f) => f,
@@ -467,6 +468,7 @@ impl RunCursor {
             && raw_len as u64 <= self.max_raw_len(stored)
         {
             if self.raw.len() < raw_len {
+                Error::try_grow(&mut self.raw, raw_len, "merge read buffer")?;
                 self.raw.resize(raw_len, 0);
             }
             match decompress_into(&self.buf[payload], &mut self.raw[..raw_len]) {
