@@ -242,3 +242,36 @@ fn issue8_a_second_run_into_the_same_output_fails_at_once() {
     let _ = first.wait();
     assert!(!out.exists());
 }
+
+#[test]
+fn issue8_non_utf8_file_names_are_read_and_a_bad_option_value_is_named() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let name = OsStr::from_bytes(b"caf\xe9 \n.txt");
+    fs::write(tmp.path().join(name), "a\nb\n").unwrap();
+    let o = mr()
+        .current_dir(tmp.path())
+        .args([OsStr::new("count-lines"), OsStr::new("-q"), name])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "null\t2\n");
+    // An option value that must be text, beside a valid non-UTF-8 input.
+    let o = mr()
+        .current_dir(tmp.path())
+        .args([
+            OsStr::new("count-lines"),
+            name,
+            OsStr::new("--sort-buffer"),
+            OsStr::from_bytes(b"1\xff"),
+        ])
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("argument \"1\u{fffd}\" is not valid UTF-8"),
+        "names the bad one: {err}"
+    );
+}

@@ -246,7 +246,6 @@ fn issue8_overwrite_commit_is_atomic_at_every_step() {
     }
 }
 
-
 #[test]
 fn issue8_a_full_output_disk_is_an_io_error_naming_the_part() {
     use crate::api::context::TaskContext;
