@@ -248,7 +248,7 @@ pub fn run_job(job: &dyn AnyJob, args: &RunArgs) -> ExitCode {
         }
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         // The interrupt handler is cleaning up and will exit.
-        Err(_) if crate::io::cleanup::interrupted() => ExitCode::from(130),
+        Err(_) if crate::io::cleanup::interrupted() => crate::io::cleanup::wait_for_interrupt_exit(),
         Err(e) => report_error(&e),
     }
 }

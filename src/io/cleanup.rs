@@ -27,6 +27,15 @@ pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
+/// Waits, after an interrupting signal, for the handler to finish removing
+/// the temporary data and exit the process with the signal's status: a
+/// main thread that returned first would end the process mid-cleanup.
+pub fn wait_for_interrupt_exit() -> ! {
+    loop {
+        std::thread::park();
+    }
+}
+
 /// A fresh name of the shape the sweep recognizes: `mr-<kind>-<pid>-<n>-<nanos>`.
 pub(crate) fn temp_name(kind: &str) -> String {
     debug_assert!(!kind.is_empty() && kind.bytes().all(|b| b.is_ascii_lowercase()));
