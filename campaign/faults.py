@@ -54,6 +54,7 @@ class Jobs:
 
     def __init__(self, work: Path, scale: int):
         self.work = work
+        self.scale = scale
         data = work / "data"
         data.mkdir()
         text = data / "text.txt"
@@ -236,14 +237,24 @@ def corrupt_group(jobs, tally, trials):
     outcomes = {}
     failures = []
     rng = random.Random(trials)
-    name = "terasort"
-    want = jobs.clean[name]
+    # Long enough (many spills, a few seconds) that a file can be damaged
+    # while the job still has to read it.
+    tera = jobs.work / "data" / "tera-corrupt"
+    if not tera.exists():
+        check(sh(["teragen", "--rows", str(250_000 * jobs.scale), "-o", str(tera), "-q"]))
+    base = ["terasort", str(tera), "--sort-buffer", "256K", "--reducers", "3", "--workers", "2", "-q"]
+    started = time.monotonic()
+    clean = jobs.work / "clean-corrupt"
+    check(sh([*base, "-o", str(clean)]))
+    seconds = time.monotonic() - started
+    want = read_output(clean)
+    shutil.rmtree(clean)
     for trial in range(trials):
         box = Path(tempfile.mkdtemp(dir=jobs.work))
         out, temp = box / "out", box / "tmp"
-        args = [*jobs.cases[name], "--sort-buffer", "256K", "-o", str(out), "--temp-dir", str(temp)]
+        args = [*base, "-o", str(out), "--temp-dir", str(temp)]
         proc = subprocess.Popen([str(MR), *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        wait = rng.uniform(0.05, jobs.seconds[name] * 0.9)
+        wait = rng.uniform(0.05, seconds * 0.8)
         truncate = trial % 3 == 2
         time.sleep(wait)
         damaged = None
