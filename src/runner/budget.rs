@@ -8,6 +8,8 @@
 //! is sized to fit; an explicit `--sort-buffer` or `--merge-fan-in` that
 //! cannot fit is an error before any work, not an abort halfway through.
 
+use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+
 use crate::error::{Error, Result};
 use crate::runner::RunConfig;
 
@@ -79,7 +81,7 @@ impl Limits {
     /// otherwise eat an `ulimit -v` budget before any buffer does).
     pub(crate) fn current() -> Limits {
         let open_files = raise_open_file_limit();
-        let address_space = soft_limit(libc::RLIMIT_AS);
+        let address_space = soft_limit(Resource::As);
         if address_space.is_some() {
             cap_malloc_arenas();
         }
@@ -207,45 +209,24 @@ fn cgroup_room() -> Option<u64> {
     Some(limit.saturating_sub(used.unwrap_or(0)))
 }
 
-fn soft_limit(resource: libc::__rlimit_resource_t) -> Option<u64> {
-    let mut r = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit only writes the struct it is given.
-    if unsafe { libc::getrlimit(resource, &mut r) } != 0 || r.rlim_cur == libc::RLIM_INFINITY {
-        return None;
-    }
-    Some(r.rlim_cur)
+fn soft_limit(resource: Resource) -> Option<u64> {
+    getrlimit(resource).current
 }
 
 /// Raises the soft open-file limit to the hard one; returns the soft
 /// limit in force afterwards.
 fn raise_open_file_limit() -> u64 {
-    let mut r = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit and setrlimit only read or write the struct given.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) != 0 {
-            return 1024;
-        }
-        if r.rlim_cur < r.rlim_max {
-            let raised = libc::rlimit {
-                rlim_cur: r.rlim_max,
-                rlim_max: r.rlim_max,
-            };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                r.rlim_cur = r.rlim_max;
-            }
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current < limit.maximum || (limit.current.is_some() && limit.maximum.is_none()) {
+        let raised = Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        if setrlimit(Resource::Nofile, raised).is_ok() {
+            return limit.maximum.unwrap_or(u64::MAX);
         }
     }
-    if r.rlim_cur == libc::RLIM_INFINITY {
-        u64::MAX
-    } else {
-        r.rlim_cur
-    }
+    limit.current.unwrap_or(u64::MAX)
 }
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
