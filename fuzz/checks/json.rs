@@ -82,7 +82,12 @@ fn check_line(line: &[u8], offset: u64) {
             .unwrap_or_else(|e| panic!("{printed} does not parse back: {e}"));
         assert_eq!(back, b, "a Business changed through {printed}");
         if let Some(Value::Object(fields)) = &value {
-            assert_eq!(business_of(fields), b, "Business vs Value of {:?}", String::from_utf8_lossy(line));
+            assert_eq!(
+                business_of(fields),
+                b,
+                "Business vs Value of {:?}",
+                String::from_utf8_lossy(line)
+            );
         }
     }
     let _ = <JsonLine<BTreeMap<String, Value>> as InputFormat>::from_line(line, offset, &mut scratch);

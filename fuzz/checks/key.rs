@@ -155,7 +155,10 @@ fn prefix_free<T: DeserializeOwned + Debug>(bytes: &[u8]) {
     // All cuts of short keys, a sample of long ones, so that one exec stays
     // linear-ish in the input.
     let step = (bytes.len() / 256).max(1);
-    for cut in (0..bytes.len()).step_by(step).chain(bytes.len().saturating_sub(3)..bytes.len()) {
+    for cut in (0..bytes.len())
+        .step_by(step)
+        .chain(bytes.len().saturating_sub(3)..bytes.len())
+    {
         if let Ok(v) = decode::<T>(&bytes[..cut]) {
             panic!("{bytes:?} cut at {cut} decoded as {v:?}");
         }
@@ -176,10 +179,16 @@ fn floats(x: &[u8], y: &[u8]) {
         Some(v)
     }
     if let (Some(a), Some(b)) = (one::<f64>(x), one::<f64>(y)) {
-        assert_eq!(encode(&a).expect("encode").cmp(&encode(&b).expect("encode")), a.total_cmp(&b));
+        assert_eq!(
+            encode(&a).expect("encode").cmp(&encode(&b).expect("encode")),
+            a.total_cmp(&b)
+        );
     }
     if let (Some(a), Some(b)) = (one::<f32>(x), one::<f32>(y)) {
-        assert_eq!(encode(&a).expect("encode").cmp(&encode(&b).expect("encode")), a.total_cmp(&b));
+        assert_eq!(
+            encode(&a).expect("encode").cmp(&encode(&b).expect("encode")),
+            a.total_cmp(&b)
+        );
     }
     // Floats inside a sequence and an option.
     if let Some(v) = one_loose::<Vec<Option<f64>>>(x) {
@@ -208,7 +217,10 @@ fn maps(x: &[u8], y: &[u8]) {
         }
         if let Ok(m) = decode::<BTreeMap<(u8, String), Vec<Option<String>>>>(bytes) {
             let e = encode(&m).expect("re-encode a map");
-            assert_eq!(decode::<BTreeMap<(u8, String), Vec<Option<String>>>>(&e).expect("decode"), m);
+            assert_eq!(
+                decode::<BTreeMap<(u8, String), Vec<Option<String>>>>(&e).expect("decode"),
+                m
+            );
         }
     }
 }
@@ -262,7 +274,11 @@ pub fn seeds() -> Vec<Vec<u8>> {
         seed(7, &Some(s("s")), &None),
         seed(8, &Some((4u8, s("\0"))), &None),
         seed(9, &Event::Click { x: 1, y: -2 }, &Event::Pair(3, Some(s("p")))),
-        seed(10, &record("r", 5, Event::Start), &record("r\0", -5, Event::Named(s("n")))),
+        seed(
+            10,
+            &record("r", 5, Event::Start),
+            &record("r\0", -5, Event::Named(s("n"))),
+        ),
         seed(11, &('é', -7i128, 9u128), &('a', 0, 0)),
         seed(12, &(-1i8, 2u16, -3i32, 4u8, false), &(1i8, 0u16, 0i32, 0u8, true)),
         seed(13, &vec![Some(Event::Start), None], &vec![None]),

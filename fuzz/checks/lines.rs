@@ -62,7 +62,11 @@ pub fn check(data: &[u8]) {
         }
         owned += r.owned_bytes();
     }
-    assert_eq!(owned, text.len() as u64, "owned bytes add up to the file (split size {split_size})");
+    assert_eq!(
+        owned,
+        text.len() as u64,
+        "owned bytes add up to the file (split size {split_size})"
+    );
     let unnumbered: Lines = expected
         .iter()
         .map(|(o, n, l)| (*o, if got_numbered(&splits, *o) { *n } else { 0 }, l.clone()))
@@ -73,7 +77,11 @@ pub fn check(data: &[u8]) {
     let mut whole = SplitReader::whole(Box::new(std::io::Cursor::new(text.to_vec())), "fuzz".into());
     let mut got = Vec::new();
     while let Some(l) = whole.next_line().expect("read a stream") {
-        got.push((l.offset, l.number.expect("a whole stream is numbered"), l.bytes.to_vec()));
+        got.push((
+            l.offset,
+            l.number.expect("a whole stream is numbered"),
+            l.bytes.to_vec(),
+        ));
     }
     assert_eq!(got, expected, "SplitReader::whole");
 }

@@ -67,6 +67,9 @@ mod tests {
         // Varint tag 0xfd (a u64 follows), then u64::MAX: the string's length.
         let bytes = [0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
         let res = std::panic::catch_unwind(|| decode::<String>(&bytes));
-        assert!(matches!(res, Ok(Err(_))), "a huge claimed length must be an error, not a panic");
+        assert!(
+            matches!(res, Ok(Err(_))),
+            "a huge claimed length must be an error, not a panic"
+        );
     }
 }
