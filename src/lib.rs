@@ -86,8 +86,8 @@ pub use error::{BoxError, Error, Location, Phase, Result};
 pub use runner::{JobReport, RunConfig};
 
 /// The shuffle's byte-level parts and the typed aggregation table, for the
-/// criterion micro-benchmarks in `benches/`. Not part of the API: no
-/// stability promise.
+/// criterion micro-benchmarks in `benches/` and the fuzz targets in `fuzz/`.
+/// Not part of the API: no stability promise.
 #[doc(hidden)]
 pub mod internals {
     pub use crate::api::aggregate::{TypedAgg, TypedMerge};
@@ -97,6 +97,18 @@ pub mod internals {
     pub use crate::shuffle::plan::{merge_depth, merge_plan};
     pub use crate::shuffle::run::{Compression, RunFile, RunWriter};
     pub use crate::shuffle::{PairSink, ValueSource};
+
+    /// A [`LineReader`](crate::io::lines::LineReader) with a buffer of
+    /// `capacity` bytes (at least 1), for the fuzz targets in `fuzz/`: with
+    /// the default 256 KiB buffer, inputs of fuzzer size never reach the
+    /// refill paths (compacting a partial line, growing for a long one).
+    pub fn line_reader_with_capacity<R: std::io::Read>(
+        inner: R,
+        name: impl Into<std::path::PathBuf>,
+        capacity: usize,
+    ) -> crate::io::lines::LineReader<R> {
+        crate::io::lines::LineReader::with_capacity(inner, name, capacity)
+    }
 }
 
 /// Everything a job author needs: `use mapreduce::prelude::*;`.

@@ -2,6 +2,7 @@
 
 mod codec;
 mod fixtures;
+mod fuzz_corpus;
 mod local;
 mod model;
 mod semantics;
