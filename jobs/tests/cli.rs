@@ -644,16 +644,6 @@ fn stdin_and_files_are_read_together() {
 }
 
 #[test]
-fn concatenated_gzip_members_are_all_read() {
-    let tmp = TempDir::new().unwrap();
-    let mut bytes = gzip(b"one\ntwo\n");
-    bytes.extend(gzip(b"three\nfour\nfive\n"));
-    write(&tmp, "two.gz", bytes);
-    let o = run(&mut mr(&tmp), &["count-lines", "-q", "two.gz"]);
-    assert_eq!(assert_ok(&o), "null\t5\n");
-}
-
-#[test]
 fn gzip_input_counts_like_plain_input() {
     let tmp = TempDir::new().unwrap();
     write(&tmp, "in.txt.gz", gzip(WORDS_TEXT.as_bytes()));

@@ -11,6 +11,7 @@ use std::process::{ExitCode, Output};
 
 use assert_cmd::Command;
 use mapreduce::prelude::*;
+use mapreduce_jobs::examples::SumAll;
 use tempfile::TempDir;
 
 // ---------------------------------------------------------------------------
@@ -157,12 +158,17 @@ fn issue8_gzip_stdin_is_decoded() {
 
 #[test]
 fn issue8_zst_file_reads_every_frame() {
+    // And every member of gzip and bzip2 files, with the same decoders.
     let tmp = TempDir::new().unwrap();
-    let mut bytes = zstd(b"one\ntwo\n");
-    bytes.extend(zstd(b"three\nfour\nfive\n"));
-    write(&tmp, "two.zst", bytes);
-    let o = run(&mut mr(&tmp), &["count-lines", "-q", "two.zst"]);
-    assert_eq!(assert_ok(&o), "null\t5\n");
+    type Compress = fn(&[u8]) -> Vec<u8>;
+    let codecs: [(&str, Compress); 3] = [("two.zst", zstd), ("two.gz", gzip), ("two.bz2", bzip2)];
+    for (name, compress) in codecs {
+        let mut bytes = compress(b"one\ntwo\n");
+        bytes.extend(compress(b"three\nfour\nfive\n"));
+        write(&tmp, name, bytes);
+        let o = run(&mut mr(&tmp), &["count-lines", "-q", name]);
+        assert_eq!(assert_ok(&o), "null\t5\n", "{name}");
+    }
 }
 
 #[test]
@@ -323,21 +329,6 @@ impl Mapper for FailsOnce {
     }
 }
 
-#[derive(Clone)]
-struct Sum;
-
-impl Reducer for Sum {
-    type Key = ();
-    type Value = u64;
-    type OutKey = ();
-    type OutValue = u64;
-
-    fn reduce(&mut self, _: &(), counts: Values<'_, u64>, out: &mut Emitter<'_, (), u64>) -> TaskResult {
-        out.emit((), counts.sum());
-        Ok(())
-    }
-}
-
 const CHILD: &str = "MR_ISSUE8_CHILD_ARGS";
 
 /// A job binary needs its own process for standard input, so this test
@@ -346,7 +337,7 @@ const CHILD: &str = "MR_ISSUE8_CHILD_ARGS";
 #[test]
 fn issue8_retried_map_task_on_stdin_sees_every_record() {
     if let Ok(args) = std::env::var(CHILD) {
-        let job = Job::new("fails-once", step::map(FailsOnce).reduce(Sum));
+        let job = Job::new("fails-once", step::map(FailsOnce).reduce(SumAll));
         let argv = std::iter::once("fails-once".to_owned()).chain(args.split('\u{1f}').map(str::to_owned));
         let code = mapreduce::cli::run_with_args(&job, argv.map(Into::into));
         std::process::exit(if code == ExitCode::SUCCESS { 0 } else { 1 });
@@ -454,7 +445,7 @@ fn issue8_input_changed_while_read_fails_the_job() {
                     path: path.clone(),
                     truncate,
                 })
-                .reduce(Sum),
+                .reduce(SumAll),
             );
             let mut config = RunConfig::new([path.to_str().unwrap()]);
             config.runner = runner;
