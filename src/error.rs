@@ -123,18 +123,19 @@ pub enum Error {
         reason: String,
     },
     /// A record could not be read or decoded (malformed input).
-    #[error("step {step}: bad record at {location}: {message} (pass --skip-bad-records N to skip up to N bad records)")]
+    #[error("step {step}: bad record at {location}: {source} (pass --skip-bad-records N to skip up to N bad records)")]
     BadRecord {
         /// 1-based step number.
         step: usize,
         /// Where the record is.
         location: Location,
-        /// What is wrong with it.
-        message: String,
+        /// What is wrong with it: the input format's error.
+        #[source]
+        source: BoxError,
     },
     /// More bad records than `--skip-bad-records` allows.
     #[error(
-        "step {step}: too many bad records: {skipped} skipped, the budget (--skip-bad-records) is {budget}; the next one, at {location}: {message}"
+        "step {step}: too many bad records: {skipped} skipped, the budget (--skip-bad-records) is {budget}; the next one, at {location}: {source}"
     )]
     TooManyBadRecords {
         /// 1-based step number.
@@ -145,8 +146,9 @@ pub enum Error {
         budget: u64,
         /// Where the record that broke the budget is.
         location: Location,
-        /// What is wrong with it.
-        message: String,
+        /// What is wrong with it: the input format's error.
+        #[source]
+        source: BoxError,
     },
     /// User code (or the framework on its behalf) failed inside a task.
     #[error("step {step} of {steps}, {phase} task {task}{}: {source}", at.as_ref().map(|l| format!(", at {l}")).unwrap_or_default())]
@@ -176,9 +178,29 @@ pub enum Error {
         /// What check failed.
         message: String,
     },
-    /// The job or its options are misconfigured.
+    /// The job or its options are misconfigured: the user's options or
+    /// the job's definition, never the engine's own state.
     #[error("{0}")]
     Config(String),
+    /// User code broke a rule of the framework's contract (a partitioner
+    /// returned a partition out of range, a combiner changed a key).
+    #[error("{0}")]
+    Contract(String),
+    /// A key, value or record is over a size limit of the engine's formats
+    /// (4 GiB).
+    #[error("a {what} of {bytes} bytes is over the {limit}-byte limit")]
+    TooLarge {
+        /// What was too large (`key`, `value`, `record of a run block`).
+        what: &'static str,
+        /// Its size.
+        bytes: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The engine's own failure: an invariant broke or a worker thread
+    /// died. Never caused by the user's options or data; a bug to report.
+    #[error("internal error: {0} (this is a bug in mapreduce)")]
+    Internal(String),
     /// An engine buffer could not grow: the memory limits (cgroup,
     /// `ulimit -v`) left less than the settings assumed.
     #[error(
@@ -210,13 +232,55 @@ impl Error {
     /// framework itself detects fails at once, because a retry would only
     /// meet it again and hide where it first happened: I/O errors (a full
     /// disk stays full), corrupt data, malformed records past the budget,
-    /// configuration errors, and encoding errors — also when they were
+    /// configuration errors, encoding errors, size limits, broken
+    /// contracts and the engine's internal errors — also when they were
     /// raised while user code was running, e.g. by an `emit` whose write
     /// failed.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Task { source, .. } => source.downcast_ref::<Error>().is_none_or(Error::is_retryable),
             _ => false,
+        }
+    }
+
+    /// Where in the input the error happened, when a record is to blame:
+    /// the malformed record, the line too long, or the record a task was
+    /// processing when its user code failed.
+    pub fn location(&self) -> Option<&Location> {
+        match self {
+            Error::BadRecord { location, .. }
+            | Error::TooManyBadRecords { location, .. }
+            | Error::LineTooLong { location, .. } => Some(location),
+            Error::Task { at, source, .. } => at
+                .as_ref()
+                .or_else(|| source.downcast_ref::<Error>().and_then(Error::location)),
+            _ => None,
+        }
+    }
+
+    /// The 1-based step the error happened in, when it happened in a task.
+    pub fn step(&self) -> Option<usize> {
+        match self {
+            Error::BadRecord { step, .. } | Error::TooManyBadRecords { step, .. } | Error::Task { step, .. } => {
+                Some(*step)
+            }
+            _ => None,
+        }
+    }
+
+    /// The file the error names, for errors about one file (I/O, corrupt
+    /// data, an input that changed or cannot be found).
+    pub fn path(&self) -> Option<&std::path::Path> {
+        match self {
+            Error::Io { path, .. }
+            | Error::InputNotFound { path }
+            | Error::EmptyInput { path, .. }
+            | Error::InputChanged { path, .. }
+            | Error::OutputExists { path }
+            | Error::OutputRefused { path, .. }
+            | Error::Corrupt { path, .. } => Some(path),
+            Error::Task { source, .. } => source.downcast_ref::<Error>().and_then(Error::path),
+            _ => self.location().and_then(|l| l.path.as_deref()),
         }
     }
 

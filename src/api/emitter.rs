@@ -48,7 +48,7 @@ fn partition_of<K: serde::de::DeserializeOwned>(
             let k: K = codec::key::decode(kb)?;
             let part = p(&k, partitions);
             if part >= partitions {
-                return Err(Error::Config(format!(
+                return Err(Error::Contract(format!(
                     "the partitioner returned partition {part}, but there are only {partitions}"
                 )));
             }

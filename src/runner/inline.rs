@@ -329,7 +329,7 @@ fn map_text(
                     return Err(Error::BadRecord {
                         step: id.index + 1,
                         location,
-                        message: e.to_string(),
+                        source: e,
                     });
                 } else {
                     return Err(Error::TooManyBadRecords {
@@ -337,7 +337,7 @@ fn map_text(
                         skipped: bad.skipped,
                         budget: bad.budget,
                         location,
-                        message: e.to_string(),
+                        source: e,
                     });
                 }
             }

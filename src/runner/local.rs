@@ -581,7 +581,7 @@ fn read_input(run: &StepRun<'_>, mapper: &mut dyn MapTask, input: &MapInput, a: 
                     Error::BadRecord {
                         step: id.index + 1,
                         location,
-                        message: e.to_string(),
+                        source: e,
                     }
                 } else {
                     Error::TooManyBadRecords {
@@ -589,7 +589,7 @@ fn read_input(run: &StepRun<'_>, mapper: &mut dyn MapTask, input: &MapInput, a: 
                         skipped: budget,
                         budget,
                         location,
-                        message: e.to_string(),
+                        source: e,
                     }
                 });
             }

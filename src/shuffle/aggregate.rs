@@ -139,7 +139,11 @@ impl AggTable {
             return Ok(());
         }
         let key_len =
-            u32::try_from(key.len()).map_err(|_| Error::Config("a key over 4 GiB cannot be aggregated".into()))?;
+            u32::try_from(key.len()).map_err(|_| Error::TooLarge {
+                what: "key",
+                bytes: key.len() as u64,
+                limit: u32::MAX as u64,
+            })?;
         let mut slot = Slot {
             hash,
             partition,

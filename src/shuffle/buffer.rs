@@ -109,7 +109,11 @@ impl SortBuffer {
     }
 
     pub fn push(&mut self, partition: u32, key: &[u8], value: &[u8]) -> Result<()> {
-        let too_big = |what: &str, n: usize| Error::Config(format!("a {what} of {n} bytes is over the 4 GiB limit"));
+        let too_big = |what: &'static str, n: usize| Error::TooLarge {
+            what,
+            bytes: n as u64,
+            limit: u32::MAX as u64,
+        };
         let key_len = u32::try_from(key.len()).map_err(|_| too_big("key", key.len()))?;
         let value_len = u32::try_from(value.len()).map_err(|_| too_big("value", value.len()))?;
         self.reserve(key.len() + value.len())?;

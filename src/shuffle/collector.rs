@@ -135,7 +135,7 @@ impl Collector {
         match self.spiller.take().map(JoinHandle::join) {
             Some(Ok(Err(e))) => e,
             Some(Err(payload)) => std::panic::resume_unwind(payload),
-            _ => Error::Config("the spill thread stopped".into()),
+            _ => Error::Internal("the spill thread stopped".into()),
         }
     }
 
@@ -154,7 +154,7 @@ impl Collector {
         let spilled = match self.spiller.take().map(JoinHandle::join) {
             Some(Ok(res)) => res?,
             Some(Err(payload)) => std::panic::resume_unwind(payload),
-            None => return Err(Error::Config("the spill thread stopped".into())),
+            None => return Err(Error::Internal("the spill thread stopped".into())),
         };
         let Spilled {
             runs,
@@ -194,7 +194,7 @@ impl PairSink for Collector {
         match (&mut self.active, &self.config.merge) {
             (Buffer::Table(t), Some(merge)) => t.insert(partition, key, value, merge.as_ref()),
             (Buffer::Sorted(b), _) => b.push(partition, key, value),
-            (Buffer::Table(_), None) => Err(Error::Config("hash aggregation without a merge function".into())),
+            (Buffer::Table(_), None) => Err(Error::Internal("hash aggregation without a merge function".into())),
         }
     }
 }

@@ -60,7 +60,14 @@ pub fn repeat_error(e: &Error) -> Error {
             message: message.clone(),
         },
         Error::Codec(m) => Error::Codec(m.clone()),
-        other => Error::Config(other.to_string()),
+        Error::TooLarge { what, bytes, limit } => Error::TooLarge {
+            what,
+            bytes: *bytes,
+            limit: *limit,
+        },
+        Error::Contract(m) => Error::Contract(m.clone()),
+        Error::Internal(m) => Error::Internal(m.clone()),
+        other => Error::Internal(other.to_string()),
     }
 }
 

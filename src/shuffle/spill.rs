@@ -69,7 +69,7 @@ fn write_combined(
     for i in 0..staged.len() {
         let (p, k, v) = staged.get(i);
         if k != key || p != partition {
-            return Err(Error::Config(
+            return Err(Error::Contract(
                 "a combiner must emit under the key it was given (it changed a key)".into(),
             ));
         }

@@ -74,10 +74,10 @@ where
     }
     let results = results
         .into_inner()
-        .map_err(|_| Error::Config("a worker thread panicked".into()))?;
+        .map_err(|_| Error::Internal("a worker thread panicked".into()))?;
     results
         .into_iter()
-        .map(|r| r.ok_or_else(|| Error::Config("a task did not run".into())))
+        .map(|r| r.ok_or_else(|| Error::Internal("a task did not run".into())))
         .collect()
 }
 
@@ -88,17 +88,15 @@ where
     let mut first: Option<Error> = None;
     let mut attempt = 1;
     loop {
-        let (err, retryable) = match catch_unwind(AssertUnwindSafe(|| run(task, attempt))) {
+        let err = match catch_unwind(AssertUnwindSafe(|| run(task, attempt))) {
             Ok(Ok(value)) => return Ok(value),
-            Ok(Err(e)) => {
-                let retryable = e.is_retryable();
-                (e, retryable)
-            }
-            // Panics in user code are caught where the task knows its
-            // step and record; one reaching here escaped that, and is
-            // retried like any other failure of user code.
-            Err(payload) => (Error::Config(format!("task {task}: {}", panic::message(payload))), true),
+            Ok(Err(e)) => e,
+            // Panics in user code are caught by the task core, where the
+            // task knows its step and record; one reaching here is the
+            // engine's own.
+            Err(payload) => Error::Internal(format!("task {task} panicked: {}", panic::message(payload))),
         };
+        let retryable = err.is_retryable();
         let err = first.take().unwrap_or(err);
         if !retryable || attempt >= max_attempts || stop.load(Ordering::Relaxed) {
             return Err(if attempt > 1 { with_attempts(err, attempt) } else { err });
@@ -168,9 +166,6 @@ mod tests {
                 if task == 7 && attempt < 3 {
                     return Err(task_error(task));
                 }
-                if task == 9 && attempt == 1 {
-                    panic!("a panic is retried too");
-                }
                 Ok(task * 10)
             },
             &|| {
@@ -179,7 +174,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out, (0..20).map(|t| t * 10).collect::<Vec<_>>());
-        assert_eq!(calls.load(Ordering::Relaxed), 23);
+        assert_eq!(calls.load(Ordering::Relaxed), 22);
         assert_eq!(done.load(Ordering::Relaxed), 20);
     }
 
@@ -263,6 +258,24 @@ mod tests {
             source: Box::new(Error::Codec("cannot encode".into())),
         };
         assert!(!codec.is_retryable());
+    }
+
+    #[test]
+    fn a_panic_escaping_the_task_core_is_an_internal_error_and_not_retried() {
+        let calls = AtomicUsize::new(0);
+        let err = run_tasks(
+            1,
+            1,
+            4,
+            |_, _| -> Result<()> {
+                calls.fetch_add(1, Ordering::Relaxed);
+                panic!("engine bug");
+            },
+            &|| {},
+        )
+        .unwrap_err();
+        assert_eq!(calls.load(Ordering::Relaxed), 1);
+        assert!(matches!(&err, Error::Internal(m) if m.contains("engine bug")), "{err}");
     }
 
     #[test]

@@ -239,8 +239,8 @@ impl RunFile {
     /// partition's record and byte counts against the index.
     pub fn partition_cursor(&self, partition: u32) -> Result<RunCursor> {
         let Some(p) = self.index.partitions.get(partition as usize) else {
-            return Err(Error::Config(format!(
-                "internal error: partition {partition} of run {}, which has {}",
+            return Err(Error::Internal(format!(
+                "partition {partition} of run {}, which has {}",
                 self.index.path.display(),
                 self.index.partitions.len(),
             )));
@@ -255,8 +255,8 @@ impl RunFile {
     /// [`block_offsets`](Self::block_offsets)), whatever their partitions.
     pub fn block_cursor(&self, first: usize, last: usize) -> Result<RunCursor> {
         if first > last || last > self.index.blocks.len() {
-            return Err(Error::Config(format!(
-                "internal error: blocks {first}..{last} of run {}, which has {}",
+            return Err(Error::Internal(format!(
+                "blocks {first}..{last} of run {}, which has {}",
                 self.index.path.display(),
                 self.index.blocks.len()
             )));

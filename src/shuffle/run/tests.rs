@@ -237,11 +237,11 @@ fn misuse_is_an_error() {
     let path = dir.path().join("run");
     let mut w = RunWriter::create(&path, 2, Compression::None).unwrap();
     w.push(1, b"a", b"").unwrap();
-    assert!(matches!(w.push(0, b"b", b""), Err(Error::Config(_))));
-    assert!(matches!(w.push(2, b"b", b""), Err(Error::Config(_))));
+    assert!(matches!(w.push(0, b"b", b""), Err(Error::Internal(_))));
+    assert!(matches!(w.push(2, b"b", b""), Err(Error::Internal(_))));
     w.finish().unwrap();
     let mut w = RunWriter::create(&path, 0, Compression::None).unwrap();
-    assert!(matches!(w.push(0, b"b", b""), Err(Error::Config(_))));
+    assert!(matches!(w.push(0, b"b", b""), Err(Error::Internal(_))));
     let f = RunFile::open(&path);
     assert!(
         matches!(f, Err(Error::Corrupt { .. })),

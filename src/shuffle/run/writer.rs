@@ -125,9 +125,11 @@ impl RunWriter {
         }
         let len = varint_len(key.len() as u64) + varint_len(value.len() as u64) + key.len() + value.len();
         if len > MAX_RAW_LEN {
-            return Err(Error::Config(format!(
-                "a record of {len} bytes is over the 4 GiB limit of a run block"
-            )));
+            return Err(Error::TooLarge {
+                what: "record of a run block",
+                bytes: len as u64,
+                limit: MAX_RAW_LEN as u64,
+            });
         }
         let payload = self.raw.len() - BLOCK_HEADER_LEN;
         if self.raw_records > 0 && (payload + len > self.block_size || self.raw_records == u32::MAX) {
@@ -155,8 +157,8 @@ impl RunWriter {
     }
 
     fn misuse(&self, partition: u32) -> Error {
-        Error::Config(format!(
-            "internal error: run {}: record for partition {partition} after partition {} (of {})",
+        Error::Internal(format!(
+            "run {}: record for partition {partition} after partition {} (of {})",
             self.path.display(),
             self.partition,
             self.partitions.len()
