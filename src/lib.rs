@@ -71,6 +71,7 @@ pub mod io;
 pub mod runner;
 #[allow(missing_docs)] // reached only through the hidden `internals` module
 mod shuffle;
+mod task;
 mod tracker;
 
 // Compiles the README's examples as doc tests.

@@ -5,13 +5,17 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::api::counters::Counters;
+use crate::api::counters::{Counters, FrameworkCounters};
 use crate::error::Error;
 
 /// The framework's side of one running task.
 #[derive(Debug, Default)]
 pub(crate) struct TaskContext {
+    /// The user's counters.
     pub(crate) counters: Counters,
+    /// The framework's counters that user-facing code bumps (map-side
+    /// aggregation's combine counts); the task core adds the rest.
+    pub(crate) framework: FrameworkCounters,
     pub(crate) status: Option<String>,
     /// The first error from an `emit`; the task fails with it once the user
     /// call returns, so `emit` itself need not return a `Result`.

@@ -1,7 +1,12 @@
 //! Counters: named 64-bit tallies that tasks bump and the runner adds up.
+//!
+//! User counters are named by strings ([`Counters`]); the framework's own
+//! are fields of a struct that tasks add to as numbers and that is named
+//! (with Hadoop's names, [`names`]) only when a step is reported.
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::AddAssign;
 
 use serde::Serialize;
 
@@ -110,5 +115,106 @@ impl fmt::Display for Counters {
             }
         }
         Ok(())
+    }
+}
+
+/// The framework's own counters of a task or step, as numbers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct FrameworkCounters {
+    pub(crate) map_input_records: u64,
+    pub(crate) map_output_records: u64,
+    pub(crate) map_output_bytes: u64,
+    pub(crate) combine_input_records: u64,
+    pub(crate) combine_output_records: u64,
+    pub(crate) reduce_input_groups: u64,
+    pub(crate) reduce_input_records: u64,
+    pub(crate) reduce_output_records: u64,
+    pub(crate) spilled_records: u64,
+    pub(crate) spills: u64,
+    pub(crate) merge_passes: u64,
+    pub(crate) skipped_records: u64,
+    pub(crate) bytes_read: u64,
+    pub(crate) bytes_written: u64,
+}
+
+impl AddAssign for FrameworkCounters {
+    fn add_assign(&mut self, o: FrameworkCounters) {
+        self.map_input_records += o.map_input_records;
+        self.map_output_records += o.map_output_records;
+        self.map_output_bytes += o.map_output_bytes;
+        self.combine_input_records += o.combine_input_records;
+        self.combine_output_records += o.combine_output_records;
+        self.reduce_input_groups += o.reduce_input_groups;
+        self.reduce_input_records += o.reduce_input_records;
+        self.reduce_output_records += o.reduce_output_records;
+        self.spilled_records += o.spilled_records;
+        self.spills += o.spills;
+        self.merge_passes += o.merge_passes;
+        self.skipped_records += o.skipped_records;
+        self.bytes_read += o.bytes_read;
+        self.bytes_written += o.bytes_written;
+    }
+}
+
+impl FrameworkCounters {
+    /// Adds these counters to `counters` under Hadoop's names: the record
+    /// counts of the phases the step has (a map-only step has no reduce
+    /// counters), and every other counter that is not zero.
+    pub(crate) fn report_into(&self, counters: &mut Counters, has_reduce: bool) {
+        let all = [
+            (names::MAP_INPUT_RECORDS, self.map_input_records, true),
+            (names::MAP_OUTPUT_RECORDS, self.map_output_records, true),
+            (names::MAP_OUTPUT_BYTES, self.map_output_bytes, has_reduce),
+            (names::COMBINE_INPUT_RECORDS, self.combine_input_records, false),
+            (names::COMBINE_OUTPUT_RECORDS, self.combine_output_records, false),
+            (names::REDUCE_INPUT_GROUPS, self.reduce_input_groups, has_reduce),
+            (names::REDUCE_INPUT_RECORDS, self.reduce_input_records, has_reduce),
+            (names::REDUCE_OUTPUT_RECORDS, self.reduce_output_records, has_reduce),
+            (names::SPILLED_RECORDS, self.spilled_records, false),
+            (names::SPILLS, self.spills, false),
+            (names::MERGE_PASSES, self.merge_passes, false),
+            (names::SKIPPED_RECORDS, self.skipped_records, false),
+            (names::BYTES_READ, self.bytes_read, false),
+            (names::BYTES_WRITTEN, self.bytes_written, false),
+        ];
+        for (name, value, always) in all {
+            if always || value > 0 {
+                counters.add(FRAMEWORK, name, i64::try_from(value).unwrap_or(i64::MAX));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framework_counters_add_up_and_report_under_hadoop_names() {
+        let mut a = FrameworkCounters {
+            map_input_records: 2,
+            spills: 1,
+            ..FrameworkCounters::default()
+        };
+        a += FrameworkCounters {
+            map_input_records: 3,
+            bytes_read: 10,
+            ..FrameworkCounters::default()
+        };
+        let mut c = Counters::default();
+        a.report_into(&mut c, false);
+        assert_eq!(c.framework(names::MAP_INPUT_RECORDS), 5);
+        assert_eq!(c.framework(names::SPILLS), 1);
+        assert_eq!(c.framework(names::BYTES_READ), 10);
+        let reported: Vec<&str> = c.iter().map(|(_, n, _)| n).collect();
+        // Zero counters that do not apply are left out; the map record
+        // counts are always there.
+        assert_eq!(
+            reported,
+            ["BYTES_READ", "MAP_INPUT_RECORDS", "MAP_OUTPUT_RECORDS", "SPILLS"]
+        );
+        let mut c = Counters::default();
+        FrameworkCounters::default().report_into(&mut c, true);
+        assert_eq!(c.iter().count(), 6);
     }
 }

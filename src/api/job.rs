@@ -7,7 +7,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::api::input::{InputFormat, Pairs};
-use crate::api::step::{Step, StepDescription, StepPlan};
+use crate::api::step::plan::StepPlan;
+use crate::api::step::{Step, StepDescription};
 use crate::api::task::{Key, Value};
 use crate::codec::protocol::Protocol;
 

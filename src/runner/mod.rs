@@ -6,8 +6,17 @@
 //! out-of-core engine; `inline` is a single-threaded, in-memory one for
 //! debugging and small inputs, and the reference `local` must match byte
 //! for byte.
+//!
+//! Where things go: the step loop every runner shares is `driver`, with
+//! the `Engine` trait a runner implements (its map inputs, its shuffle,
+//! its task outputs); each runner is one module (`local/`, `inline.rs`)
+//! and one [`RunnerKind`] value, chosen in [`run_then_commit`]. What a
+//! task is (its record loop, sinks, counters, errors) is the task core's
+//! (`crate::task`): a new kind of input is a `RecordSource` there, a new
+//! destination a `PairOutput` here.
 
 mod budget;
+mod driver;
 mod inline;
 mod local;
 mod sample;
@@ -22,7 +31,7 @@ use serde::Serialize;
 
 use crate::api::counters::Counters;
 use crate::api::job::AnyJob;
-use crate::error::{BoxError, Error, Location, Phase, Result};
+use crate::error::{Error, Result};
 use crate::io::cleanup;
 use crate::io::input::{InputSource, Stamp, resolve_inputs};
 use crate::io::lines::DEFAULT_MAX_LINE_LENGTH;
@@ -187,35 +196,6 @@ impl JobReport {
     }
 }
 
-/// Identifies the running step for error messages.
-#[derive(Clone, Copy)]
-pub(crate) struct StepId {
-    pub(crate) index: usize,
-    pub(crate) count: usize,
-}
-
-impl StepId {
-    /// The error of a task whose user code (or an `emit` on its behalf)
-    /// failed with `source`. An I/O or corrupt-data error from the
-    /// framework passes through as itself: it names its file already, and
-    /// its class is what decides that the task is not retried.
-    pub(crate) fn task_error(self, phase: Phase, task: usize, at: Option<Location>, source: BoxError) -> Error {
-        let source = match source.downcast::<Error>() {
-            Ok(e) if matches!(*e, Error::Io { .. } | Error::Corrupt { .. }) => return *e,
-            Ok(e) => e as BoxError,
-            Err(other) => other,
-        };
-        Error::Task {
-            step: self.index + 1,
-            steps: self.count,
-            phase,
-            task,
-            at,
-            source,
-        }
-    }
-}
-
 /// Where a first step's text comes from.
 #[derive(Clone)]
 pub(crate) enum TextSource {
@@ -301,8 +281,16 @@ pub fn run_then_commit(
         }
     };
     let steps = match budget {
-        Some(budget) => local::run(plan, sources, config, budget, &output, &temp_root, &stamps)?,
-        None => inline::run(plan, sources, config, &output, &stamps)?,
+        Some(budget) => {
+            let engine = local::Local::new(config, budget, &temp_root, &sources)?;
+            driver::run_steps(&engine, plan, sources, config, &output, &stamps)?
+        }
+        None => {
+            let engine = inline::Inline {
+                max_line_length: config.max_line_length,
+            };
+            driver::run_steps(&engine, plan, sources, config, &output, &stamps)?
+        }
     };
     let report = JobReport {
         job: plan.name.clone(),

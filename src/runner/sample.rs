@@ -30,12 +30,12 @@ const PLACES_PER_FILE: u64 = 10;
 
 /// The boundaries for the job's first step if it asks for total order.
 pub(super) fn ranges(plan: &JobPlan, sources: &[TextSource], partitions: u32) -> Result<Option<Vec<Vec<u8>>>> {
-    if plan.steps.iter().skip(1).any(|s| s.total_order) {
+    if plan.steps.iter().skip(1).any(|s| s.total_order()) {
         return Err(Error::Config(
             "total-order partitioning is supported on a job's first step only".into(),
         ));
     }
-    let Some(step) = plan.steps.first().filter(|s| s.total_order && s.new_reducer.is_some()) else {
+    let Some(step) = plan.steps.first().filter(|s| s.total_order()) else {
         return Ok(None);
     };
     let per_place = (SAMPLE_KEYS / (sources.len().max(1) * PLACES_PER_FILE as usize)).max(10);

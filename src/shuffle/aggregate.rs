@@ -138,12 +138,11 @@ impl AggTable {
             slot.value_len = acc.len() as u32;
             return Ok(());
         }
-        let key_len =
-            u32::try_from(key.len()).map_err(|_| Error::TooLarge {
-                what: "key",
-                bytes: key.len() as u64,
-                limit: u32::MAX as u64,
-            })?;
+        let key_len = u32::try_from(key.len()).map_err(|_| Error::TooLarge {
+            what: "key",
+            bytes: key.len() as u64,
+            limit: u32::MAX as u64,
+        })?;
         let mut slot = Slot {
             hash,
             partition,

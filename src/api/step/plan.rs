@@ -1,0 +1,139 @@
+//! A step as runners see it: the user's types erased behind the
+//! [`MapTask`] and [`ReduceTask`] objects, which decode at their entrance
+//! and encode at their exit, so the engine below moves only bytes.
+
+use std::sync::Arc;
+
+use super::options::{Partitioning, StepDescription};
+use crate::api::context::TaskContext;
+use crate::api::emitter::Target;
+use crate::api::task::TaskResult;
+use crate::codec::ValueCodec;
+use crate::error::BoxError;
+use crate::shuffle::ValueSource;
+use crate::shuffle::aggregate::MergeValues;
+
+/// Why one input record failed in a map task.
+pub(crate) enum MapFailure {
+    /// The record could not be decoded: malformed input, skippable.
+    BadRecord(BoxError),
+    /// User code or the framework failed while handling it.
+    Task(BoxError),
+}
+
+/// A running map task, with the user's types erased.
+pub(crate) trait MapTask: Send {
+    fn setup(&mut self, target: Target<'_>, ctx: &mut TaskContext) -> TaskResult;
+    /// Maps one text line (`offset` is its first byte's in the file).
+    fn map_line(
+        &mut self,
+        line: &[u8],
+        offset: u64,
+        target: Target<'_>,
+        ctx: &mut TaskContext,
+    ) -> Result<(), MapFailure>;
+    /// Maps one encoded pair of a previous step's output.
+    fn map_pair(
+        &mut self,
+        key: &[u8],
+        value: &[u8],
+        target: Target<'_>,
+        ctx: &mut TaskContext,
+    ) -> Result<(), MapFailure>;
+    fn cleanup(&mut self, target: Target<'_>, ctx: &mut TaskContext) -> TaskResult;
+}
+
+/// A running reduce (or combine) task, with the user's types erased.
+pub(crate) trait ReduceTask: Send {
+    fn setup(&mut self, target: Target<'_>, ctx: &mut TaskContext) -> TaskResult;
+    fn reduce(
+        &mut self,
+        key: &[u8],
+        values: &mut dyn ValueSource,
+        target: Target<'_>,
+        ctx: &mut TaskContext,
+    ) -> TaskResult;
+    fn cleanup(&mut self, target: Target<'_>, ctx: &mut TaskContext) -> TaskResult;
+}
+
+/// A map task factory; the argument is the byte budget of the typed
+/// aggregation table, when the runner wants one (see
+/// [`CombinePlan::Associative`]).
+pub(crate) type MapTaskFactory = Box<dyn Fn(Option<usize>) -> Box<dyn MapTask> + Send + Sync>;
+/// A reduce or combine task factory.
+pub(crate) type ReduceTaskFactory = Box<dyn Fn() -> Box<dyn ReduceTask> + Send + Sync>;
+
+/// A step as the runner sees it.
+pub(crate) struct StepPlan {
+    pub(crate) description: StepDescription,
+    pub(crate) new_mapper: MapTaskFactory,
+    /// The shuffle and reduce stage; `None` for a map-only step.
+    pub(crate) shuffle: Option<ShufflePlan>,
+}
+
+/// What happens between a step's map and reduce stages, and the reduce.
+pub(crate) struct ShufflePlan {
+    pub(crate) new_reducer: ReduceTaskFactory,
+    pub(crate) combining: CombinePlan,
+    /// Which reduce task each key goes to (a custom partitioner itself
+    /// runs inside the map task's emitter).
+    pub(crate) partitioning: Partitioning,
+    /// How the map stage encodes values: order-preserving for a secondary
+    /// sort, so that the shuffle sorts them as bytes.
+    pub(crate) values: ValueCodec,
+}
+
+/// How map output is combined before the shuffle.
+pub(crate) enum CombinePlan {
+    None,
+    /// A combiner run on sorted map output, group by group, as a spill
+    /// would (Hadoop's combiner).
+    Combiner(ReduceTaskFactory),
+    /// An associative merge (`combine_with`): besides the combiner form,
+    /// a merge of encoded values for hash aggregation in the shuffle, and
+    /// whether map tasks can merge typed values in a table of their own.
+    Associative {
+        combiner: ReduceTaskFactory,
+        merge: Arc<MergeValues>,
+        typed: bool,
+    },
+}
+
+impl CombinePlan {
+    /// The combiner form, which every way of combining has.
+    pub(crate) fn combiner(&self) -> Option<&ReduceTaskFactory> {
+        match self {
+            CombinePlan::None => None,
+            CombinePlan::Combiner(c) | CombinePlan::Associative { combiner: c, .. } => Some(c),
+        }
+    }
+
+    /// The merge of encoded values, for hash aggregation.
+    pub(crate) fn merge(&self) -> Option<&Arc<MergeValues>> {
+        match self {
+            CombinePlan::Associative { merge, .. } => Some(merge),
+            _ => None,
+        }
+    }
+
+    /// Whether map tasks can aggregate typed values before the shuffle.
+    pub(crate) fn typed(&self) -> bool {
+        matches!(self, CombinePlan::Associative { typed: true, .. })
+    }
+}
+
+impl ShufflePlan {
+    /// Whether values are sorted within a key (secondary sort).
+    pub(crate) fn sort_values(&self) -> bool {
+        self.values == ValueCodec::Ordered
+    }
+}
+
+impl StepPlan {
+    /// Whether the step's partitioning is a total order.
+    pub(crate) fn total_order(&self) -> bool {
+        self.shuffle
+            .as_ref()
+            .is_some_and(|s| s.partitioning == Partitioning::TotalOrder)
+    }
+}

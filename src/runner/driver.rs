@@ -1,0 +1,213 @@
+//! The step loop every runner shares, and the [`Engine`] trait a runner
+//! implements to take part in it.
+//!
+//! Per step: the map phase runs one task per split on the tracker's pool
+//! (retrying attempts by the one rule), the runner gathers the map
+//! outputs into its shuffle, and the reduce phase runs one task per
+//! partition over it; the last step's tasks write the job's output. The
+//! runner only says where records come from and where they go: splits
+//! and their [`RecordSource`]s, the shuffle and its [`GroupSource`]s, the
+//! task outputs ([`Outputs`]). The tasks themselves are the task core's.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::{RunConfig, StepReport, TextSource};
+use crate::api::counters::{Counters, FrameworkCounters};
+use crate::api::job::JobPlan;
+use crate::api::step::plan::ShufflePlan;
+use crate::error::{Phase, Result};
+use crate::io::input::Stamp;
+use crate::io::output::OutputDir;
+use crate::task::{
+    BadRecords, GroupSource, Outputs, RecordSource, StepContext, StepId, TaskId, TaskOutcome, map_task, reduce_task,
+};
+use crate::tracker::pool::run_tasks;
+use crate::tracker::progress::PhaseBar;
+
+/// A runner: where map tasks read, how map output is shuffled to reduce
+/// tasks, and where task output goes.
+pub(crate) trait Engine: Outputs {
+    /// One map task's input (a split of a file, blocks of a run file, an
+    /// in-memory buffer).
+    type Split: Sync;
+    /// A step's map outputs, gathered for its reduce tasks.
+    type Shuffled: Sync;
+
+    /// Worker threads running tasks at once.
+    fn workers(&self) -> usize;
+
+    /// The first step's map inputs.
+    fn text_splits(&self, sources: Vec<TextSource>) -> Result<Vec<Self::Split>>;
+
+    /// A later step's map inputs: the previous step's task outputs, in
+    /// task order.
+    fn pair_splits(&self, outputs: Vec<Self::Output>) -> Result<Vec<Self::Split>>;
+
+    /// Opens one map task's input.
+    fn open<'a>(&'a self, split: &'a Self::Split) -> Result<Box<dyn RecordSource + 'a>>;
+
+    /// Gathers a step's map outputs (in map task order) for its reduce
+    /// tasks.
+    fn shuffle(&self, shuffle: &ShufflePlan, outputs: Vec<Self::Output>) -> Result<Self::Shuffled>;
+
+    /// Reduce task `task.index`'s input: its partition of `shuffled`.
+    fn groups<'a>(
+        &'a self,
+        task: &TaskId,
+        shuffle: &ShufflePlan,
+        shuffled: &'a Self::Shuffled,
+    ) -> Result<Box<dyn GroupSource + 'a>>;
+
+    /// A task attempt failed: whatever it left is to be removed before
+    /// the next attempt starts.
+    fn attempt_failed(&self, task: &TaskId) {
+        let _ = task;
+    }
+
+    /// Step `index` is done, and what earlier steps left is no longer read.
+    fn step_done(&self, index: usize) {
+        let _ = index;
+    }
+}
+
+/// Runs every step of `plan` on `engine`.
+pub(crate) fn run_steps<E: Engine>(
+    engine: &E,
+    plan: &JobPlan,
+    sources: Vec<TextSource>,
+    config: &RunConfig,
+    output: &OutputDir,
+    stamps: &[Stamp],
+) -> Result<Vec<StepReport>> {
+    let ranges = super::sample::ranges(plan, &sources, config.reducers)?.map(Arc::new);
+    let bad = BadRecords::new(config.skip_bad_records);
+    let mut splits = engine.text_splits(sources)?;
+    let mut reports = Vec::with_capacity(plan.steps.len());
+    for (index, step) in plan.steps.iter().enumerate() {
+        let cx = StepContext {
+            step,
+            id: StepId {
+                index,
+                count: plan.steps.len(),
+            },
+            last: index + 1 == plan.steps.len(),
+            reducers: config.reducers,
+            protocol: plan.protocol,
+            output,
+            ranges: if index == 0 { ranges.clone() } else { None },
+            bad: &bad,
+        };
+        let mut report = StepReport::default();
+        let outputs = run_step(engine, &cx, config, &splits, stamps, &mut report)?;
+        engine.step_done(index);
+        reports.push(report);
+        if !cx.last {
+            splits = engine.pair_splits(outputs)?;
+        }
+    }
+    Ok(reports)
+}
+
+/// What a phase's tasks added up to.
+#[derive(Default)]
+struct Tally {
+    framework: FrameworkCounters,
+    user: Counters,
+    statuses: Vec<String>,
+}
+
+impl Tally {
+    fn add<O>(&mut self, outcomes: Vec<TaskOutcome<O>>) -> Vec<O> {
+        let mut outputs = Vec::with_capacity(outcomes.len());
+        for o in outcomes {
+            self.framework += o.framework;
+            self.user.merge(&o.user);
+            self.statuses.extend(o.status);
+            outputs.extend(o.output);
+        }
+        outputs
+    }
+}
+
+fn run_step<E: Engine>(
+    engine: &E,
+    cx: &StepContext<'_>,
+    config: &RunConfig,
+    splits: &[E::Split],
+    stamps: &[Stamp],
+    report: &mut StepReport,
+) -> Result<Vec<E::Output>> {
+    let id = cx.id;
+    let label = |phase: &str| format!("step {}/{} {phase}", id.index + 1, id.count);
+    let mut tally = Tally::default();
+
+    let started = Instant::now();
+    let maps = run_phase(engine, config, &label("map"), id, Phase::Map, splits.len(), |task| {
+        let mut source = engine.open(&splits[task.index])?;
+        map_task(cx, engine, task, source.as_mut())
+    })?;
+    if id.index == 0 {
+        super::check_unchanged(stamps)?;
+    }
+    report.map_seconds = started.elapsed().as_secs_f64();
+    let mut outputs = tally.add(maps);
+
+    if let Some(shuffle) = &cx.step.shuffle {
+        let started = Instant::now();
+        let shuffled = engine.shuffle(shuffle, outputs)?;
+        let reduces = run_phase(
+            engine,
+            config,
+            &label("reduce"),
+            id,
+            Phase::Reduce,
+            cx.reducers as usize,
+            |task| {
+                let mut groups = engine.groups(&task, shuffle, &shuffled)?;
+                reduce_task(cx, engine, task, groups.as_mut())
+            },
+        )?;
+        report.reduce_seconds = started.elapsed().as_secs_f64();
+        outputs = tally.add(reduces);
+    }
+    report.seconds = report.map_seconds + report.reduce_seconds;
+    tally
+        .framework
+        .report_into(&mut report.counters, cx.step.shuffle.is_some());
+    report.counters.merge(&tally.user);
+    report.statuses = tally.statuses;
+    Ok(outputs)
+}
+
+/// Runs `tasks` attempts of `run` on the pool, with a progress bar.
+fn run_phase<E: Engine, T: Send>(
+    engine: &E,
+    config: &RunConfig,
+    label: &str,
+    step: StepId,
+    phase: Phase,
+    tasks: usize,
+    run: impl Fn(TaskId) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    let bar = PhaseBar::new(config.progress, label.to_owned(), tasks);
+    run_tasks(
+        tasks,
+        engine.workers(),
+        config.max_attempts,
+        |index, attempt| {
+            let task = TaskId {
+                step,
+                phase,
+                index,
+                attempt,
+            };
+            let result = run(task);
+            if result.is_err() {
+                engine.attempt_failed(&task);
+            }
+            result
+        },
+        &|| bar.inc(),
+    )
+}

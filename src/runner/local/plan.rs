@@ -1,0 +1,123 @@
+//! The local runner's map inputs: HDFS-style splits of text files, and
+//! block ranges of the previous step's run files, both capped so that a
+//! tiny block size on a big input cannot mean a million map tasks.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::super::TextSource;
+use crate::error::{Error, Result};
+use crate::io::split::{Split, compute_splits};
+use crate::shuffle::run::RunFile;
+
+/// What one map task reads.
+#[derive(Clone)]
+pub(crate) enum MapInput {
+    Split(Split),
+    Sample(Arc<Vec<u8>>),
+    /// Blocks `first..last` of a run file written by the previous step.
+    Blocks {
+        path: PathBuf,
+        first: usize,
+        last: usize,
+    },
+}
+
+/// The most map tasks a step's input is cut into: each costs a task's
+/// bookkeeping and an output file, so `--block-size 1` on a big file must
+/// not mean a million of them.
+pub(crate) const MAX_SPLITS: u64 = 100_000;
+
+/// `split_bytes`, raised if the input files would make more than
+/// [`MAX_SPLITS`] splits (with a note on stderr when `note`).
+pub(crate) fn capped_split_size(sources: &[TextSource], split_bytes: u64, note: bool) -> u64 {
+    let total: u64 = sources
+        .iter()
+        .filter_map(|s| match s {
+            TextSource::Input(src) => src.path().and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len()),
+            TextSource::Sample(_) => None,
+        })
+        .sum();
+    let capped = split_bytes.max(total.div_ceil(MAX_SPLITS));
+    if capped > split_bytes && note {
+        eprintln!(
+            "note: splitting the input into {split_bytes}-byte blocks would make over {MAX_SPLITS} map tasks; using {capped}-byte splits"
+        );
+    }
+    capped
+}
+
+pub(crate) fn text_inputs(sources: Vec<TextSource>, split_bytes: u64) -> Result<Vec<MapInput>> {
+    let mut inputs = Vec::new();
+    for source in sources {
+        match source {
+            TextSource::Sample(bytes) => inputs.push(MapInput::Sample(bytes)),
+            TextSource::Input(src) => {
+                inputs.extend(compute_splits(&[src], split_bytes)?.into_iter().map(MapInput::Split));
+            }
+        }
+    }
+    Ok(inputs)
+}
+
+/// Cuts the previous step's run files into block ranges of about
+/// `split_bytes` each.
+pub(crate) fn binary_inputs(files: &[PathBuf], split_bytes: u64) -> Result<Vec<MapInput>> {
+    // Block ranges are capped like text splits (one per block at most).
+    let total: u64 = files
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let split_bytes = split_bytes.max(total.div_ceil(MAX_SPLITS));
+    let mut inputs = Vec::new();
+    for path in files {
+        let file = RunFile::open(path)?;
+        let blocks = file.block_offsets().len();
+        if blocks == 0 {
+            continue;
+        }
+        let len = std::fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
+        let per_block = (len / blocks as u64).max(1);
+        let per_split = (split_bytes / per_block).max(1) as usize;
+        let mut first = 0;
+        while first < blocks {
+            let last = (first + per_split).min(blocks);
+            inputs.push(MapInput::Blocks {
+                path: path.clone(),
+                first,
+                last,
+            });
+            first = last;
+        }
+    }
+    Ok(inputs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::input::InputSource;
+
+    #[test]
+    fn issue8_block_size_1_on_a_big_file_makes_at_most_max_splits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.txt");
+        // Sparse: 1 GiB of zeros on disk costs nothing.
+        let f = std::fs::File::create(&path).unwrap();
+        f.set_len(1 << 30).unwrap();
+        let sources = vec![TextSource::Input(InputSource::File(path))];
+        let split = capped_split_size(&sources, 1, false);
+        assert_eq!(split, (1u64 << 30).div_ceil(MAX_SPLITS));
+        let inputs = text_inputs(sources, split).unwrap();
+        assert!(inputs.len() as u64 <= MAX_SPLITS, "{} splits", inputs.len());
+        assert!(inputs.len() as u64 >= MAX_SPLITS / 2, "{} splits", inputs.len());
+        // Small inputs keep the block size asked for.
+        let small = dir.path().join("small.txt");
+        std::fs::write(&small, vec![b'x'; 1000]).unwrap();
+        assert_eq!(
+            capped_split_size(&[TextSource::Input(InputSource::File(small))], 1, false),
+            1
+        );
+    }
+}

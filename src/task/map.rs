@@ -1,0 +1,127 @@
+//! A map task: the step's mapper over one [`RecordSource`], from `setup`
+//! through every record to `cleanup`, its output closed, its counters
+//! counted.
+
+use std::cell::Cell;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use super::capture::capture;
+use super::combine::CombineTask;
+use super::sink::{Outputs, Sink};
+use super::source::{Record, RecordSource};
+use super::{StepContext, TaskId, TaskOutcome, status_line};
+use crate::api::context::TaskContext;
+use crate::api::counters::{Counters, FrameworkCounters};
+use crate::api::step::plan::MapFailure;
+use crate::error::{BoxError, Location, Phase, Result};
+use crate::shuffle::spill::Combine;
+
+/// Where in its input a line is: (line number, byte offset).
+type Position = (Option<u64>, u64);
+
+/// Runs one map task attempt over `source`.
+pub(crate) fn map_task<E: Outputs>(
+    cx: &StepContext<'_>,
+    engine: &E,
+    task: TaskId,
+    source: &mut dyn RecordSource,
+) -> Result<TaskOutcome<E::Output>> {
+    let (id, index) = (cx.step_id(), task.index);
+    let typed_budget = cx
+        .step
+        .shuffle
+        .as_ref()
+        .filter(|s| s.combining.typed())
+        .and(engine.agg_budget());
+    let combine_counters = Arc::new(Mutex::new(Counters::default()));
+    let mut sink = Sink::for_map(cx, engine, &task, typed_budget.is_some(), || {
+        let shuffle = cx.step.shuffle.as_ref()?;
+        let new = shuffle.combining.combiner()?;
+        Some(Box::new(CombineTask::new(
+            new(),
+            id,
+            index,
+            cx.reducers,
+            shuffle.values,
+            Arc::clone(&combine_counters),
+        )) as Box<dyn Combine>)
+    })?;
+    let mut mapper = (cx.step.new_mapper)(typed_budget);
+    let mut ctx = TaskContext::new(id.index, index);
+    ctx.input_path = source.input_path();
+    let name = source.name().map(Path::to_path_buf);
+    // The line being mapped, for the message of a panic.
+    let at: Cell<Option<Position>> = Cell::new(None);
+    let locate = |pos: Option<Position>| {
+        pos.map(|(line, offset)| Location {
+            path: name.clone(),
+            line,
+            offset: Some(offset),
+        })
+    };
+    let fail = |at: Option<Location>, e: BoxError| id.task_error(Phase::Map, index, at, e);
+    let mut skips = cx.bad.attempt();
+    let mut counters = FrameworkCounters::default();
+    capture(
+        |e| fail(locate(at.get()), e),
+        || {
+            mapper.setup(sink.target(), &mut ctx).map_err(|e| fail(None, e))?;
+            let mut records = 0u64;
+            while let Some(record) = source.next_record()? {
+                records += 1;
+                let result = match record {
+                    Record::Line { bytes, offset, number } => {
+                        at.set(Some((number, offset)));
+                        mapper.map_line(bytes, offset, sink.target(), &mut ctx)
+                    }
+                    Record::Pair { key, value } => match mapper.map_pair(key, value, sink.target(), &mut ctx) {
+                        // The previous step wrote it: not a record to skip.
+                        Err(MapFailure::BadRecord(e)) => Err(MapFailure::Task(e)),
+                        other => other,
+                    },
+                };
+                match result {
+                    Ok(()) => {}
+                    Err(MapFailure::Task(e)) => {
+                        let here = locate(at.get());
+                        return Err(source.decode_error_ahead().unwrap_or_else(|| fail(here, e)));
+                    }
+                    Err(MapFailure::BadRecord(e)) => {
+                        if skips.skip() {
+                            counters.skipped_records += 1;
+                            continue;
+                        }
+                        let location = locate(at.get()).unwrap_or_default();
+                        if let Some(decode) = source.decode_error_ahead() {
+                            return Err(decode);
+                        }
+                        return Err(cx.bad.error(id, location, e));
+                    }
+                }
+            }
+            at.set(None);
+            counters.map_input_records += records;
+            counters.bytes_read += source.bytes_read();
+            mapper.cleanup(sink.target(), &mut ctx).map_err(|e| fail(None, e))
+        },
+    )?;
+    counters.map_output_records += ctx.emitted;
+    if cx.step.shuffle.is_some() {
+        counters.map_output_bytes += ctx.emitted_bytes;
+    }
+    let output = sink.finish(&mut counters)?;
+    counters += ctx.framework;
+    let mut user = ctx.counters;
+    // The combiner has been dropped with the sink.
+    if let Ok(c) = combine_counters.lock() {
+        user.merge(&c);
+    }
+    skips.commit();
+    Ok(TaskOutcome {
+        output,
+        framework: counters,
+        user,
+        status: status_line(&task, ctx.status),
+    })
+}

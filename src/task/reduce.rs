@@ -1,0 +1,60 @@
+//! A reduce task: the step's reducer over one partition's key groups,
+//! from `setup` through every group to `cleanup`.
+
+use super::capture::capture;
+use super::sink::{Outputs, Sink};
+use super::{StepContext, TaskId, TaskOutcome, status_line};
+use crate::api::context::TaskContext;
+use crate::api::counters::FrameworkCounters;
+use crate::error::{Error, Phase, Result};
+use crate::shuffle::ValueSource;
+
+/// A reduce task's input: one partition's records, grouped by key, keys
+/// in order.
+pub(crate) trait GroupSource {
+    /// Calls `reduce` with each key and its values, in key order. Values
+    /// `reduce` leaves unread are skipped.
+    fn for_each_group(&mut self, reduce: &mut dyn FnMut(&[u8], &mut dyn ValueSource) -> Result<()>) -> Result<()>;
+
+    /// Adds what reading did (records read, merge passes, records spilled
+    /// by intermediate merges) to `counters`.
+    fn add_counters(&self, counters: &mut FrameworkCounters);
+}
+
+/// Runs one reduce task attempt over `groups`.
+pub(crate) fn reduce_task<E: Outputs>(
+    cx: &StepContext<'_>,
+    engine: &E,
+    task: TaskId,
+    groups: &mut dyn GroupSource,
+) -> Result<TaskOutcome<E::Output>> {
+    let (id, index) = (cx.step_id(), task.index);
+    let shuffle = cx
+        .step
+        .shuffle
+        .as_ref()
+        .ok_or_else(|| Error::Internal("a reduce task of a map-only step".into()))?;
+    let mut sink = Sink::for_output(cx, engine, &task)?;
+    let mut reducer = (shuffle.new_reducer)();
+    let mut ctx = TaskContext::new(id.index, index);
+    let mut counters = FrameworkCounters::default();
+    let fail = |e| id.task_error(Phase::Reduce, index, None, e);
+    capture(fail, || {
+        reducer.setup(sink.target(), &mut ctx).map_err(fail)?;
+        groups.for_each_group(&mut |key, values| {
+            counters.reduce_input_groups += 1;
+            reducer.reduce(key, values, sink.target(), &mut ctx).map_err(fail)
+        })?;
+        reducer.cleanup(sink.target(), &mut ctx).map_err(fail)
+    })?;
+    groups.add_counters(&mut counters);
+    counters.reduce_output_records += ctx.emitted;
+    let output = sink.finish(&mut counters)?;
+    counters += ctx.framework;
+    Ok(TaskOutcome {
+        output,
+        framework: counters,
+        user: ctx.counters,
+        status: status_line(&task, ctx.status),
+    })
+}

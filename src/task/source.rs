@@ -1,0 +1,147 @@
+//! Where a map task's records come from: a [`RecordSource`], and the
+//! sources every runner shares (the lines of a split or of the built-in
+//! sample, the pairs of a sorted run's blocks, the pairs of an in-memory
+//! buffer). A runner with another kind of input (a Streaming text stream,
+//! the named inputs of a join) implements the trait.
+
+use std::io::Cursor as IoCursor;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::io::split::{Split, SplitReader};
+use crate::shuffle::buffer::SortBuffer;
+use crate::shuffle::merge::Cursor;
+
+/// One input record of a map task.
+pub(crate) enum Record<'a> {
+    /// A text line, without its line ending: parsed by the step's input
+    /// format; a malformed one counts against the bad-record budget.
+    Line {
+        bytes: &'a [u8],
+        /// Its first byte's offset in the (decompressed) file.
+        offset: u64,
+        /// 1-based, when known (a split that starts at the file's start).
+        number: Option<u64>,
+    },
+    /// An encoded pair of a previous step's output: one that does not
+    /// decode is corruption, never a record to skip.
+    Pair { key: &'a [u8], value: &'a [u8] },
+}
+
+/// A map task's input.
+pub(crate) trait RecordSource {
+    /// The next record, `None` at the end.
+    fn next_record(&mut self) -> Result<Option<Record<'_>>>;
+
+    /// The input's name in error locations (a path as given, `<stdin>`),
+    /// for sources of lines.
+    fn name(&self) -> Option<&Path> {
+        None
+    }
+
+    /// The input file, as `Emitter::input_path` tells the mapper.
+    fn input_path(&self) -> Option<Arc<PathBuf>> {
+        None
+    }
+
+    /// After a malformed record: the decoder's error that explains it, if
+    /// the input is compressed and its decoder fails a little further on.
+    fn decode_error_ahead(&mut self) -> Option<Error> {
+        None
+    }
+
+    /// Input bytes the task owned, once `next_record` returned `None`.
+    fn bytes_read(&self) -> u64 {
+        0
+    }
+}
+
+/// The lines of a split of a text input, or of the built-in sample.
+pub(crate) struct LineSource {
+    reader: SplitReader,
+    path: Option<Arc<PathBuf>>,
+}
+
+impl LineSource {
+    /// Opens `split`; a line longer than `max_line` bytes fails the task.
+    pub(crate) fn open(split: &Split, max_line: u64) -> Result<Self> {
+        Ok(LineSource {
+            reader: SplitReader::open(split, max_line)?,
+            path: split.source.path().map(|p| Arc::new(p.to_path_buf())),
+        })
+    }
+
+    /// The job's built-in sample, as one split.
+    pub(crate) fn sample(bytes: &[u8]) -> Self {
+        LineSource {
+            reader: SplitReader::whole(
+                Box::new(IoCursor::new(bytes.to_vec())),
+                PathBuf::from("<built-in sample>"),
+            ),
+            path: None,
+        }
+    }
+}
+
+impl RecordSource for LineSource {
+    fn next_record(&mut self) -> Result<Option<Record<'_>>> {
+        Ok(self.reader.next_line()?.map(|line| Record::Line {
+            bytes: line.bytes,
+            offset: line.offset,
+            number: line.number,
+        }))
+    }
+
+    fn name(&self) -> Option<&Path> {
+        Some(self.reader.name())
+    }
+
+    fn input_path(&self) -> Option<Arc<PathBuf>> {
+        self.path.clone()
+    }
+
+    fn decode_error_ahead(&mut self) -> Option<Error> {
+        self.reader.decode_error_ahead()
+    }
+
+    fn bytes_read(&self) -> u64 {
+        self.reader.owned_bytes()
+    }
+}
+
+/// The pairs of a sorted stream: blocks of a run file a previous step
+/// wrote.
+pub(crate) struct CursorSource<C: Cursor>(pub(crate) C);
+
+impl<C: Cursor> RecordSource for CursorSource<C> {
+    fn next_record(&mut self) -> Result<Option<Record<'_>>> {
+        Ok(self.0.advance()?.then(|| Record::Pair {
+            key: self.0.key(),
+            value: self.0.value(),
+        }))
+    }
+}
+
+/// The pairs of an in-memory buffer, in its order.
+pub(crate) struct BufferSource<'a> {
+    buf: &'a SortBuffer,
+    next: usize,
+}
+
+impl<'a> BufferSource<'a> {
+    pub(crate) fn new(buf: &'a SortBuffer) -> Self {
+        BufferSource { buf, next: 0 }
+    }
+}
+
+impl RecordSource for BufferSource<'_> {
+    fn next_record(&mut self) -> Result<Option<Record<'_>>> {
+        if self.next >= self.buf.len() {
+            return Ok(None);
+        }
+        let (_, key, value) = self.buf.get(self.next);
+        self.next += 1;
+        Ok(Some(Record::Pair { key, value }))
+    }
+}
