@@ -59,11 +59,11 @@ fn read_partitions(path: &std::path::Path) -> Result<Vec<Rec>, Error> {
     let file = RunFile::open(path)?;
     let mut out = Vec::new();
     // The partition count is not public: a cursor past the last partition
-    // is a Config error, the only one `partition_cursor` returns.
+    // is an Internal error, the only one `partition_cursor` returns.
     for p in 0u32.. {
         let mut cursor = match file.partition_cursor(p) {
             Ok(c) => c,
-            Err(Error::Config(_)) => break,
+            Err(Error::Internal(_)) => break,
             Err(e) => panic!("partition_cursor({p}) failed with {e:?}"),
         };
         while cursor.advance()? {

@@ -252,7 +252,7 @@ fn issue8_a_full_output_disk_is_an_io_error_naming_the_part() {
     use crate::api::emitter::{Emitter, Target};
     use crate::codec::protocol::Protocol;
     use crate::error::Phase;
-    use crate::runner::StepId;
+    use crate::task::StepId;
 
     let tmp = tempfile::tempdir().unwrap();
     let dest = tmp.path().join("out");
