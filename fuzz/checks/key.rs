@@ -1,4 +1,4 @@
-//! The key codec (`src/codec/key.rs`): decoding arbitrary bytes as a key
+//! The key codec (`src/codec/key/mod.rs`): decoding arbitrary bytes as a key
 //! type gives a value or an error, never a panic; and whenever it gives a
 //! value, the module's guarantees hold for it:
 //!

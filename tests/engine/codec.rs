@@ -1,7 +1,7 @@
 //! The key codec from outside the crate: the partition of a key is pinned
 //! across releases. (The codec's own contract, order equals `Ord`, round
 //! trips, prefix-freedom and the byte layouts, is property-tested next to
-//! the code, in `src/codec/key.rs`.)
+//! the code, in `src/codec/key/mod.rs`.)
 
 use std::cmp::Ordering;
 
