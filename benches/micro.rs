@@ -6,6 +6,10 @@
 //! measures the same work. Sizes are chosen so that the whole suite runs in
 //! a couple of minutes on a small machine.
 
+// Tests, benchmarks and hand-written baselines may panic on a failed
+// unwrap: the library code may not (Cargo.toml [lints]).
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
 use std::hint::black_box;
 use std::io::Cursor as IoCursor;
 use std::path::{Path, PathBuf};

@@ -61,8 +61,6 @@
 //! then [`runner`] (`local`, the parallel out-of-core engine, and `inline`),
 //! then [`cli`].
 
-#![warn(missing_docs)]
-
 pub mod api;
 pub mod cli;
 pub mod codec;

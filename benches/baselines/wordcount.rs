@@ -17,6 +17,10 @@
 //! engineer writes in an hour, not a tuned one (no tokenizer beyond the
 //! job's, no custom hash table, no mmap).
 
+// Tests, benchmarks and hand-written baselines may panic on a failed
+// unwrap: the library code may not (Cargo.toml [lints]).
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
 #[path = "common.rs"]
 mod common;
 use common::{Args, for_each_lines, parse_args, write_json_str};

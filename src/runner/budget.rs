@@ -230,6 +230,7 @@ fn raise_open_file_limit() -> u64 {
 }
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)] // one FFI call, see SAFETY
 fn cap_malloc_arenas() {
     // SAFETY: mallopt only sets a malloc tunable; M_ARENA_MAX is read when
     // a thread first needs an arena.

@@ -18,9 +18,10 @@ use crate::api::counters::FrameworkCounters;
 use crate::api::step::plan::ShufflePlan;
 use crate::error::Result;
 use crate::io::split::compute_splits;
+use crate::shuffle::PairSink;
 use crate::shuffle::buffer::{GroupValues, SortBuffer};
 use crate::shuffle::spill::Combine;
-use crate::shuffle::{PairSink, ValueSource};
+use crate::task::reduce::ReduceGroup;
 use crate::task::source::{BufferSource, LineSource};
 use crate::task::{GroupSource, Outputs, PairOutput, RecordSource, ShuffleSpec, TaskId};
 
@@ -174,7 +175,7 @@ struct BufferGroups<'a> {
 }
 
 impl GroupSource for BufferGroups<'_> {
-    fn for_each_group(&mut self, reduce: &mut dyn FnMut(&[u8], &mut dyn ValueSource) -> Result<()>) -> Result<()> {
+    fn for_each_group(&mut self, reduce: &mut ReduceGroup<'_>) -> Result<()> {
         let Some(buf) = self.buf else { return Ok(()) };
         for mut group in buf.groups() {
             self.records += group.values.remaining() as u64;

@@ -19,6 +19,7 @@ use crate::error::Result;
 /// of a big arena or table does a few items ahead, so that the misses
 /// overlap instead of queueing).
 #[inline(always)]
+#[allow(unsafe_code)] // an intrinsic, see SAFETY
 pub(crate) fn prefetch<T>(p: *const T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is only a hint: it never faults and changes no

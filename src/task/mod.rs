@@ -17,7 +17,7 @@ mod bad_records;
 mod capture;
 mod combine;
 mod map;
-mod reduce;
+pub(crate) mod reduce;
 pub(crate) mod sink;
 pub(crate) mod source;
 

@@ -9,12 +9,15 @@ use crate::api::counters::FrameworkCounters;
 use crate::error::{Error, Phase, Result};
 use crate::shuffle::ValueSource;
 
+/// What a reduce task does with one key group.
+pub(crate) type ReduceGroup<'a> = dyn FnMut(&[u8], &mut dyn ValueSource) -> Result<()> + 'a;
+
 /// A reduce task's input: one partition's records, grouped by key, keys
 /// in order.
 pub(crate) trait GroupSource {
     /// Calls `reduce` with each key and its values, in key order. Values
     /// `reduce` leaves unread are skipped.
-    fn for_each_group(&mut self, reduce: &mut dyn FnMut(&[u8], &mut dyn ValueSource) -> Result<()>) -> Result<()>;
+    fn for_each_group(&mut self, reduce: &mut ReduceGroup<'_>) -> Result<()>;
 
     /// Adds what reading did (records read, merge passes, records spilled
     /// by intermediate merges) to `counters`.

@@ -1,5 +1,9 @@
 //! The engine's integration tests: one binary, one module per concern.
 
+// Tests, benchmarks and hand-written baselines may panic on a failed
+// unwrap: the library code may not (Cargo.toml [lints]).
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
 mod codec;
 mod fixtures;
 mod fuzz_corpus;

@@ -27,6 +27,8 @@ use crate::codec::ValueCodec;
 use crate::shuffle::aggregate::MergeValues;
 
 type MapFactory<K, V> = Arc<dyn Fn(Option<Arc<PartitionFn<K>>>, Option<TypedAgg<V>>) -> Box<dyn MapTask> + Send + Sync>;
+/// What typed aggregation needs of `combine_with`: the merge and a clone.
+type TypedSpec<V> = (TypedMerge<V>, fn(&V) -> V);
 type CombineFactory<K> = Arc<dyn Fn(Option<Arc<PartitionFn<K>>>, ValueCodec) -> Box<dyn ReduceTask> + Send + Sync>;
 
 /// The last path segment of a type's name, generics kept.
@@ -49,7 +51,7 @@ enum CombineChoice<K, V> {
     Associative {
         name: String,
         factory: CombineFactory<K>,
-        merge: Arc<dyn Fn(&mut V, V) + Send + Sync>,
+        merge: TypedMerge<V>,
         clone: fn(&V) -> V,
     },
 }
@@ -229,7 +231,7 @@ impl<I: InputFormat, K: Key, V: Value> MapStage<I, K, V> {
             let partitioner = partitioner.clone();
             Box::new(move || factory(partitioner.clone(), codec))
         };
-        let mut typed: Option<(TypedMerge<V>, fn(&V) -> V)> = None;
+        let mut typed: Option<TypedSpec<V>> = None;
         let combining = match self.combining {
             CombineChoice::None => CombinePlan::None,
             CombineChoice::Combiner { factory, .. } => CombinePlan::Combiner(combiner_of(factory)),
@@ -246,8 +248,7 @@ impl<I: InputFormat, K: Key, V: Value> MapStage<I, K, V> {
                 // the shuffle.
                 let plain = !std::mem::needs_drop::<V>();
                 if plain {
-                    let m = Arc::clone(&merge);
-                    typed = Some((Arc::new(move |a: &mut V, b: V| m(a, b)), clone));
+                    typed = Some((Arc::clone(&merge), clone));
                 }
                 let encoded: Arc<MergeValues> = Arc::new(move |acc: &mut Vec<u8>, v: &[u8]| {
                     let mut a: V = codec.decode(acc)?;

@@ -20,11 +20,12 @@ use crate::api::counters::FrameworkCounters;
 use crate::api::step::plan::ShufflePlan;
 use crate::error::Result;
 use crate::io::split::split_size;
+use crate::shuffle::PairSink;
 use crate::shuffle::collector::{Collector, CollectorConfig};
 use crate::shuffle::merge::{Groups, Merger};
 use crate::shuffle::run::{Compression, RunCursor, RunFile, RunWriter};
 use crate::shuffle::spill::{RunSettings, SpillStats, reduce_input};
-use crate::shuffle::{PairSink, ValueSource};
+use crate::task::reduce::ReduceGroup;
 use crate::task::source::{CursorSource, LineSource};
 use crate::task::{GroupSource, Outputs, PairOutput, RecordSource, ShuffleSpec, TaskId};
 use crate::tracker::jobdir::JobDir;
@@ -224,7 +225,7 @@ struct MergedGroups {
 }
 
 impl GroupSource for MergedGroups {
-    fn for_each_group(&mut self, reduce: &mut dyn FnMut(&[u8], &mut dyn ValueSource) -> Result<()>) -> Result<()> {
+    fn for_each_group(&mut self, reduce: &mut ReduceGroup<'_>) -> Result<()> {
         while self.groups.next_group()? {
             self.key.clear();
             self.key.extend_from_slice(self.groups.key());
