@@ -9,6 +9,7 @@ mod fixtures;
 mod fuzz_corpus;
 mod local;
 mod model;
+mod runners;
 mod semantics;
 
 use std::path::PathBuf;
