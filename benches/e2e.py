@@ -27,7 +27,12 @@ program's own; a process forked from this script would inherit the
 script's peak as its floor); counters from the job's own --stats JSON
 (baselines and GNU sort have none).
 
+With MR_BASE=/path/to/another/mr-run, every mr-run case also runs with
+that binary (named "... [base]"), in the same rounds, its output checked
+equal: a before/after comparison of one change measured side by side.
+
     python3 benches/e2e.py                 # 1 GiB inputs, 3 rounds
+    MR_BASE=/tmp/mr-run-before bash benches/e2e.sh
     SIZE=256M RUNS=5 python3 benches/e2e.py
     CASES=word-count python3 benches/e2e.py   # cases whose name or group contains this
     SORT_SIZE=2G SORT_MEM=512M CASES=sort python3 benches/e2e.py
@@ -55,6 +60,8 @@ SORT_MEM = os.environ.get("SORT_MEM", "1G")
 RUNS = int(os.environ.get("RUNS", "3"))
 DATA = os.environ.get("BENCH_DIR", os.path.join(tempfile.gettempdir(), "mr-bench"))
 ONLY = os.environ.get("CASES", "")
+# Another build of mr-run to run every mr-run case with as well.
+MR_BASE = os.environ.get("MR_BASE", "")
 # The baselines run with as many threads as the jobs they are compared to.
 THREADS = "2"
 GNU_TIME = "/usr/bin/time"
@@ -176,6 +183,23 @@ def cases():
             argv = [MR, "terasort", INPUT, "--workers", "2", "--reducers", str(reducers), "-q", "-o", path]
             name = f"terasort --workers 2 --reducers {reducers}"
             out.append(Case(name, "sort", argv, "sort", base_name, out_path=path, stats=True))
+    if MR_BASE:
+        out = with_base(out)
+    return out
+
+
+def with_base(cases):
+    """Each mr-run case followed by the same case run with MR_BASE."""
+    out = []
+    for case in cases:
+        out.append(case)
+        if case.argv[0] != MR:
+            continue
+        out_path = case.out_path and case.out_path + "-base"
+        argv = [MR_BASE] + [out_path if a == case.out_path else a for a in case.argv[1:]]
+        out.append(
+            Case(case.name + " [base]", case.group, argv, case.input, case.baseline, out_path, case.stats, case.env)
+        )
     return out
 
 

@@ -338,3 +338,71 @@ impl std::error::Error for FileWriteError {
         Some(&self.source)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(source: BoxError, at: Option<Location>) -> Error {
+        Error::Task {
+            step: 2,
+            steps: 3,
+            phase: Phase::Reduce,
+            task: 1,
+            at,
+            source,
+        }
+    }
+
+    #[test]
+    fn one_rule_retries_user_failures_only() {
+        assert!(task("a flaky service".into(), None).is_retryable());
+        for inner in [
+            Error::io("spill-3", std::io::Error::other("disk full")),
+            Error::Codec("cannot encode".into()),
+            Error::Contract("a combiner changed a key".into()),
+            Error::Internal("the spill thread stopped".into()),
+            Error::TooLarge {
+                what: "key",
+                bytes: 5 << 30,
+                limit: u32::MAX as u64,
+            },
+        ] {
+            let shown = inner.to_string();
+            assert!(!inner.is_retryable(), "{shown}");
+            assert!(!task(Box::new(inner), None).is_retryable(), "{shown} inside a task");
+        }
+    }
+
+    #[test]
+    fn accessors_find_the_location_step_and_path() {
+        let at = Location {
+            path: Some("in.json".into()),
+            line: Some(7),
+            offset: Some(120),
+        };
+        let bad = Error::BadRecord {
+            step: 1,
+            location: at.clone(),
+            source: "expected value at line 1 column 2".into(),
+        };
+        assert_eq!(bad.location(), Some(&at));
+        assert_eq!(bad.step(), Some(1));
+        assert_eq!(bad.path(), Some(std::path::Path::new("in.json")));
+        // The parser's error is kept as the source, not only as text.
+        let source = std::error::Error::source(&bad).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("expected value at line 1 column 2"));
+
+        let failed = task("boom".into(), Some(at.clone()));
+        assert_eq!((failed.location(), failed.step()), (Some(&at), Some(2)));
+        let io = task(Box::new(Error::io("part-00001", std::io::Error::other("full"))), None);
+        assert_eq!(io.path(), Some(std::path::Path::new("part-00001")));
+        assert_eq!(io.location(), None);
+        let internal = Error::Internal("a task did not run".into());
+        assert_eq!(
+            (internal.location(), internal.step(), internal.path()),
+            (None, None, None)
+        );
+        assert!(internal.to_string().starts_with("internal error: "), "{internal}");
+    }
+}

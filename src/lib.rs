@@ -57,9 +57,12 @@
 //! The layers, each using only those below it: [`codec`] (bytes), then
 //! `shuffle` (sort buffer, spills, run files, merge: bytes only) and [`io`]
 //! (inputs, splits, line reading, output commit), then the typed [`api`],
-//! then the `tracker` (job directory, task attempts and retries, progress),
-//! then [`runner`] (`local`, the parallel out-of-core engine, and `inline`),
-//! then [`cli`].
+//! then the task core (`task`: the one implementation of a map and a
+//! reduce task) and the `tracker` (job directory, task attempts and
+//! retries, progress), then [`runner`] (the shared step loop, and one
+//! module per runner: `local`, the parallel out-of-core engine, and
+//! `inline`), then [`cli`]. The README's "Layout" section says where a
+//! new runner, input source or output sink goes.
 
 pub mod api;
 pub mod cli;
