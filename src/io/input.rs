@@ -76,7 +76,7 @@ impl InputSource {
     pub fn codec(&self) -> Result<Option<Codec>> {
         let name = self.error_name();
         let Some(read_path) = self.read_path() else {
-            return Err(Error::Config(
+            return Err(Error::Internal(
                 "standard input can only be inspected once it is spooled".to_owned(),
             ));
         };

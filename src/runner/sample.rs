@@ -93,7 +93,7 @@ fn places(source: &TextSource) -> Result<Vec<Place>> {
             Some(path) => (src, path),
             // The runner spools standard input before the job reads it.
             None => {
-                return Err(Error::Config(
+                return Err(Error::Internal(
                     "total-order partitioning samples its input first, so it cannot read standard input unspooled"
                         .into(),
                 ));
