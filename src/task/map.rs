@@ -27,7 +27,7 @@ pub(crate) fn map_task<E: Outputs>(
     task: TaskId,
     source: &mut dyn RecordSource,
 ) -> Result<TaskOutcome<E::Output>> {
-    let (id, index) = (cx.step_id(), task.index);
+    let (id, index) = (cx.id, task.index);
     let typed_budget = cx
         .step
         .shuffle

@@ -103,12 +103,6 @@ pub(crate) struct StepContext<'a> {
     pub(crate) bad: &'a BadRecords,
 }
 
-impl StepContext<'_> {
-    pub(crate) fn step_id(&self) -> StepId {
-        self.id
-    }
-}
-
 /// What a finished task hands back.
 pub(crate) struct TaskOutcome<O> {
     /// What the next phase or step reads (`None` for the job's output).

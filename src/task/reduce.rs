@@ -31,7 +31,7 @@ pub(crate) fn reduce_task<E: Outputs>(
     task: TaskId,
     groups: &mut dyn GroupSource,
 ) -> Result<TaskOutcome<E::Output>> {
-    let (id, index) = (cx.step_id(), task.index);
+    let (id, index) = (cx.id, task.index);
     let shuffle = cx
         .step
         .shuffle
