@@ -5,12 +5,14 @@
 //! - `value`: values as compact bincode, behind this one private module.
 //! - `text`: job output lines in mrjob's canonical JSON, or raw text.
 //! - [`protocol`]: the output line formats a job can choose.
+//! - `streaming`: pairs as text lines between Streaming tasks.
 //!
 //! A step's values are encoded with the key codec instead of bincode when the
 //! step sorts values (secondary sort), so that value order is byte order too.
 
 pub mod key;
 pub mod protocol;
+pub(crate) mod streaming;
 pub(crate) mod text;
 pub(crate) mod value;
 
