@@ -14,6 +14,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, ValueEnum};
 
 use crate::api::job::AnyJob;
 use crate::error::Error;
+use crate::runner::streaming::{TaskKind, TaskMode};
 use crate::runner::{self, JobReport, RunConfig, RunnerKind, SpillCompression};
 
 /// The options of a job run (`mr-run JOB [OPTIONS] [INPUT]...`).
@@ -73,9 +74,20 @@ pub struct RunArgs {
     /// Write counters and timings as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub stats: Option<PathBuf>,
-    /// Print the job's steps as JSON and exit.
-    #[arg(long)]
+    /// Print the job's steps as JSON and exit (mrjob's `--steps`).
+    #[arg(long, visible_alias = "steps")]
     pub describe: bool,
+    /// Streaming task mode: run one task of step N (0-based) over standard
+    /// input and output, as Hadoop Streaming runs it; with --mapper or
+    /// --reducer.
+    #[arg(long, value_name = "N", requires = "task")]
+    pub step_num: Option<usize>,
+    /// With --step-num: run the step's map task.
+    #[arg(long, group = "task", requires = "step_num")]
+    pub mapper: bool,
+    /// With --step-num: run the step's reduce task.
+    #[arg(long, group = "task", requires = "step_num")]
+    pub reducer: bool,
     /// Read input directories recursively.
     #[arg(long)]
     pub recursive: bool,
@@ -186,36 +198,21 @@ pub fn run_job(job: &dyn AnyJob, args: &RunArgs) -> ExitCode {
         };
     }
     crate::tracker::panic::install_hook(args.verbose);
+    let config = run_config(args);
+    if let Some(step) = args.step_num {
+        let kind = if args.reducer {
+            TaskKind::Reducer
+        } else {
+            TaskKind::Mapper
+        };
+        let stdin = Box::new(io::stdin());
+        return match runner::streaming::run_task(job, TaskMode { step, kind }, &config, stdin, &mut io::stderr()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+            Err(e) => report_error(&e),
+        };
+    }
     crate::io::cleanup::install_interrupt_cleanup();
-    let mut config = RunConfig::new(args.inputs.iter().cloned());
-    config.recursive = args.recursive;
-    config.output = args.output.clone();
-    config.overwrite = args.overwrite;
-    config.runner = match args.runner {
-        RunnerArg::Local => RunnerKind::Local,
-        RunnerArg::Inline => RunnerKind::Inline,
-    };
-    if let Some(workers) = args.workers {
-        config.workers = workers as usize;
-    }
-    config.block_size = args.block_size;
-    config.min_split_size = args.min_split_size;
-    config.max_split_size = args.max_split_size.unwrap_or(u64::MAX);
-    if let Some(bytes) = args.sort_buffer {
-        config.sort_buffer = bytes;
-        config.sort_buffer_given = true;
-    }
-    config.max_line_length = args.max_line_length;
-    config.compress_spills = match args.compress_spills {
-        CompressArg::None => SpillCompression::None,
-        CompressArg::Lz4 => SpillCompression::Lz4,
-    };
-    config.max_attempts = args.max_attempts;
-    config.merge_fan_in = args.merge_fan_in.map(|n| n as usize);
-    config.progress = !args.quiet;
-    config.reducers = args.reducers;
-    config.skip_bad_records = args.skip_bad_records;
-    config.temp_dir = args.temp_dir.clone();
     if config.inputs.is_empty() && job.has_sample() && !args.quiet {
         eprintln!(
             "{}: no input given; running on its built-in sample (generated data, not real records)",
@@ -251,6 +248,40 @@ pub fn run_job(job: &dyn AnyJob, args: &RunArgs) -> ExitCode {
         Err(_) if crate::io::cleanup::interrupted() => crate::io::cleanup::wait_for_interrupt_exit(),
         Err(e) => report_error(&e),
     }
+}
+
+/// The run's configuration from its options.
+fn run_config(args: &RunArgs) -> RunConfig {
+    let mut config = RunConfig::new(args.inputs.iter().cloned());
+    config.recursive = args.recursive;
+    config.output = args.output.clone();
+    config.overwrite = args.overwrite;
+    config.runner = match args.runner {
+        RunnerArg::Local => RunnerKind::Local,
+        RunnerArg::Inline => RunnerKind::Inline,
+    };
+    if let Some(workers) = args.workers {
+        config.workers = workers as usize;
+    }
+    config.block_size = args.block_size;
+    config.min_split_size = args.min_split_size;
+    config.max_split_size = args.max_split_size.unwrap_or(u64::MAX);
+    if let Some(bytes) = args.sort_buffer {
+        config.sort_buffer = bytes;
+        config.sort_buffer_given = true;
+    }
+    config.max_line_length = args.max_line_length;
+    config.compress_spills = match args.compress_spills {
+        CompressArg::None => SpillCompression::None,
+        CompressArg::Lz4 => SpillCompression::Lz4,
+    };
+    config.max_attempts = args.max_attempts;
+    config.merge_fan_in = args.merge_fan_in.map(|n| n as usize);
+    config.progress = !args.quiet;
+    config.reducers = args.reducers;
+    config.skip_bad_records = args.skip_bad_records;
+    config.temp_dir = args.temp_dir.clone();
+    config
 }
 
 /// `--stats FILE`: written into a hidden temporary file beside FILE before

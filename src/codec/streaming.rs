@@ -45,14 +45,19 @@ fn nibble(c: u8) -> Option<u8> {
 /// Decodes lowercase hex `text` into `out` (cleared first).
 pub(crate) fn decode_hex(text: &[u8], out: &mut Vec<u8>) -> Result<()> {
     out.clear();
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return Err(malformed(format!("an odd number of hex digits ({})", text.len())));
     }
     out.reserve(text.len() / 2);
     for pair in text.chunks_exact(2) {
         match (nibble(pair[0]), nibble(pair[1])) {
             (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
-            _ => return Err(malformed(format!("{:?} is not lowercase hex", String::from_utf8_lossy(pair)))),
+            _ => {
+                return Err(malformed(format!(
+                    "{:?} is not lowercase hex",
+                    String::from_utf8_lossy(pair)
+                )));
+            }
         }
     }
     Ok(())
@@ -118,7 +123,12 @@ mod tests {
         let (mut k, mut v) = (Vec::new(), Vec::new());
         let p = parse_shuffle_line(&line[..line.len() - 1], &mut k, &mut v).unwrap();
         assert_eq!((p, k.as_slice(), v.as_slice()), (258, &b"\x00k\xff"[..], &b""[..]));
-        for bad in [&b"0000\t00\t00"[..], b"00000000\t0g\t", b"00000000\t000\t", b"00000000 00 00"] {
+        for bad in [
+            &b"0000\t00\t00"[..],
+            b"00000000\t0g\t",
+            b"00000000\t000\t",
+            b"00000000 00 00",
+        ] {
             let err = parse_shuffle_line(bad, &mut k, &mut v).unwrap_err();
             assert!(err.to_string().contains("malformed Streaming line"), "{err}");
         }

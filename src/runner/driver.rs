@@ -94,7 +94,7 @@ pub(crate) fn run_steps<E: Engine>(
             last: index + 1 == plan.steps.len(),
             reducers: config.reducers,
             protocol: plan.protocol,
-            output,
+            output: Some(output),
             ranges: if index == 0 { ranges.clone() } else { None },
             bad: &bad,
         };

@@ -20,6 +20,7 @@ mod driver;
 mod inline;
 mod local;
 mod sample;
+pub mod streaming;
 
 use std::ffi::OsString;
 use std::io::Write;

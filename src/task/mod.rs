@@ -26,7 +26,7 @@ use std::sync::Arc;
 pub(crate) use bad_records::BadRecords;
 pub(crate) use map::map_task;
 pub(crate) use reduce::{GroupSource, reduce_task};
-pub(crate) use sink::{Outputs, PairOutput, ShuffleSpec};
+pub(crate) use sink::{Outputs, PairOutput, ShuffleSpec, TextOutput};
 pub(crate) use source::RecordSource;
 
 use crate::api::counters::{Counters, FrameworkCounters};
@@ -96,7 +96,9 @@ pub(crate) struct StepContext<'a> {
     /// Reduce tasks of a map-reduce step.
     pub(crate) reducers: u32,
     pub(crate) protocol: Protocol,
-    pub(crate) output: &'a OutputDir,
+    /// The job's output directory (`None` for a Streaming task, which
+    /// writes to its standard output).
+    pub(crate) output: Option<&'a OutputDir>,
     /// Total-order boundaries, when the step has them.
     pub(crate) ranges: Option<Arc<Vec<Vec<u8>>>>,
     /// The job's bad-record budget, shared by all its tasks.

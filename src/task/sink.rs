@@ -17,7 +17,7 @@ use crate::api::counters::FrameworkCounters;
 use crate::api::emitter::{Route, Target};
 use crate::codec::ValueCodec;
 use crate::codec::protocol::Protocol;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::io::output::PartWriter;
 use crate::shuffle::PairSink;
 use crate::shuffle::aggregate::MergeValues;
@@ -28,6 +28,19 @@ pub(crate) trait PairOutput<O>: PairSink + Send {
     /// Closes the output (a last spill, a flush); adds what it did to
     /// `counters` and returns what the next phase or step reads.
     fn finish(self: Box<Self>, counters: &mut FrameworkCounters) -> Result<O>;
+}
+
+/// A destination for the job's text output (a part file, a Streaming
+/// task's standard output).
+pub(crate) trait TextOutput: std::io::Write + Send {
+    /// Flushes and closes it; returns the bytes written.
+    fn finish(self: Box<Self>) -> Result<u64>;
+}
+
+impl TextOutput for PartWriter {
+    fn finish(self: Box<Self>) -> Result<u64> {
+        PartWriter::finish(*self)
+    }
 }
 
 /// What a map task's shuffle output must do.
@@ -61,6 +74,15 @@ pub(crate) trait Outputs: Sync {
 
     /// A task's pairs for the next step (one partition, in order).
     fn pass_output(&self, task: &TaskId) -> Result<Box<dyn PairOutput<Self::Output>>>;
+
+    /// Where a last-step task writes the job's output: by default its part
+    /// file in the job's output directory.
+    fn text_output(&self, cx: &StepContext<'_>, task: &TaskId) -> Result<Box<dyn TextOutput>> {
+        match cx.output {
+            Some(output) => Ok(Box::new(output.part(task.index)?)),
+            None => Err(Error::Internal("a last-step task without an output directory".into())),
+        }
+    }
 }
 
 /// Where one task writes.
@@ -72,7 +94,7 @@ pub(crate) enum Sink<O> {
         ranges: Option<Arc<Vec<Vec<u8>>>>,
     },
     Pass(Box<dyn PairOutput<O>>),
-    Text(PartWriter, Protocol),
+    Text(Box<dyn TextOutput>, Protocol),
 }
 
 impl<O> Sink<O> {
@@ -113,7 +135,7 @@ impl<O> Sink<O> {
     /// output for the last step, else the next step's input.
     pub(crate) fn for_output<E: Outputs<Output = O>>(cx: &StepContext<'_>, engine: &E, task: &TaskId) -> Result<Self> {
         if cx.last {
-            Ok(Sink::Text(cx.output.part(task.index)?, cx.protocol))
+            Ok(Sink::Text(engine.text_output(cx, task)?, cx.protocol))
         } else {
             Ok(Sink::Pass(engine.pass_output(task)?))
         }
@@ -144,7 +166,7 @@ impl<O> Sink<O> {
                 route: Route::Fixed(0),
             },
             Sink::Text(out, protocol) => Target::Text {
-                out,
+                out: out.as_mut(),
                 protocol: *protocol,
             },
         }

@@ -72,6 +72,11 @@ impl LineSource {
         })
     }
 
+    /// Lines from `reader`, already positioned: a Streaming task's input.
+    pub(crate) fn from_reader(reader: SplitReader, path: Option<Arc<PathBuf>>) -> Self {
+        LineSource { reader, path }
+    }
+
     /// The job's built-in sample, as one split.
     pub(crate) fn sample(bytes: &[u8]) -> Self {
         LineSource {

@@ -1,0 +1,413 @@
+//! Streaming task mode (`JOB --step-num N --mapper|--reducer`, mrjob's
+//! switches): one task of one step over standard input and output, run
+//! by the task core like any other task.
+//!
+//! - A first step's mapper reads the raw input lines; Hadoop names their
+//!   file in `mapreduce_map_input_file`, which becomes the task's input
+//!   path and the name in error locations (else `<stdin>`).
+//! - A later step's mapper reads pair lines, the previous step's output.
+//! - A map-reduce step's mapper writes shuffle lines (partitioned as the
+//!   local runner partitions: `--reducers R`, or Hadoop's
+//!   `mapreduce_job_reduces`); with `combine_with`, it aggregates in its
+//!   own table first (in-mapper combining), so far fewer lines are sorted.
+//! - A reducer reads its partition's shuffle lines, sorted in byte order,
+//!   and groups them by key itself.
+//! - The last step's tasks write the job's output protocol; others write
+//!   pair lines.
+//!
+//! Counters and the status go to standard error as Hadoop's
+//! `reporter:counter:GROUP,NAME,AMOUNT` and `reporter:status:MESSAGE`
+//! lines when the task ends; a failed task's error is the caller's to
+//! print.
+
+use std::io::{BufWriter, Read, Stdout, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::api::counters::{Counters, FrameworkCounters};
+use crate::api::job::AnyJob;
+use crate::codec::streaming::{parse_pair_line, parse_shuffle_line, push_pair_line, push_shuffle_line};
+use crate::error::{Error, Phase, Result};
+use crate::io::lines::LineReader;
+use crate::io::split::SplitReader;
+use crate::runner::RunConfig;
+use crate::shuffle::{PairSink, ValueSource};
+use crate::task::reduce::ReduceGroup;
+use crate::task::source::{LineSource, Record};
+use crate::task::{
+    BadRecords, GroupSource, Outputs, PairOutput, RecordSource, ShuffleSpec, StepContext, StepId, TaskId, TextOutput,
+    map_task, reduce_task,
+};
+
+/// Which task of a step to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TaskKind {
+    /// The step's map stage.
+    Mapper,
+    /// The step's reduce stage.
+    Reducer,
+}
+
+/// One Streaming task: the step (0-based, as mrjob counts) and its kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskMode {
+    /// 0-based step number.
+    pub step: usize,
+    /// Mapper or reducer.
+    pub kind: TaskKind,
+}
+
+/// Runs one Streaming task of `job` over `input`, writing its lines to
+/// standard output and its counters to `report` (standard error).
+pub fn run_task(
+    job: &dyn AnyJob,
+    mode: TaskMode,
+    config: &RunConfig,
+    input: Box<dyn Read + Send>,
+    report: &mut dyn Write,
+) -> Result<()> {
+    let plan = job.plan();
+    let step = plan.steps.get(mode.step).ok_or_else(|| {
+        Error::Config(format!(
+            "--step-num {}: job {} has {} step(s), numbered from 0",
+            mode.step,
+            plan.name,
+            plan.steps.len()
+        ))
+    })?;
+    if mode.kind == TaskKind::Reducer && step.shuffle.is_none() {
+        return Err(Error::Config(format!(
+            "--step-num {} --reducer: step {} of job {} is map-only",
+            mode.step, mode.step, plan.name
+        )));
+    }
+    let reducers = env_number("mapreduce_job_reduces").map_or(config.reducers, |n| n.max(1) as u32);
+    let bad = BadRecords::new(config.skip_bad_records);
+    let id = StepId {
+        index: mode.step,
+        count: plan.steps.len(),
+    };
+    let cx = StepContext {
+        step,
+        id,
+        last: mode.step + 1 == plan.steps.len(),
+        reducers,
+        protocol: plan.protocol,
+        output: None,
+        ranges: None,
+        bad: &bad,
+    };
+    let task = TaskId {
+        step: id,
+        phase: match mode.kind {
+            TaskKind::Mapper => Phase::Map,
+            TaskKind::Reducer => Phase::Reduce,
+        },
+        index: env_number("mapreduce_task_partition").unwrap_or(0) as usize,
+        attempt: 1,
+    };
+    let outputs = StreamOutputs {
+        agg_budget: (config.sort_buffer / 2) as usize,
+    };
+    let outcome = match mode.kind {
+        TaskKind::Mapper if mode.step == 0 => {
+            let path = std::env::var_os("mapreduce_map_input_file").map(PathBuf::from);
+            let mut source = StdinLines::new(input, path);
+            map_task(&cx, &outputs, task, &mut source)?
+        }
+        TaskKind::Mapper => map_task(&cx, &outputs, task, &mut PairLines::new(input))?,
+        TaskKind::Reducer => reduce_task(&cx, &outputs, task, &mut ShuffleGroups::new(input))?,
+    };
+    report_counters(report, &outcome.framework, &outcome.user, step.shuffle.is_some())?;
+    if let Some(status) = outcome.status {
+        writeln!(report, "reporter:status:{status}").map_err(|e| Error::io("<stderr>", e))?;
+    }
+    Ok(())
+}
+
+fn env_number(name: &str) -> Option<u64> {
+    std::env::var(name).ok()?.trim().parse().ok()
+}
+
+/// Writes the task's counters as Hadoop Streaming's reporter lines.
+fn report_counters(
+    out: &mut dyn Write,
+    framework: &FrameworkCounters,
+    user: &Counters,
+    has_reduce: bool,
+) -> Result<()> {
+    let mut all = user.clone();
+    framework.report_into(&mut all, has_reduce);
+    // Hadoop sums every task's counters: a zero adds nothing.
+    for (group, name, value) in all.iter().filter(|c| c.2 != 0) {
+        // Commas separate the fields: a name holding one would be misread.
+        let (group, name) = (group.replace(',', ";"), name.replace(',', ";"));
+        writeln!(out, "reporter:counter:{group},{name},{value}").map_err(|e| Error::io("<stderr>", e))?;
+    }
+    Ok(())
+}
+
+/// A first step's input: raw text lines on standard input.
+struct StdinLines {
+    lines: LineSource,
+}
+
+impl StdinLines {
+    fn new(input: Box<dyn Read + Send>, path: Option<PathBuf>) -> Self {
+        let name = path.clone().unwrap_or_else(|| PathBuf::from("<stdin>"));
+        StdinLines {
+            lines: LineSource::from_reader(SplitReader::whole(input, name), path.map(Arc::new)),
+        }
+    }
+}
+
+impl RecordSource for StdinLines {
+    fn next_record(&mut self) -> Result<Option<Record<'_>>> {
+        self.lines.next_record()
+    }
+    fn name(&self) -> Option<&std::path::Path> {
+        self.lines.name()
+    }
+    fn input_path(&self) -> Option<Arc<PathBuf>> {
+        self.lines.input_path()
+    }
+    fn bytes_read(&self) -> u64 {
+        self.lines.bytes_read()
+    }
+}
+
+/// A later step's input: pair lines.
+struct PairLines {
+    lines: LineReader<Box<dyn Read + Send>>,
+    key: Vec<u8>,
+    value: Vec<u8>,
+}
+
+impl PairLines {
+    fn new(input: Box<dyn Read + Send>) -> Self {
+        PairLines {
+            lines: LineReader::new(input, "<stdin>"),
+            key: Vec::new(),
+            value: Vec::new(),
+        }
+    }
+}
+
+impl RecordSource for PairLines {
+    fn next_record(&mut self) -> Result<Option<Record<'_>>> {
+        let Some(line) = self.lines.next_line()? else {
+            return Ok(None);
+        };
+        parse_pair_line(line.bytes, &mut self.key, &mut self.value).map_err(|e| at_line(e, line.number))?;
+        Ok(Some(Record::Pair {
+            key: &self.key,
+            value: &self.value,
+        }))
+    }
+}
+
+fn at_line(e: Error, line: u64) -> Error {
+    match e {
+        Error::Codec(m) => Error::Codec(format!("standard input, line {line}: {m}")),
+        other => other,
+    }
+}
+
+/// A reducer's input: sorted shuffle lines, grouped by key.
+struct ShuffleGroups {
+    reader: ShuffleReader,
+    key: Vec<u8>,
+}
+
+struct ShuffleReader {
+    lines: LineReader<Box<dyn Read + Send>>,
+    /// The last line read, decoded.
+    key: Vec<u8>,
+    value: Vec<u8>,
+    /// Whether `key`/`value` hold a record not yet handed out.
+    pending: bool,
+    records: u64,
+}
+
+impl ShuffleReader {
+    /// Reads the next line into `key`/`value`; false at the end.
+    fn advance(&mut self) -> Result<bool> {
+        let Some(line) = self.lines.next_line()? else {
+            self.pending = false;
+            return Ok(false);
+        };
+        parse_shuffle_line(line.bytes, &mut self.key, &mut self.value).map_err(|e| at_line(e, line.number))?;
+        self.records += 1;
+        self.pending = true;
+        Ok(true)
+    }
+}
+
+impl ShuffleGroups {
+    fn new(input: Box<dyn Read + Send>) -> Self {
+        ShuffleGroups {
+            reader: ShuffleReader {
+                lines: LineReader::new(input, "<stdin>"),
+                key: Vec::new(),
+                value: Vec::new(),
+                pending: false,
+                records: 0,
+            },
+            key: Vec::new(),
+        }
+    }
+}
+
+/// One key's values, read on from the stream while the key stays.
+struct LineValues<'a> {
+    reader: &'a mut ShuffleReader,
+    key: &'a [u8],
+    /// The group's first value is already in the reader.
+    first: bool,
+    done: bool,
+}
+
+impl ValueSource for LineValues<'_> {
+    fn next_value(&mut self) -> Option<Result<&[u8]>> {
+        if self.done {
+            return None;
+        }
+        if self.first {
+            self.first = false;
+            self.reader.pending = false;
+            return Some(Ok(&self.reader.value));
+        }
+        match self.reader.advance() {
+            Ok(true) if self.reader.key == self.key => {
+                self.reader.pending = false;
+                Some(Ok(&self.reader.value))
+            }
+            Ok(_) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+impl GroupSource for ShuffleGroups {
+    fn for_each_group(&mut self, reduce: &mut ReduceGroup<'_>) -> Result<()> {
+        if !self.reader.advance()? {
+            return Ok(());
+        }
+        while self.reader.pending {
+            self.key.clear();
+            self.key.extend_from_slice(&self.reader.key);
+            let mut values = LineValues {
+                reader: &mut self.reader,
+                key: &self.key,
+                first: true,
+                done: false,
+            };
+            reduce(&self.key, &mut values)?;
+            // What the reducer left unread of its group.
+            while let Some(v) = values.next_value() {
+                v?;
+            }
+        }
+        Ok(())
+    }
+
+    fn add_counters(&self, counters: &mut FrameworkCounters) {
+        counters.reduce_input_records += self.reader.records;
+    }
+}
+
+/// Where a Streaming task writes: standard output.
+struct StreamOutputs {
+    agg_budget: usize,
+}
+
+impl Outputs for StreamOutputs {
+    type Output = ();
+
+    fn agg_budget(&self) -> Option<usize> {
+        Some(self.agg_budget)
+    }
+
+    fn shuffle_output(&self, _task: &TaskId, _spec: ShuffleSpec) -> Result<Box<dyn PairOutput<()>>> {
+        // A combiner runs as Hadoop's own `-combiner` task, on sorted
+        // spills; typed aggregation has already run in the mapper.
+        Ok(Box::new(LineOutput::new(true)))
+    }
+
+    fn pass_output(&self, _task: &TaskId) -> Result<Box<dyn PairOutput<()>>> {
+        Ok(Box::new(LineOutput::new(false)))
+    }
+
+    fn text_output(&self, _cx: &StepContext<'_>, _task: &TaskId) -> Result<Box<dyn TextOutput>> {
+        Ok(Box::new(StdoutText {
+            out: BufWriter::with_capacity(1 << 16, std::io::stdout()),
+            bytes: 0,
+        }))
+    }
+}
+
+/// Shuffle or pair lines on standard output.
+struct LineOutput {
+    out: BufWriter<Stdout>,
+    line: Vec<u8>,
+    shuffle: bool,
+}
+
+impl LineOutput {
+    fn new(shuffle: bool) -> Self {
+        LineOutput {
+            out: BufWriter::with_capacity(1 << 16, std::io::stdout()),
+            line: Vec::new(),
+            shuffle,
+        }
+    }
+}
+
+impl PairSink for LineOutput {
+    fn collect(&mut self, partition: u32, key: &[u8], value: &[u8]) -> Result<()> {
+        self.line.clear();
+        if self.shuffle {
+            push_shuffle_line(&mut self.line, partition, key, value);
+        } else {
+            push_pair_line(&mut self.line, key, value);
+        }
+        self.out.write_all(&self.line).map_err(|e| Error::io("<stdout>", e))
+    }
+}
+
+impl PairOutput<()> for LineOutput {
+    fn finish(mut self: Box<Self>, _counters: &mut FrameworkCounters) -> Result<()> {
+        self.out.flush().map_err(|e| Error::io("<stdout>", e))
+    }
+}
+
+/// The job's output on standard output.
+struct StdoutText {
+    out: BufWriter<Stdout>,
+    bytes: u64,
+}
+
+impl Write for StdoutText {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl TextOutput for StdoutText {
+    fn finish(mut self: Box<Self>) -> Result<u64> {
+        self.out.flush().map_err(|e| Error::io("<stdout>", e))?;
+        Ok(self.bytes)
+    }
+}
