@@ -62,9 +62,9 @@ install_hadoop() {
   log "hadoop $HADOOP_VERSION: resolving with Maven into $hh (cache $m2)"
   rm -rf "$hh.tmp"
   mkdir -p "$hh.tmp" "$m2"
-  mvn -q -B -Dmaven.repo.local="$m2" -f "$here/hadoop/pom.xml" \
+  mvn -q -B -Dstyle.color=never -Dmaven.repo.local="$m2" -f "$here/hadoop/pom.xml" \
     dependency:copy-dependencies -DoutputDirectory="$hh.tmp/lib"
-  mvn -q -B -Dmaven.repo.local="$m2" -f "$here/hadoop/minicluster/pom.xml" \
+  mvn -q -B -Dstyle.color=never -Dmaven.repo.local="$m2" -f "$here/hadoop/minicluster/pom.xml" \
     dependency:copy-dependencies -DoutputDirectory="$hh.tmp/minicluster-lib"
   cp "$hh.tmp/lib/hadoop-streaming-$HADOOP_VERSION.jar" "$hh.tmp/hadoop-streaming.jar"
   # Keep logs/ etc. of an older install out of the way, then swap in.
@@ -85,7 +85,7 @@ install_spark() {
   need python3 "Python 3.8+ with pip"
   log "pyspark $PYSPARK_VERSION: pip install --target $sp"
   rm -rf "$sp.tmp"
-  python3 -m pip install -q --disable-pip-version-check --no-cache-dir \
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-cache-dir \
     --target "$sp.tmp" "pyspark==$PYSPARK_VERSION"
   chmod +x "$sp.tmp"/pyspark/bin/* 2>/dev/null || true
   rm -rf "$sp"

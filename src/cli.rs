@@ -110,6 +110,9 @@ pub enum RunnerArg {
     Local,
     /// One thread, in process, in memory.
     Inline,
+    /// Each task a Streaming task process of this binary, `sort` between
+    /// map and reduce (Hadoop Streaming on this machine).
+    Streaming,
 }
 
 /// The codecs `--compress-spills` accepts.
@@ -143,6 +146,18 @@ pub fn main(job: impl AnyJob) -> ExitCode {
 
 /// Parses `argv` (program name first) as [`RunArgs`] and runs `job`.
 pub fn run_with_args(job: &dyn AnyJob, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
+    run_with_task_command(job, argv, None)
+}
+
+/// [`run_with_args`], for a binary that runs several jobs: `task_command`
+/// is how `-r streaming` starts one of this job's tasks (the program and
+/// the arguments before `--step-num`, e.g. `mr-run JOB`); `None` is this
+/// executable alone.
+pub fn run_with_task_command(
+    job: &dyn AnyJob,
+    argv: impl IntoIterator<Item = OsString>,
+    task_command: Option<Vec<OsString>>,
+) -> ExitCode {
     // The job's own description heads its --help.
     let argv: Vec<OsString> = argv.into_iter().collect();
     let command = SingleJob::command().about(job.about().to_owned());
@@ -151,7 +166,7 @@ pub fn run_with_args(job: &dyn AnyJob, argv: impl IntoIterator<Item = OsString>)
         .try_get_matches_from(&argv)
         .and_then(|matches| SingleJob::from_arg_matches(&matches));
     match parsed {
-        Ok(cli) => run_job(job, &cli.args),
+        Ok(cli) => run_job_with(job, &cli.args, task_command),
         Err(e) => report_parse_error(&e, &command, &argv),
     }
 }
@@ -191,6 +206,10 @@ pub fn report_parse_error(e: &clap::Error, command: &clap::Command, argv: &[OsSt
 /// Runs `job` with already-parsed options, printing output, counters and
 /// errors as the CLI does.
 pub fn run_job(job: &dyn AnyJob, args: &RunArgs) -> ExitCode {
+    run_job_with(job, args, None)
+}
+
+fn run_job_with(job: &dyn AnyJob, args: &RunArgs, task_command: Option<Vec<OsString>>) -> ExitCode {
     if args.describe {
         return match serde_json::to_string_pretty(&job.description()) {
             Ok(json) => print_stdout(&format!("{json}\n")),
@@ -198,7 +217,8 @@ pub fn run_job(job: &dyn AnyJob, args: &RunArgs) -> ExitCode {
         };
     }
     crate::tracker::panic::install_hook(args.verbose);
-    let config = run_config(args);
+    let mut config = run_config(args);
+    config.task_command = task_command;
     if let Some(step) = args.step_num {
         let kind = if args.reducer {
             TaskKind::Reducer
@@ -209,6 +229,11 @@ pub fn run_job(job: &dyn AnyJob, args: &RunArgs) -> ExitCode {
         return match runner::streaming::run_task(job, TaskMode { step, kind }, &config, stdin, &mut io::stderr()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+            // The exit status tells the runner whether to retry.
+            Err(e) if !e.is_retryable() => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
             Err(e) => report_error(&e),
         };
     }
@@ -259,6 +284,7 @@ fn run_config(args: &RunArgs) -> RunConfig {
     config.runner = match args.runner {
         RunnerArg::Local => RunnerKind::Local,
         RunnerArg::Inline => RunnerKind::Inline,
+        RunnerArg::Streaming => RunnerKind::Streaming,
     };
     if let Some(workers) = args.workers {
         config.workers = workers as usize;

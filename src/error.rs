@@ -197,6 +197,26 @@ pub enum Error {
         /// The limit.
         limit: u64,
     },
+    /// A task run as a process of its own (a Streaming task) failed: its
+    /// own error paragraph, from its standard error.
+    #[error("{message} (step {step} of {steps}, {phase} task {task} exited with status {status})")]
+    TaskProcess {
+        /// 1-based step number.
+        step: usize,
+        /// Number of steps in the job.
+        steps: usize,
+        /// Which phase failed.
+        phase: Phase,
+        /// 0-based task index within the phase.
+        task: usize,
+        /// The process's exit status (`-1` if a signal ended it).
+        status: i32,
+        /// What the task printed of its failure.
+        message: String,
+        /// Whether the task said a retry may succeed (it exits with 1 for
+        /// a failure of user code, 2 for one a retry would meet again).
+        retryable: bool,
+    },
     /// The engine's own failure: an invariant broke or a worker thread
     /// died. Never caused by the user's options or data; a bug to report.
     #[error("internal error: {0} (this is a bug in mapreduce)")]
@@ -239,6 +259,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Task { source, .. } => source.downcast_ref::<Error>().is_none_or(Error::is_retryable),
+            Error::TaskProcess { retryable, .. } => *retryable,
             _ => false,
         }
     }
@@ -261,9 +282,10 @@ impl Error {
     /// The 1-based step the error happened in, when it happened in a task.
     pub fn step(&self) -> Option<usize> {
         match self {
-            Error::BadRecord { step, .. } | Error::TooManyBadRecords { step, .. } | Error::Task { step, .. } => {
-                Some(*step)
-            }
+            Error::BadRecord { step, .. }
+            | Error::TooManyBadRecords { step, .. }
+            | Error::Task { step, .. }
+            | Error::TaskProcess { step, .. } => Some(*step),
             _ => None,
         }
     }

@@ -11,3 +11,6 @@ export PYSPARK_PYTHON="${PYSPARK_PYTHON:-python3}"
 export PYSPARK_DRIVER_PYTHON="${PYSPARK_DRIVER_PYTHON:-$PYSPARK_PYTHON}"
 export PATH="$SPARK_HOME/bin:$PATH"
 unset _engines_spark_here _engines_home
+# Bind the driver and block manager to loopback (no "hostname resolves to a
+# loopback address" warning, and nothing listens on an outside interface).
+export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"

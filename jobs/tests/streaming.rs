@@ -109,10 +109,14 @@ fn run_streaming(job: &str, inputs: &[PathBuf], reducers: u32) -> Vec<u8> {
 }
 
 fn run_local(job: &str, inputs: &[PathBuf], reducers: u32) -> Vec<u8> {
+    run_runner(job, inputs, reducers, "local")
+}
+
+fn run_runner(job: &str, inputs: &[PathBuf], reducers: u32, runner: &str) -> Vec<u8> {
     let out = Command::new(mr_run())
         .arg(job)
         .args(inputs)
-        .args(["--reducers", &reducers.to_string(), "-q"])
+        .args(["--reducers", &reducers.to_string(), "-q", "-r", runner])
         .output()
         .expect("mr-run runs");
     assert!(out.status.success(), "{job}: {}", String::from_utf8_lossy(&out.stderr));
@@ -176,6 +180,12 @@ fn every_job_as_streaming_tasks_prints_what_the_local_runner_prints() {
         };
         for reducers in [1, 3] {
             let expected = run_local(job, inputs, reducers);
+            // The `-r streaming` runner does what this harness does.
+            let runner = run_runner(job, inputs, reducers, "streaming");
+            assert!(
+                runner == expected,
+                "{job} at {reducers} reducers: -r streaming differs from -r local"
+            );
             let got = run_streaming(job, inputs, reducers);
             assert!(!expected.is_empty(), "{job}: no output");
             assert!(
@@ -225,4 +235,29 @@ fn a_failing_mapper_prints_the_framework_error_and_exits_non_zero() {
         "{}",
         String::from_utf8_lossy(&bad.stderr)
     );
+}
+
+#[test]
+fn a_failing_task_under_the_streaming_runner_reports_its_own_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("business.json");
+    std::fs::write(
+        &input,
+        b"{\"city\": \"Reno\", \"state\": \"NV\", \"stars\": 4.5, \"review_count\": 3, \"is_open\": 1}\nnot json\n",
+    )
+    .unwrap();
+    let out = Command::new(mr_run())
+        .args(["yelp-city-stats", "-r", "streaming", "-q"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(out.stdout.is_empty());
+    // The task's own paragraph (step, file, line, error), then which task
+    // process failed; a bad record is not retried (exit status 2).
+    assert!(stderr.contains("bad record at"), "{stderr}");
+    assert!(stderr.contains("business.json, line 2"), "{stderr}");
+    assert!(stderr.contains("mapper task 0 exited with status 2"), "{stderr}");
+    assert!(!stderr.contains("attempts"), "{stderr}");
 }

@@ -49,6 +49,10 @@ pub enum RunnerKind {
     Local,
     /// One thread, in process, everything in memory: for debugging.
     Inline,
+    /// Every task a process of the job binary in Streaming task mode,
+    /// with `sort` between map and reduce: Hadoop Streaming on this
+    /// machine.
+    Streaming,
 }
 
 /// How spill and intermediate files are compressed.
@@ -118,6 +122,9 @@ pub struct RunConfig {
     /// a longer one fails the job (Hadoop's
     /// `mapreduce.input.linerecordreader.line.maxlength`; default 64 MiB).
     pub max_line_length: u64,
+    /// How `-r streaming` starts a task of this job: the program and the
+    /// arguments before `--step-num` (default: this executable).
+    pub task_command: Option<Vec<OsString>>,
 }
 
 impl Default for RunConfig {
@@ -142,6 +149,7 @@ impl Default for RunConfig {
             merge_fan_in: None,
             progress: false,
             max_line_length: DEFAULT_MAX_LINE_LENGTH,
+            task_command: None,
         }
     }
 }
@@ -246,7 +254,7 @@ pub fn run_then_commit(
     // Sized (and checked) before any output or temporary directory exists.
     let budget = match config.runner {
         RunnerKind::Local => Some(budget::plan(config, &budget::Limits::current())?),
-        RunnerKind::Inline => None,
+        RunnerKind::Inline | RunnerKind::Streaming => None,
     };
     std::fs::create_dir_all(&temp_root).map_err(|e| Error::io(&temp_root, e))?;
     cleanup::sweep_stale(&temp_root);
@@ -281,12 +289,15 @@ pub fn run_then_commit(
             (sources, false)
         }
     };
-    let steps = match budget {
-        Some(budget) => {
+    let steps = match (config.runner, budget) {
+        (RunnerKind::Streaming, _) => {
+            streaming::pipeline::run_steps(plan, sources, config, &output, &temp_root, &stamps)?
+        }
+        (_, Some(budget)) => {
             let engine = local::Local::new(config, budget, &temp_root, &sources)?;
             driver::run_steps(&engine, plan, sources, config, &output, &stamps)?
         }
-        None => {
+        (_, None) => {
             let engine = inline::Inline {
                 max_line_length: config.max_line_length,
             };

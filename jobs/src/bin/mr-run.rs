@@ -96,7 +96,11 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             };
             let argv = std::iter::once(OsString::from(format!("mr-run {name}"))).chain(args);
-            mapreduce::cli::run_with_args(job.as_ref(), argv)
+            // `-r streaming` starts each task as `mr-run JOB --step-num ...`.
+            let task_command = std::env::current_exe()
+                .ok()
+                .map(|exe| vec![exe.into_os_string(), OsString::from(&name)]);
+            mapreduce::cli::run_with_task_command(job.as_ref(), argv, task_command)
         }
     }
 }

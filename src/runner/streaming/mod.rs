@@ -4,6 +4,7 @@
 //! Spark's, or `LC_ALL=C sort`). The lines' layouts are
 //! `codec::streaming`'s.
 
+pub(crate) mod pipeline;
 mod task;
 
 pub use task::{TaskKind, TaskMode, run_task};

@@ -1,0 +1,423 @@
+//! `-r streaming`: the job as Hadoop Streaming runs it, on this machine.
+//! Every task is a separate process of the job binary in task mode
+//! (`--step-num N --mapper|--reducer`), fed and drained through pipes;
+//! between map and reduce, GNU `sort` orders the map outputs' shuffle
+//! lines in byte order (`LC_ALL=C`, stably, map outputs in task order),
+//! as Hadoop's shuffle orders `Text` keys, and the sorted lines are cut by
+//! their partition field into one input per reduce task. It is the
+//! conformance harness for the Streaming protocol: its output must equal
+//! the local runner's byte for byte.
+//!
+//! A first step runs one map task per input (decompressed for the task, as
+//! Hadoop does, with `mapreduce_map_input_file` naming it); later steps
+//! run one per previous task output. Task counters and statuses come back
+//! as the reporter lines on the task's standard error; a failed task's
+//! error is the paragraph it printed there, retried only if its exit
+//! status says a retry may help.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::super::{RunConfig, StepReport, TextSource};
+use crate::api::counters::Counters;
+use crate::api::job::JobPlan;
+use crate::error::{Error, Phase, Result};
+use crate::io::input::{Stamp, open_decoded};
+use crate::io::output::OutputDir;
+use crate::tracker::jobdir::JobDir;
+use crate::tracker::pool::run_tasks;
+use crate::tracker::progress::PhaseBar;
+
+/// What a task process reads on its standard input.
+enum TaskInput {
+    /// A file as it is (the previous step's lines, a plain input file).
+    File(PathBuf),
+    /// An input to decode on the way (a compressed file, a spooled stream).
+    Decoded(crate::io::input::InputSource),
+    /// The built-in sample.
+    Bytes(Arc<Vec<u8>>),
+}
+
+/// Where a task process's standard output goes.
+enum TaskOutput {
+    File(PathBuf),
+    /// The job's part file with this index.
+    Part(usize),
+}
+
+/// What a finished task reported.
+struct Reported {
+    counters: Counters,
+    status: Option<String>,
+}
+
+/// Everything the step loop shares.
+struct Pipeline<'a> {
+    command: Vec<OsString>,
+    config: &'a RunConfig,
+    output: &'a OutputDir,
+    job_dir: JobDir,
+    steps: usize,
+}
+
+/// Runs every step of `plan` as Streaming task processes.
+pub(crate) fn run_steps(
+    plan: &JobPlan,
+    sources: Vec<TextSource>,
+    config: &RunConfig,
+    output: &OutputDir,
+    temp_root: &Path,
+    stamps: &[Stamp],
+) -> Result<Vec<StepReport>> {
+    if plan.steps.iter().any(|s| s.total_order()) {
+        return Err(Error::Config(
+            "-r streaming does not support total-order partitioning yet; use -r local or -r inline".into(),
+        ));
+    }
+    let command = match &config.task_command {
+        Some(c) if !c.is_empty() => c.clone(),
+        _ => vec![
+            std::env::current_exe()
+                .map_err(|e| Error::io("the job binary", e))?
+                .into_os_string(),
+        ],
+    };
+    let pipeline = Pipeline {
+        command,
+        config,
+        output,
+        job_dir: JobDir::create(temp_root)?,
+        steps: plan.steps.len(),
+    };
+    let mut inputs: Vec<(TaskInput, Option<PathBuf>)> = sources
+        .into_iter()
+        .map(|s| match s {
+            TextSource::Sample(bytes) => Ok((TaskInput::Bytes(bytes), None)),
+            TextSource::Input(src) => {
+                let name = src.path().map(Path::to_path_buf);
+                let plain = src.codec()?.is_none() && src.read_path().is_some_and(Path::is_file);
+                Ok(match (plain, src.read_path()) {
+                    (true, Some(path)) => (TaskInput::File(path.to_path_buf()), name),
+                    _ => (TaskInput::Decoded(src), name),
+                })
+            }
+        })
+        .collect::<Result<_>>()?;
+    let mut reports = Vec::with_capacity(plan.steps.len());
+    for (index, step) in plan.steps.iter().enumerate() {
+        let last = index + 1 == plan.steps.len();
+        let mut report = StepReport::default();
+        let started = Instant::now();
+        let map_out = |task: usize, attempt: u32| -> Result<TaskOutput> {
+            Ok(match (last, step.shuffle.is_some()) {
+                (true, false) => TaskOutput::Part(task),
+                _ => TaskOutput::File(pipeline.job_dir.attempt(index, "map", task, attempt)?.join("output")),
+            })
+        };
+        let maps = pipeline.phase(index, Phase::Map, &inputs, map_out)?;
+        if index == 0 {
+            super::super::check_unchanged(stamps)?;
+        }
+        report.map_seconds = started.elapsed().as_secs_f64();
+        let map_files = report.add(maps);
+        let outputs = match &step.shuffle {
+            None => map_files,
+            Some(shuffle) => {
+                let started = Instant::now();
+                let dir = pipeline.job_dir.attempt(index, "shuffle", 0, 1)?;
+                let parts = pipeline.shuffle(&map_files, shuffle.sort_values(), &dir)?;
+                let reduce_inputs: Vec<(TaskInput, Option<PathBuf>)> =
+                    parts.into_iter().map(|p| (TaskInput::File(p), None)).collect();
+                let reduce_out = |task: usize, attempt: u32| -> Result<TaskOutput> {
+                    Ok(match last {
+                        true => TaskOutput::Part(task),
+                        false => {
+                            TaskOutput::File(pipeline.job_dir.attempt(index, "reduce", task, attempt)?.join("output"))
+                        }
+                    })
+                };
+                let reduces = pipeline.phase(index, Phase::Reduce, &reduce_inputs, reduce_out)?;
+                report.reduce_seconds = started.elapsed().as_secs_f64();
+                report.add(reduces)
+            }
+        };
+        report.seconds = report.map_seconds + report.reduce_seconds;
+        if index > 0 {
+            pipeline.job_dir.remove_step(index - 1);
+        }
+        reports.push(report);
+        inputs = outputs
+            .into_iter()
+            .flatten()
+            .map(|p| (TaskInput::File(p), None))
+            .collect();
+    }
+    Ok(reports)
+}
+
+impl StepReport {
+    /// Adds a phase's task reports; returns their output files in order.
+    fn add(&mut self, tasks: Vec<(Option<PathBuf>, Reported)>) -> Vec<Option<PathBuf>> {
+        tasks
+            .into_iter()
+            .map(|(file, r)| {
+                self.counters.merge(&r.counters);
+                self.statuses.extend(r.status);
+                file
+            })
+            .collect()
+    }
+}
+
+impl Pipeline<'_> {
+    /// Runs one task process per input on the pool, with retries.
+    fn phase(
+        &self,
+        step: usize,
+        phase: Phase,
+        inputs: &[(TaskInput, Option<PathBuf>)],
+        output: impl Fn(usize, u32) -> Result<TaskOutput> + Sync,
+    ) -> Result<Vec<(Option<PathBuf>, Reported)>> {
+        let name = if phase == Phase::Map { "map" } else { "reduce" };
+        let bar = PhaseBar::new(
+            self.config.progress,
+            format!("step {}/{} {name}", step + 1, self.steps),
+            inputs.len(),
+        );
+        run_tasks(
+            inputs.len(),
+            self.config.workers,
+            self.config.max_attempts,
+            |task, attempt| {
+                let out = output(task, attempt)?;
+                let (input, file) = &inputs[task];
+                let result = self.task(step, phase, task, input, file.as_deref(), &out);
+                if result.is_err() {
+                    self.job_dir.remove_attempt(step, name, task, attempt);
+                }
+                let file = match out {
+                    TaskOutput::File(p) => Some(p),
+                    TaskOutput::Part(_) => None,
+                };
+                result.map(|r| (file, r))
+            },
+            &|| bar.inc(),
+        )
+    }
+
+    /// Runs one task process to its end.
+    fn task(
+        &self,
+        step: usize,
+        phase: Phase,
+        task: usize,
+        input: &TaskInput,
+        input_file: Option<&Path>,
+        output: &TaskOutput,
+    ) -> Result<Reported> {
+        let program = &self.command[0];
+        let mut cmd = Command::new(program);
+        cmd.args(&self.command[1..])
+            .arg("--step-num")
+            .arg(step.to_string())
+            .arg(if phase == Phase::Map { "--mapper" } else { "--reducer" })
+            .arg("--reducers")
+            .arg(self.config.reducers.to_string())
+            .arg("--skip-bad-records")
+            .arg(self.config.skip_bad_records.to_string())
+            .arg("--max-line-length")
+            .arg(self.config.max_line_length.to_string())
+            .env("mapreduce_task_partition", task.to_string())
+            .env_remove("mapreduce_map_input_file")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(f) = input_file {
+            cmd.env("mapreduce_map_input_file", f);
+        }
+        let program_name = Path::new(program).display().to_string();
+        let stdin = match input {
+            TaskInput::File(path) => Stdio::from(File::open(path).map_err(|e| Error::io(path, e))?),
+            _ => Stdio::piped(),
+        };
+        cmd.stdin(stdin);
+        let mut child = cmd.spawn().map_err(|e| Error::io(&program_name, e))?;
+        let feeder = match input {
+            TaskInput::File(_) => None,
+            TaskInput::Decoded(src) => {
+                let (mut reader, _) = open_decoded(src)?;
+                let mut stdin = child.stdin.take();
+                let name = src.error_name();
+                Some(std::thread::spawn(move || -> Result<()> {
+                    if let Some(stdin) = stdin.as_mut() {
+                        copy_to_task(&mut reader, stdin, &name)?;
+                    }
+                    Ok(())
+                }))
+            }
+            TaskInput::Bytes(bytes) => {
+                let bytes = Arc::clone(bytes);
+                let mut stdin = child.stdin.take();
+                Some(std::thread::spawn(move || -> Result<()> {
+                    if let Some(stdin) = stdin.as_mut() {
+                        copy_to_task(&mut bytes.as_slice(), stdin, Path::new("<built-in sample>"))?;
+                    }
+                    Ok(())
+                }))
+            }
+        };
+        let stderr = child.stderr.take();
+        let reporter = std::thread::spawn(move || read_reporter(stderr));
+        let copied = match child.stdout.take() {
+            Some(mut out) => self.drain(&mut out, output),
+            None => Err(Error::Internal("a task process without a standard output".into())),
+        };
+        let status = child.wait().map_err(|e| Error::io(&program_name, e))?;
+        let (reported, message) = reporter
+            .join()
+            .map_err(|_| Error::Internal("the thread reading a task's stderr panicked".into()))?;
+        let fed = match feeder {
+            Some(f) => f
+                .join()
+                .map_err(|_| Error::Internal("the thread feeding a task panicked".into()))?,
+            None => Ok(()),
+        };
+        if !status.success() {
+            let code = status.code().unwrap_or(-1);
+            return Err(Error::TaskProcess {
+                step: step + 1,
+                steps: self.steps,
+                phase,
+                task,
+                status: code,
+                message: if message.is_empty() {
+                    "the task printed no error".into()
+                } else {
+                    message
+                },
+                retryable: code != 2,
+            });
+        }
+        copied?;
+        fed?;
+        Ok(reported)
+    }
+
+    /// Copies a task's standard output to where it goes.
+    fn drain(&self, out: &mut dyn Read, to: &TaskOutput) -> Result<()> {
+        match to {
+            TaskOutput::File(path) => {
+                let file = File::create(path).map_err(|e| Error::io(path, e))?;
+                let mut w = BufWriter::with_capacity(1 << 16, file);
+                std::io::copy(out, &mut w).map_err(|e| Error::io(path, e))?;
+                w.flush().map_err(|e| Error::io(path, e))
+            }
+            TaskOutput::Part(index) => {
+                let mut part = self.output.part(*index)?;
+                std::io::copy(out, &mut part).map_err(|e| Error::io(part.path(), e))?;
+                part.finish().map(|_| ())
+            }
+        }
+    }
+
+    /// Sorts the map outputs' shuffle lines (GNU `sort`, byte order,
+    /// stable, files in task order) and cuts them into one file per
+    /// partition.
+    fn shuffle(&self, map_files: &[Option<PathBuf>], by_value: bool, dir: &Path) -> Result<Vec<PathBuf>> {
+        let sorted = dir.join("sorted");
+        let key = if by_value { "-k1,3" } else { "-k1,2" };
+        let status = Command::new("sort")
+            .env("LC_ALL", "C")
+            .args(["-s", "-t", "\t", key])
+            .arg(format!("--buffer-size={}", self.config.sort_buffer.max(1 << 20)))
+            .arg(format!("--parallel={}", self.config.workers.max(1)))
+            .arg("-T")
+            .arg(dir)
+            .arg("-o")
+            .arg(&sorted)
+            .args(map_files.iter().flatten())
+            .status()
+            .map_err(|e| Error::io("sort", e))?;
+        if !status.success() {
+            return Err(Error::Internal(format!("sort of the map outputs failed: {status}")));
+        }
+        let reducers = self.config.reducers as usize;
+        let paths: Vec<PathBuf> = (0..reducers).map(|r| dir.join(format!("reduce-input-{r}"))).collect();
+        let mut parts = paths
+            .iter()
+            .map(|p| {
+                File::create(p)
+                    .map(|f| BufWriter::with_capacity(1 << 16, f))
+                    .map_err(|e| Error::io(p, e))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let file = File::open(&sorted).map_err(|e| Error::io(&sorted, e))?;
+        let mut reader = BufReader::with_capacity(1 << 16, file);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            if reader.read_until(b'\n', &mut line).map_err(|e| Error::io(&sorted, e))? == 0 {
+                break;
+            }
+            let partition = line
+                .get(..8)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .filter(|&p| (p as usize) < reducers)
+                .ok_or_else(|| Error::Corrupt {
+                    path: sorted.clone(),
+                    message: format!("a shuffle line without a partition below {reducers}"),
+                })?;
+            let (w, path) = (&mut parts[partition as usize], &paths[partition as usize]);
+            w.write_all(&line).map_err(|e| Error::io(path, e))?;
+        }
+        for (w, path) in parts.iter_mut().zip(&paths) {
+            w.flush().map_err(|e| Error::io(path, e))?;
+        }
+        let _ = std::fs::remove_file(&sorted);
+        Ok(paths)
+    }
+}
+
+/// Copies `from` into a task's stdin; a task that stops reading early (a
+/// broken pipe) is its own business, reported by its exit status.
+fn copy_to_task(from: &mut dyn Read, to: &mut dyn Write, name: &Path) -> Result<()> {
+    match std::io::copy(from, to) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::io(name, e)),
+    }
+}
+
+/// Reads a task's stderr: its reporter lines, and the rest as its message.
+fn read_reporter(stderr: Option<std::process::ChildStderr>) -> (Reported, String) {
+    let mut reported = Reported {
+        counters: Counters::default(),
+        status: None,
+    };
+    let mut message = Vec::new();
+    let Some(stderr) = stderr else {
+        return (reported, String::new());
+    };
+    for line in BufReader::new(stderr).lines() {
+        let Ok(line) = line else { break };
+        if let Some(counter) = line.strip_prefix("reporter:counter:") {
+            let mut fields = counter.rsplitn(2, ',');
+            let amount = fields.next().and_then(|a| a.trim().parse::<i64>().ok());
+            let rest = fields.next().and_then(|r| r.split_once(','));
+            if let (Some(amount), Some((group, name))) = (amount, rest) {
+                reported.counters.add(group, name, amount);
+                continue;
+            }
+        } else if let Some(status) = line.strip_prefix("reporter:status:") {
+            reported.status = Some(status.to_owned());
+            continue;
+        }
+        message.push(line.strip_prefix("error: ").unwrap_or(&line).to_owned());
+    }
+    (reported, message.join("\n"))
+}
