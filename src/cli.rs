@@ -88,6 +88,10 @@ pub struct RunArgs {
     /// With --step-num: run the step's reduce task.
     #[arg(long, group = "task", requires = "step_num")]
     pub reducer: bool,
+    /// With --step-num --mapper on a total-order step: the sampled range
+    /// boundaries, one hex-encoded key a line.
+    #[arg(long, value_name = "FILE", requires = "step_num")]
+    pub partition_file: Option<PathBuf>,
     /// Read input directories recursively.
     #[arg(long)]
     pub recursive: bool,
@@ -226,7 +230,12 @@ fn run_job_with(job: &dyn AnyJob, args: &RunArgs, task_command: Option<Vec<OsStr
             TaskKind::Mapper
         };
         let stdin = Box::new(io::stdin());
-        return match runner::streaming::run_task(job, TaskMode { step, kind }, &config, stdin, &mut io::stderr()) {
+        let mode = TaskMode {
+            step,
+            kind,
+            partition_file: args.partition_file.clone(),
+        };
+        return match runner::streaming::run_task(job, mode, &config, stdin, &mut io::stderr()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
             // The exit status tells the runner whether to retry.

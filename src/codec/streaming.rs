@@ -20,6 +20,10 @@
 //! as Hadoop sorts `Text` keys or `LC_ALL=C sort` sorts lines, orders
 //! records by (partition, key, value): exactly the local runner's order.
 //! An empty key or value is an empty field.
+//!
+//! - **partition file** (total order): the sorted range boundaries, one
+//!   encoded key in hex a line; partition `i` holds the keys at or above
+//!   boundary `i - 1` and below boundary `i`.
 
 use crate::error::{Error, Result};
 
@@ -110,6 +114,30 @@ pub(crate) fn parse_shuffle_line(line: &[u8], key: &mut Vec<u8>, value: &mut Vec
     Ok(partition)
 }
 
+/// The partition file's bytes for `bounds`.
+pub(crate) fn partition_file(bounds: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for b in bounds {
+        push_hex(&mut out, b);
+        out.push(b'\n');
+    }
+    out
+}
+
+/// Parses a partition file's bytes.
+pub(crate) fn parse_partition_file(text: &[u8]) -> Result<Vec<Vec<u8>>> {
+    let mut bounds = Vec::new();
+    for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let mut b = Vec::new();
+        decode_hex(line, &mut b)?;
+        bounds.push(b);
+    }
+    if bounds.windows(2).any(|w| w[0] > w[1]) {
+        return Err(malformed("partition boundaries out of order".into()));
+    }
+    Ok(bounds)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +160,13 @@ mod tests {
             let err = parse_shuffle_line(bad, &mut k, &mut v).unwrap_err();
             assert!(err.to_string().contains("malformed Streaming line"), "{err}");
         }
+    }
+
+    #[test]
+    fn partition_files_round_trip() {
+        let bounds = vec![b"a".to_vec(), b"a\x00".to_vec(), b"z".to_vec()];
+        assert_eq!(parse_partition_file(&partition_file(&bounds)).unwrap(), bounds);
+        assert!(parse_partition_file(b"7a\n61\n").is_err());
     }
 
     proptest! {

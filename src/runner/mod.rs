@@ -19,7 +19,7 @@ mod budget;
 mod driver;
 mod inline;
 mod local;
-mod sample;
+pub(crate) mod sample;
 pub mod streaming;
 
 use std::ffi::OsString;

@@ -29,7 +29,7 @@ const SAMPLE_KEYS: usize = 100_000;
 const PLACES_PER_FILE: u64 = 10;
 
 /// The boundaries for the job's first step if it asks for total order.
-pub(super) fn ranges(plan: &JobPlan, sources: &[TextSource], partitions: u32) -> Result<Option<Vec<Vec<u8>>>> {
+pub(crate) fn ranges(plan: &JobPlan, sources: &[TextSource], partitions: u32) -> Result<Option<Vec<Vec<u8>>>> {
     if plan.steps.iter().skip(1).any(|s| s.total_order()) {
         return Err(Error::Config(
             "total-order partitioning is supported on a job's first step only".into(),

@@ -26,6 +26,7 @@ use std::time::Instant;
 use super::super::{RunConfig, StepReport, TextSource};
 use crate::api::counters::Counters;
 use crate::api::job::JobPlan;
+use crate::codec::streaming::partition_file;
 use crate::error::{Error, Phase, Result};
 use crate::io::input::{Stamp, open_decoded};
 use crate::io::output::OutputDir;
@@ -63,6 +64,8 @@ struct Pipeline<'a> {
     output: &'a OutputDir,
     job_dir: JobDir,
     steps: usize,
+    /// The first step's total-order boundaries, if it has them.
+    partition_file: Option<PathBuf>,
 }
 
 /// Runs every step of `plan` as Streaming task processes.
@@ -74,11 +77,6 @@ pub(crate) fn run_steps(
     temp_root: &Path,
     stamps: &[Stamp],
 ) -> Result<Vec<StepReport>> {
-    if plan.steps.iter().any(|s| s.total_order()) {
-        return Err(Error::Config(
-            "-r streaming does not support total-order partitioning yet; use -r local or -r inline".into(),
-        ));
-    }
     let command = match &config.task_command {
         Some(c) if !c.is_empty() => c.clone(),
         _ => vec![
@@ -87,12 +85,24 @@ pub(crate) fn run_steps(
                 .into_os_string(),
         ],
     };
+    let job_dir = JobDir::create(temp_root)?;
+    // Total order: the boundaries are sampled once, here, and every map
+    // task of the first step reads them.
+    let partition_file = match crate::runner::sample::ranges(plan, &sources, config.reducers)? {
+        Some(bounds) => {
+            let path = job_dir.attempt(0, "sample", 0, 1)?.join("partitions");
+            std::fs::write(&path, partition_file(&bounds)).map_err(|e| Error::io(&path, e))?;
+            Some(path)
+        }
+        None => None,
+    };
     let pipeline = Pipeline {
         command,
         config,
         output,
-        job_dir: JobDir::create(temp_root)?,
+        job_dir,
         steps: plan.steps.len(),
+        partition_file,
     };
     let mut inputs: Vec<(TaskInput, Option<PathBuf>)> = sources
         .into_iter()
@@ -238,6 +248,9 @@ impl Pipeline<'_> {
             .stderr(Stdio::piped());
         if let Some(f) = input_file {
             cmd.env("mapreduce_map_input_file", f);
+        }
+        if let (0, Phase::Map, Some(p)) = (step, phase, &self.partition_file) {
+            cmd.arg("--partition-file").arg(p);
         }
         let program_name = Path::new(program).display().to_string();
         let stdin = match input {

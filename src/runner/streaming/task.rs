@@ -26,7 +26,9 @@ use std::sync::Arc;
 
 use crate::api::counters::{Counters, FrameworkCounters};
 use crate::api::job::AnyJob;
-use crate::codec::streaming::{parse_pair_line, parse_shuffle_line, push_pair_line, push_shuffle_line};
+use crate::codec::streaming::{
+    parse_pair_line, parse_partition_file, parse_shuffle_line, push_pair_line, push_shuffle_line,
+};
 use crate::error::{Error, Phase, Result};
 use crate::io::lines::LineReader;
 use crate::io::split::SplitReader;
@@ -50,12 +52,15 @@ pub enum TaskKind {
 }
 
 /// One Streaming task: the step (0-based, as mrjob counts) and its kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskMode {
     /// 0-based step number.
     pub step: usize,
     /// Mapper or reducer.
     pub kind: TaskKind,
+    /// A total-order step's range boundaries (see `codec::streaming`),
+    /// sampled by the runner before the job.
+    pub partition_file: Option<PathBuf>,
 }
 
 /// Runs one Streaming task of `job` over `input`, writing its lines to
@@ -83,6 +88,25 @@ pub fn run_task(
         )));
     }
     let reducers = env_number("mapreduce_job_reduces").map_or(config.reducers, |n| n.max(1) as u32);
+    let ranges = match (
+        &mode.partition_file,
+        step.total_order() && mode.kind == TaskKind::Mapper,
+    ) {
+        (Some(path), true) => {
+            let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            Some(Arc::new(parse_partition_file(&text).map_err(|e| match e {
+                Error::Codec(m) => Error::Codec(format!("{}: {m}", path.display())),
+                other => other,
+            })?))
+        }
+        (None, true) => {
+            return Err(Error::Config(format!(
+                "step {} of job {} partitions by total order: its mapper needs --partition-file FILE (the sampled boundaries)",
+                mode.step, plan.name
+            )));
+        }
+        (_, false) => None,
+    };
     let bad = BadRecords::new(config.skip_bad_records);
     let id = StepId {
         index: mode.step,
@@ -95,7 +119,7 @@ pub fn run_task(
         reducers,
         protocol: plan.protocol,
         output: None,
-        ranges: None,
+        ranges,
         bad: &bad,
     };
     let task = TaskId {
