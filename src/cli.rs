@@ -88,6 +88,9 @@ pub struct RunArgs {
     /// With --step-num: run the step's reduce task.
     #[arg(long, group = "task", requires = "step_num")]
     pub reducer: bool,
+    /// With --step-num: run the step's combiner over sorted shuffle lines.
+    #[arg(long, group = "task", requires = "step_num")]
+    pub combiner: bool,
     /// With --step-num --mapper on a total-order step: the sampled range
     /// boundaries, one hex-encoded key a line.
     #[arg(long, value_name = "FILE", requires = "step_num")]
@@ -224,10 +227,10 @@ fn run_job_with(job: &dyn AnyJob, args: &RunArgs, task_command: Option<Vec<OsStr
     let mut config = run_config(args);
     config.task_command = task_command;
     if let Some(step) = args.step_num {
-        let kind = if args.reducer {
-            TaskKind::Reducer
-        } else {
-            TaskKind::Mapper
+        let kind = match (args.reducer, args.combiner) {
+            (true, _) => TaskKind::Reducer,
+            (_, true) => TaskKind::Combiner,
+            _ => TaskKind::Mapper,
         };
         let stdin = Box::new(io::stdin());
         let mode = TaskMode {

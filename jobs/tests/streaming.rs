@@ -91,6 +91,18 @@ fn run_streaming(job: &str, inputs: &[PathBuf], reducers: u32) -> Vec<u8> {
             continue;
         }
         let fields = if step["values"] == "sorted" { 3 } else { 2 };
+        // As Hadoop does on a map task's sorted spill: the combiner task.
+        let maps: Vec<Vec<u8>> = if step["combiner"].is_null() {
+            maps
+        } else {
+            maps.iter()
+                .map(|m| {
+                    let mut lines: Vec<&[u8]> = m.split_inclusive(|&b| b == b'\n').collect();
+                    lines.sort_by(|a, b| sort_key(a, fields).cmp(sort_key(b, fields)));
+                    task(job, n, "--combiner", reducers, &lines.concat(), None)
+                })
+                .collect()
+        };
         let mut lines: Vec<&[u8]> = maps.iter().flat_map(|m| m.split_inclusive(|&b| b == b'\n')).collect();
         // Stable: a key's values keep map task order, as the local merge keeps it.
         lines.sort_by(|a, b| sort_key(a, fields).cmp(sort_key(b, fields)));

@@ -15,7 +15,7 @@
 
 mod bad_records;
 mod capture;
-mod combine;
+pub(crate) mod combine;
 mod map;
 pub(crate) mod reduce;
 pub(crate) mod sink;

@@ -1,5 +1,5 @@
-//! Streaming task mode (`JOB --step-num N --mapper|--reducer`, mrjob's
-//! switches): one task of one step over standard input and output, run
+//! Streaming task mode (`JOB --step-num N --mapper|--reducer|--combiner`,
+//! mrjob's switches): one task of one step over standard input and output, run
 //! by the task core like any other task.
 //!
 //! - A first step's mapper reads the raw input lines; Hadoop names their
@@ -11,7 +11,8 @@
 //!   `mapreduce_job_reduces`); with `combine_with`, it aggregates in its
 //!   own table first (in-mapper combining), so far fewer lines are sorted.
 //! - A reducer reads its partition's shuffle lines, sorted in byte order,
-//!   and groups them by key itself.
+//!   and groups them by key itself; a combiner does the same over a map
+//!   task's sorted spill and writes shuffle lines, partitions kept.
 //! - The last step's tasks write the job's output protocol; others write
 //!   pair lines.
 //!
@@ -22,7 +23,7 @@
 
 use std::io::{BufWriter, Read, Stdout, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::api::counters::{Counters, FrameworkCounters};
 use crate::api::job::AnyJob;
@@ -33,12 +34,15 @@ use crate::error::{Error, Phase, Result};
 use crate::io::lines::LineReader;
 use crate::io::split::SplitReader;
 use crate::runner::RunConfig;
+use crate::shuffle::buffer::SortBuffer;
+use crate::shuffle::spill::Combine;
 use crate::shuffle::{PairSink, ValueSource};
+use crate::task::combine::CombineTask;
 use crate::task::reduce::ReduceGroup;
 use crate::task::source::{LineSource, Record};
 use crate::task::{
-    BadRecords, GroupSource, Outputs, PairOutput, RecordSource, ShuffleSpec, StepContext, StepId, TaskId, TextOutput,
-    map_task, reduce_task,
+    BadRecords, GroupSource, Outputs, PairOutput, RecordSource, ShuffleSpec, StepContext, StepId, TaskId, TaskOutcome,
+    TextOutput, map_task, reduce_task,
 };
 
 /// Which task of a step to run.
@@ -49,6 +53,9 @@ pub enum TaskKind {
     Mapper,
     /// The step's reduce stage.
     Reducer,
+    /// The step's combiner, over sorted shuffle lines (Hadoop's
+    /// `-combiner`, run on a map task's sorted spills).
+    Combiner,
 }
 
 /// One Streaming task: the step (0-based, as mrjob counts) and its kind.
@@ -81,10 +88,17 @@ pub fn run_task(
             plan.steps.len()
         ))
     })?;
-    if mode.kind == TaskKind::Reducer && step.shuffle.is_none() {
+    if mode.kind != TaskKind::Mapper && step.shuffle.is_none() {
         return Err(Error::Config(format!(
-            "--step-num {} --reducer: step {} of job {} is map-only",
-            mode.step, mode.step, plan.name
+            "--step-num {} --{}: step {} of job {} is map-only",
+            mode.step,
+            if mode.kind == TaskKind::Reducer {
+                "reducer"
+            } else {
+                "combiner"
+            },
+            mode.step,
+            plan.name
         )));
     }
     let reducers = env_number("mapreduce_job_reduces").map_or(config.reducers, |n| n.max(1) as u32);
@@ -127,6 +141,7 @@ pub fn run_task(
         phase: match mode.kind {
             TaskKind::Mapper => Phase::Map,
             TaskKind::Reducer => Phase::Reduce,
+            TaskKind::Combiner => Phase::Combine,
         },
         index: env_number("mapreduce_task_partition").unwrap_or(0) as usize,
         attempt: 1,
@@ -142,12 +157,69 @@ pub fn run_task(
         }
         TaskKind::Mapper => map_task(&cx, &outputs, task, &mut PairLines::new(input))?,
         TaskKind::Reducer => reduce_task(&cx, &outputs, task, &mut ShuffleGroups::new(input))?,
+        TaskKind::Combiner => combine_task(&cx, task, input)?,
     };
     report_counters(report, &outcome.framework, &outcome.user, step.shuffle.is_some())?;
     if let Some(status) = outcome.status {
         writeln!(report, "reporter:status:{status}").map_err(|e| Error::io("<stderr>", e))?;
     }
     Ok(())
+}
+
+/// Runs the step's combiner over sorted shuffle lines, writing shuffle
+/// lines: each group's output keeps its partition.
+fn combine_task(cx: &StepContext<'_>, task: TaskId, input: Box<dyn Read + Send>) -> Result<TaskOutcome<()>> {
+    let shuffle = cx
+        .step
+        .shuffle
+        .as_ref()
+        .ok_or_else(|| Error::Internal("a combiner of a map-only step".into()))?;
+    let new = shuffle.combining.combiner().ok_or_else(|| {
+        Error::Config(format!(
+            "--step-num {} --combiner: the step has no combiner",
+            cx.id.index
+        ))
+    })?;
+    let user = Arc::new(Mutex::new(Counters::default()));
+    let mut combine = CombineTask::new(new(), cx.id, task.index, cx.reducers, shuffle.values, Arc::clone(&user));
+    let mut groups = ShuffleGroups::new(input);
+    let mut out = LineOutput::new(true);
+    let mut staged = SortBuffer::new();
+    let mut framework = FrameworkCounters::default();
+    if groups.reader.advance()? {
+        while groups.reader.pending {
+            groups.key.clear();
+            groups.key.extend_from_slice(&groups.reader.key);
+            let partition = groups.reader.partition;
+            let mut values = LineValues {
+                reader: &mut groups.reader,
+                key: &groups.key,
+                first: true,
+                done: false,
+            };
+            combine.combine(partition, &groups.key, &mut values, &mut staged)?;
+            while let Some(v) = values.next_value() {
+                v?;
+            }
+            for i in 0..staged.len() {
+                let (p, k, v) = staged.get(i);
+                out.collect(p, k, v)?;
+            }
+            framework.combine_output_records += staged.len() as u64;
+            staged.clear();
+        }
+    }
+    framework.combine_input_records += groups.reader.records;
+    Box::new(out).finish(&mut framework)?;
+    // The combiner hands its counters over when dropped.
+    drop(combine);
+    let user = user.lock().map(|c| c.clone()).unwrap_or_default();
+    Ok(TaskOutcome {
+        output: None,
+        framework,
+        user,
+        status: None,
+    })
 }
 
 fn env_number(name: &str) -> Option<u64> {
@@ -249,6 +321,8 @@ struct ShuffleReader {
     /// The last line read, decoded.
     key: Vec<u8>,
     value: Vec<u8>,
+    /// The last line's partition.
+    partition: u32,
     /// Whether `key`/`value` hold a record not yet handed out.
     pending: bool,
     records: u64,
@@ -261,7 +335,8 @@ impl ShuffleReader {
             self.pending = false;
             return Ok(false);
         };
-        parse_shuffle_line(line.bytes, &mut self.key, &mut self.value).map_err(|e| at_line(e, line.number))?;
+        self.partition =
+            parse_shuffle_line(line.bytes, &mut self.key, &mut self.value).map_err(|e| at_line(e, line.number))?;
         self.records += 1;
         self.pending = true;
         Ok(true)
@@ -275,6 +350,7 @@ impl ShuffleGroups {
                 lines: LineReader::new(input, "<stdin>"),
                 key: Vec::new(),
                 value: Vec::new(),
+                partition: 0,
                 pending: false,
                 records: 0,
             },
