@@ -13,7 +13,7 @@
 # Result (see engines/README.md):
 #   .engines/hadoop/lib/*.jar               Hadoop 3.4.2 client + MR + Streaming
 #   .engines/hadoop/hadoop-streaming.jar    fixed path to the Streaming jar
-#   .engines/hadoop/minicluster-lib/*.jar   shaded HDFS+YARN+MR mini cluster
+#   .engines/hadoop/minicluster-lib/*.jar   HDFS+YARN+MR mini cluster (minicluster.sh)
 #   .engines/spark/pyspark/bin/spark-submit pyspark 3.5.7 (pip --target)
 #   .engines/m2/                            the Maven cache used for the above
 # Launchers: engines/hadoop/hadoop, engines/spark/spark-submit.
@@ -44,6 +44,13 @@ need() { command -v "$1" >/dev/null 2>&1 || { log "missing '$1' ($2)"; exit 1; }
 # stamp FILE CONTENT: true when FILE holds CONTENT (and FORCE is unset).
 stamp_ok() { [[ -z "${FORCE:-}" && -f "$1" && "$(cat "$1")" == "$2" ]]; }
 
+# mvn_copy POM DIR: the POM's runtime dependency jars into DIR (Maven 3.8's
+# -q -B still prints colour resets: strip them).
+mvn_copy() {
+  mvn -q -B -Dmaven.repo.local="$ENGINES_HOME/m2" -f "$1" \
+    dependency:copy-dependencies -DoutputDirectory="$2" 2>&1 | sed 's/\x1b\[[0-9;]*m//g'
+}
+
 install_hadoop() {
   local hh="$ENGINES_HOME/hadoop" m2="$ENGINES_HOME/m2"
   local poms=("$here/hadoop/pom.xml" "$here/hadoop/minicluster/pom.xml")
@@ -62,10 +69,8 @@ install_hadoop() {
   log "hadoop $HADOOP_VERSION: resolving with Maven into $hh (cache $m2)"
   rm -rf "$hh.tmp"
   mkdir -p "$hh.tmp" "$m2"
-  mvn -q -B -Dstyle.color=never -Dmaven.repo.local="$m2" -f "$here/hadoop/pom.xml" \
-    dependency:copy-dependencies -DoutputDirectory="$hh.tmp/lib"
-  mvn -q -B -Dstyle.color=never -Dmaven.repo.local="$m2" -f "$here/hadoop/minicluster/pom.xml" \
-    dependency:copy-dependencies -DoutputDirectory="$hh.tmp/minicluster-lib"
+  mvn_copy "$here/hadoop/pom.xml" "$hh.tmp/lib"
+  mvn_copy "$here/hadoop/minicluster/pom.xml" "$hh.tmp/minicluster-lib"
   cp "$hh.tmp/lib/hadoop-streaming-$HADOOP_VERSION.jar" "$hh.tmp/hadoop-streaming.jar"
   # Keep logs/ etc. of an older install out of the way, then swap in.
   rm -rf "$hh"

@@ -9,8 +9,9 @@
 //! The harness does what Hadoop Streaming does around the tasks: one map
 //! task per input file (with `mapreduce_map_input_file` set), the map
 //! outputs sorted in byte order of their key fields (partition, key;
-//! and value for a secondary sort), stably, map tasks in order, cut by
-//! partition into one input per reduce task.
+//! and value for a secondary sort), stably, map tasks in order, cut into
+//! one input per reduce task by Hadoop's `KeyFieldBasedPartitioner` rule
+//! on the first field.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -52,6 +53,17 @@ fn task(job: &str, step: usize, kind: &str, reducers: u32, input: &[u8], file: O
         assert!(line.starts_with("reporter:"), "{job} step {step} {kind}: {line}");
     }
     out.stdout
+}
+
+/// The reduce task Hadoop's `KeyFieldBasedPartitioner -k1,1` sends a line
+/// to (Java `31 * h + b` over the first field's signed bytes, from 0;
+/// written here again as the oracle for the engine's tokens).
+fn hadoop_partition(line: &[u8], reducers: u32) -> u32 {
+    let field = line.split(|&b| b == b'\t').next().unwrap_or_default();
+    let h = field
+        .iter()
+        .fold(0i32, |h, &b| h.wrapping_mul(31).wrapping_add(i32::from(b as i8)));
+    (h & 0x7fff_ffff) as u32 % reducers
 }
 
 /// The byte-order key of a shuffle line: its first `fields` tab-separated fields.
@@ -108,10 +120,9 @@ fn run_streaming(job: &str, inputs: &[PathBuf], reducers: u32) -> Vec<u8> {
         lines.sort_by(|a, b| sort_key(a, fields).cmp(sort_key(b, fields)));
         task_inputs = (0..reducers)
             .map(|r| {
-                let part = format!("{r:08x}\t");
                 let mine: Vec<u8> = lines
                     .iter()
-                    .filter(|l| l.starts_with(part.as_bytes()))
+                    .filter(|l| hadoop_partition(l, reducers) == r)
                     .flat_map(|l| l.iter().copied())
                     .collect();
                 (task(job, n, "--reducer", reducers, &mine, None), None)

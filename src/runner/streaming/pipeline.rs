@@ -3,8 +3,9 @@
 //! (`--step-num N --mapper|--reducer`), fed and drained through pipes;
 //! between map and reduce, GNU `sort` orders the map outputs' shuffle
 //! lines in byte order (`LC_ALL=C`, stably, map outputs in task order),
-//! as Hadoop's shuffle orders `Text` keys, and the sorted lines are cut by
-//! their partition field into one input per reduce task. It is the
+//! as Hadoop's shuffle orders `Text` keys, and the sorted lines are cut
+//! into one input per reduce task by Hadoop's `KeyFieldBasedPartitioner`
+//! rule on their partition field. It is the
 //! conformance harness for the Streaming protocol: its output must equal
 //! the local runner's byte for byte.
 //!
@@ -26,7 +27,7 @@ use std::time::Instant;
 use super::super::{RunConfig, StepReport, TextSource};
 use crate::api::counters::Counters;
 use crate::api::job::JobPlan;
-use crate::codec::streaming::partition_file;
+use crate::codec::streaming::{PartitionFields, partition_file};
 use crate::error::{Error, Phase, Result};
 use crate::io::input::{Stamp, open_decoded};
 use crate::io::output::OutputDir;
@@ -359,6 +360,7 @@ impl Pipeline<'_> {
             return Err(Error::Internal(format!("sort of the map outputs failed: {status}")));
         }
         let reducers = self.config.reducers as usize;
+        let tokens = PartitionFields::new(self.config.reducers);
         let paths: Vec<PathBuf> = (0..reducers).map(|r| dir.join(format!("reduce-input-{r}"))).collect();
         let mut parts = paths
             .iter()
@@ -376,15 +378,12 @@ impl Pipeline<'_> {
             if reader.read_until(b'\n', &mut line).map_err(|e| Error::io(&sorted, e))? == 0 {
                 break;
             }
-            let partition = line
-                .get(..8)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u32::from_str_radix(h, 16).ok())
-                .filter(|&p| (p as usize) < reducers)
-                .ok_or_else(|| Error::Corrupt {
-                    path: sorted.clone(),
-                    message: format!("a shuffle line without a partition below {reducers}"),
-                })?;
+            // Where Hadoop's KeyFieldBasedPartitioner sends the line.
+            let token = line.split(|&b| b == b'\t').next().unwrap_or_default();
+            let partition = tokens.partition_of(token).map_err(|e| Error::Corrupt {
+                path: sorted.clone(),
+                message: e.to_string(),
+            })?;
             let (w, path) = (&mut parts[partition as usize], &paths[partition as usize]);
             w.write_all(&line).map_err(|e| Error::io(path, e))?;
         }

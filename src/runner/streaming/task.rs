@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use crate::api::counters::{Counters, FrameworkCounters};
 use crate::api::job::AnyJob;
 use crate::codec::streaming::{
-    parse_pair_line, parse_partition_file, parse_shuffle_line, push_pair_line, push_shuffle_line,
+    PartitionFields, parse_pair_line, parse_partition_file, parse_shuffle_line, push_pair_line, push_shuffle_line,
 };
 use crate::error::{Error, Phase, Result};
 use crate::io::lines::LineReader;
@@ -146,8 +146,10 @@ pub fn run_task(
         index: env_number("mapreduce_task_partition").unwrap_or(0) as usize,
         attempt: 1,
     };
+    let parts = Arc::new(PartitionFields::new(reducers));
     let outputs = StreamOutputs {
         agg_budget: (config.sort_buffer / 2) as usize,
+        parts: Arc::clone(&parts),
     };
     let outcome = match mode.kind {
         TaskKind::Mapper if mode.step == 0 => {
@@ -156,8 +158,8 @@ pub fn run_task(
             map_task(&cx, &outputs, task, &mut source)?
         }
         TaskKind::Mapper => map_task(&cx, &outputs, task, &mut PairLines::new(input))?,
-        TaskKind::Reducer => reduce_task(&cx, &outputs, task, &mut ShuffleGroups::new(input))?,
-        TaskKind::Combiner => combine_task(&cx, task, input)?,
+        TaskKind::Reducer => reduce_task(&cx, &outputs, task, &mut ShuffleGroups::new(input, parts))?,
+        TaskKind::Combiner => combine_task(&cx, task, input, parts)?,
     };
     report_counters(report, &outcome.framework, &outcome.user, step.shuffle.is_some())?;
     if let Some(status) = outcome.status {
@@ -168,7 +170,12 @@ pub fn run_task(
 
 /// Runs the step's combiner over sorted shuffle lines, writing shuffle
 /// lines: each group's output keeps its partition.
-fn combine_task(cx: &StepContext<'_>, task: TaskId, input: Box<dyn Read + Send>) -> Result<TaskOutcome<()>> {
+fn combine_task(
+    cx: &StepContext<'_>,
+    task: TaskId,
+    input: Box<dyn Read + Send>,
+    parts: Arc<PartitionFields>,
+) -> Result<TaskOutcome<()>> {
     let shuffle = cx
         .step
         .shuffle
@@ -182,8 +189,8 @@ fn combine_task(cx: &StepContext<'_>, task: TaskId, input: Box<dyn Read + Send>)
     })?;
     let user = Arc::new(Mutex::new(Counters::default()));
     let mut combine = CombineTask::new(new(), cx.id, task.index, cx.reducers, shuffle.values, Arc::clone(&user));
-    let mut groups = ShuffleGroups::new(input);
-    let mut out = LineOutput::new(true);
+    let mut groups = ShuffleGroups::new(input, Arc::clone(&parts));
+    let mut out = LineOutput::new(Some(parts));
     let mut staged = SortBuffer::new();
     let mut framework = FrameworkCounters::default();
     if groups.reader.advance()? {
@@ -318,6 +325,7 @@ struct ShuffleGroups {
 
 struct ShuffleReader {
     lines: LineReader<Box<dyn Read + Send>>,
+    parts: Arc<PartitionFields>,
     /// The last line read, decoded.
     key: Vec<u8>,
     value: Vec<u8>,
@@ -335,8 +343,8 @@ impl ShuffleReader {
             self.pending = false;
             return Ok(false);
         };
-        self.partition =
-            parse_shuffle_line(line.bytes, &mut self.key, &mut self.value).map_err(|e| at_line(e, line.number))?;
+        self.partition = parse_shuffle_line(line.bytes, &self.parts, &mut self.key, &mut self.value)
+            .map_err(|e| at_line(e, line.number))?;
         self.records += 1;
         self.pending = true;
         Ok(true)
@@ -344,10 +352,11 @@ impl ShuffleReader {
 }
 
 impl ShuffleGroups {
-    fn new(input: Box<dyn Read + Send>) -> Self {
+    fn new(input: Box<dyn Read + Send>, parts: Arc<PartitionFields>) -> Self {
         ShuffleGroups {
             reader: ShuffleReader {
                 lines: LineReader::new(input, "<stdin>"),
+                parts,
                 key: Vec::new(),
                 value: Vec::new(),
                 partition: 0,
@@ -426,6 +435,7 @@ impl GroupSource for ShuffleGroups {
 /// Where a Streaming task writes: standard output.
 struct StreamOutputs {
     agg_budget: usize,
+    parts: Arc<PartitionFields>,
 }
 
 impl Outputs for StreamOutputs {
@@ -438,11 +448,11 @@ impl Outputs for StreamOutputs {
     fn shuffle_output(&self, _task: &TaskId, _spec: ShuffleSpec) -> Result<Box<dyn PairOutput<()>>> {
         // A combiner runs as Hadoop's own `-combiner` task, on sorted
         // spills; typed aggregation has already run in the mapper.
-        Ok(Box::new(LineOutput::new(true)))
+        Ok(Box::new(LineOutput::new(Some(Arc::clone(&self.parts)))))
     }
 
     fn pass_output(&self, _task: &TaskId) -> Result<Box<dyn PairOutput<()>>> {
-        Ok(Box::new(LineOutput::new(false)))
+        Ok(Box::new(LineOutput::new(None)))
     }
 
     fn text_output(&self, _cx: &StepContext<'_>, _task: &TaskId) -> Result<Box<dyn TextOutput>> {
@@ -453,15 +463,16 @@ impl Outputs for StreamOutputs {
     }
 }
 
-/// Shuffle or pair lines on standard output.
+/// Shuffle lines (with the partition tokens) or pair lines on standard
+/// output.
 struct LineOutput {
     out: BufWriter<Stdout>,
     line: Vec<u8>,
-    shuffle: bool,
+    shuffle: Option<Arc<PartitionFields>>,
 }
 
 impl LineOutput {
-    fn new(shuffle: bool) -> Self {
+    fn new(shuffle: Option<Arc<PartitionFields>>) -> Self {
         LineOutput {
             out: BufWriter::with_capacity(1 << 16, std::io::stdout()),
             line: Vec::new(),
@@ -473,10 +484,9 @@ impl LineOutput {
 impl PairSink for LineOutput {
     fn collect(&mut self, partition: u32, key: &[u8], value: &[u8]) -> Result<()> {
         self.line.clear();
-        if self.shuffle {
-            push_shuffle_line(&mut self.line, partition, key, value);
-        } else {
-            push_pair_line(&mut self.line, key, value);
+        match &self.shuffle {
+            Some(parts) => push_shuffle_line(&mut self.line, parts, partition, key, value),
+            None => push_pair_line(&mut self.line, key, value),
         }
         self.out.write_all(&self.line).map_err(|e| Error::io("<stdout>", e))
     }
