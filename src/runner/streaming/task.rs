@@ -153,8 +153,10 @@ pub fn run_task(
     };
     let outcome = match mode.kind {
         TaskKind::Mapper if mode.step == 0 => {
+            // Hadoop names the file whose lines these are.
             let path = std::env::var_os("mapreduce_map_input_file").map(PathBuf::from);
-            let mut source = StdinLines::new(input, path);
+            let name = path.clone().unwrap_or_else(|| PathBuf::from("<stdin>"));
+            let mut source = LineSource::from_reader(SplitReader::whole(input, name), path.map(Arc::new));
             map_task(&cx, &outputs, task, &mut source)?
         }
         TaskKind::Mapper => map_task(&cx, &outputs, task, &mut PairLines::new(input))?,
@@ -249,35 +251,6 @@ fn report_counters(
         writeln!(out, "reporter:counter:{group},{name},{value}").map_err(|e| Error::io("<stderr>", e))?;
     }
     Ok(())
-}
-
-/// A first step's input: raw text lines on standard input.
-struct StdinLines {
-    lines: LineSource,
-}
-
-impl StdinLines {
-    fn new(input: Box<dyn Read + Send>, path: Option<PathBuf>) -> Self {
-        let name = path.clone().unwrap_or_else(|| PathBuf::from("<stdin>"));
-        StdinLines {
-            lines: LineSource::from_reader(SplitReader::whole(input, name), path.map(Arc::new)),
-        }
-    }
-}
-
-impl RecordSource for StdinLines {
-    fn next_record(&mut self) -> Result<Option<Record<'_>>> {
-        self.lines.next_record()
-    }
-    fn name(&self) -> Option<&std::path::Path> {
-        self.lines.name()
-    }
-    fn input_path(&self) -> Option<Arc<PathBuf>> {
-        self.lines.input_path()
-    }
-    fn bytes_read(&self) -> u64 {
-        self.lines.bytes_read()
-    }
 }
 
 /// A later step's input: pair lines.
