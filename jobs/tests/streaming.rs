@@ -247,6 +247,25 @@ fn every_job_as_streaming_tasks_prints_what_the_local_runner_prints() {
         checked.push(job.as_str());
     }
     assert_eq!(checked.len(), jobs.len() - 1, "{checked:?}");
+
+    // Many splits: map tasks run on the local runner's splits, so a key's
+    // values (first-letter keeps input order) arrive in the same order.
+    for job in ["first-letter", "word-count", "count-lines-by-file"] {
+        let run = |runner: &str| {
+            let out = Command::new(mr_run())
+                .arg(job)
+                .args(&text)
+                .args(["--block-size", "8K", "--reducers", "3", "-q", "-r", runner])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{job}: {}", String::from_utf8_lossy(&out.stderr));
+            out.stdout
+        };
+        assert!(
+            run("streaming") == run("local"),
+            "{job} with 8K splits: -r streaming differs"
+        );
+    }
 }
 
 #[test]

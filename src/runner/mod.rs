@@ -18,7 +18,7 @@
 mod budget;
 mod driver;
 mod inline;
-mod local;
+pub(crate) mod local;
 pub(crate) mod sample;
 pub mod streaming;
 

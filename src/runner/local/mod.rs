@@ -9,7 +9,7 @@
 //! binary run format in the job directory, one subdirectory per task
 //! attempt; only the last step writes text.
 
-mod plan;
+pub(in crate::runner) mod plan;
 
 use std::path::{Path, PathBuf};
 

@@ -9,8 +9,9 @@
 //! conformance harness for the Streaming protocol: its output must equal
 //! the local runner's byte for byte.
 //!
-//! A first step runs one map task per input (decompressed for the task, as
-//! Hadoop does, with `mapreduce_map_input_file` naming it); later steps
+//! A first step runs one map task per split, the local runner's splits
+//! (decompressed and cut at lines for the task, as Hadoop's record reader
+//! does, with `mapreduce_map_input_file` naming the file); later steps
 //! run one per previous task output. Task counters and statuses come back
 //! as the reporter lines on the task's standard error; a failed task's
 //! error is the paragraph it printed there, retried only if its exit
@@ -29,8 +30,10 @@ use crate::api::counters::Counters;
 use crate::api::job::JobPlan;
 use crate::codec::streaming::{PartitionFields, partition_file};
 use crate::error::{Error, Phase, Result};
-use crate::io::input::{Stamp, open_decoded};
+use crate::io::input::Stamp;
 use crate::io::output::OutputDir;
+use crate::io::split::{Split, SplitReader, compute_splits, split_size};
+use crate::runner::local::plan::capped_split_size;
 use crate::tracker::jobdir::JobDir;
 use crate::tracker::pool::run_tasks;
 use crate::tracker::progress::PhaseBar;
@@ -39,8 +42,9 @@ use crate::tracker::progress::PhaseBar;
 enum TaskInput {
     /// A file as it is (the previous step's lines, a plain input file).
     File(PathBuf),
-    /// An input to decode on the way (a compressed file, a spooled stream).
-    Decoded(crate::io::input::InputSource),
+    /// A split of a first-step input: its lines, decoded and cut as the
+    /// local runner cuts them, fed line by line.
+    Split(Split),
     /// The built-in sample.
     Bytes(Arc<Vec<u8>>),
 }
@@ -105,20 +109,22 @@ pub(crate) fn run_steps(
         steps: plan.steps.len(),
         partition_file,
     };
-    let mut inputs: Vec<(TaskInput, Option<PathBuf>)> = sources
-        .into_iter()
-        .map(|s| match s {
-            TextSource::Sample(bytes) => Ok((TaskInput::Bytes(bytes), None)),
+    // Map tasks on the local runner's splits, so a key's values arrive
+    // in the same task order.
+    let split_bytes = split_size(config.block_size, config.min_split_size, config.max_split_size);
+    let split_bytes = capped_split_size(&sources, split_bytes, config.progress);
+    let mut inputs: Vec<(TaskInput, Option<PathBuf>)> = Vec::new();
+    for source in sources {
+        match source {
+            TextSource::Sample(bytes) => inputs.push((TaskInput::Bytes(bytes), None)),
             TextSource::Input(src) => {
                 let name = src.path().map(Path::to_path_buf);
-                let plain = src.codec()?.is_none() && src.read_path().is_some_and(Path::is_file);
-                Ok(match (plain, src.read_path()) {
-                    (true, Some(path)) => (TaskInput::File(path.to_path_buf()), name),
-                    _ => (TaskInput::Decoded(src), name),
-                })
+                for split in compute_splits(&[src], split_bytes)? {
+                    inputs.push((TaskInput::Split(split), name.clone()));
+                }
             }
-        })
-        .collect::<Result<_>>()?;
+        }
+    }
     let mut reports = Vec::with_capacity(plan.steps.len());
     for (index, step) in plan.steps.iter().enumerate() {
         let last = index + 1 == plan.steps.len();
@@ -262,13 +268,12 @@ impl Pipeline<'_> {
         let mut child = cmd.spawn().map_err(|e| Error::io(&program_name, e))?;
         let feeder = match input {
             TaskInput::File(_) => None,
-            TaskInput::Decoded(src) => {
-                let (mut reader, _) = open_decoded(src)?;
+            TaskInput::Split(split) => {
+                let mut reader = SplitReader::open(split, self.config.max_line_length)?;
                 let mut stdin = child.stdin.take();
-                let name = src.error_name();
                 Some(std::thread::spawn(move || -> Result<()> {
-                    if let Some(stdin) = stdin.as_mut() {
-                        copy_to_task(&mut reader, stdin, &name)?;
+                    if let Some(stdin) = stdin.take() {
+                        feed_split(&mut reader, stdin)?;
                     }
                     Ok(())
                 }))
@@ -393,6 +398,24 @@ impl Pipeline<'_> {
         let _ = std::fs::remove_file(&sorted);
         Ok(paths)
     }
+}
+
+/// Writes a split's lines, each ended by `\n`, into a task's stdin; a
+/// task that stops reading early (a broken pipe) is its own business,
+/// reported by its exit status.
+fn feed_split(reader: &mut SplitReader, stdin: std::process::ChildStdin) -> Result<()> {
+    let mut out = BufWriter::with_capacity(1 << 16, stdin);
+    let name = reader.name().to_path_buf();
+    let broken = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::BrokenPipe => Ok(()),
+        _ => Err(Error::io(&name, e)),
+    };
+    while let Some(line) = reader.next_line()? {
+        if let Err(e) = out.write_all(line.bytes).and_then(|()| out.write_all(b"\n")) {
+            return broken(e);
+        }
+    }
+    out.flush().or_else(broken)
 }
 
 /// Copies `from` into a task's stdin; a task that stops reading early (a
