@@ -34,17 +34,9 @@ fn run(job: &dyn AnyJob, inputs: &[&Path], reducers: u32) -> String {
     String::from_utf8(out).expect("utf-8")
 }
 
-fn generate(
-    dir: &Path,
-    name: &str,
-    make: fn(&mut dyn Write, u64, u64) -> std::io::Result<datagen::Generated>,
-    size: u64,
-    seed: u64,
-) -> PathBuf {
+fn generate(dir: &Path, name: &str, make: datagen::Generator, size: u64, seed: u64) -> PathBuf {
     let path = dir.join(name);
-    let mut bytes = Vec::new();
-    make(&mut bytes, size, seed).expect("generate");
-    std::fs::write(&path, bytes).expect("write");
+    datagen::write_file(&path, make, size, seed).expect("generate");
     path
 }
 

@@ -147,17 +147,9 @@ fn run_runner(job: &str, inputs: &[PathBuf], reducers: u32, runner: &str) -> Vec
     out.stdout
 }
 
-fn write(
-    dir: &Path,
-    name: &str,
-    make: fn(&mut dyn Write, u64, u64) -> std::io::Result<mapreduce_jobs::datagen::Generated>,
-    size: u64,
-    seed: u64,
-) -> PathBuf {
+fn write(dir: &Path, name: &str, make: mapreduce_jobs::datagen::Generator, size: u64, seed: u64) -> PathBuf {
     let path = dir.join(name);
-    let mut bytes = Vec::new();
-    make(&mut bytes, size, seed).expect("generate");
-    std::fs::write(&path, bytes).expect("write input");
+    mapreduce_jobs::datagen::write_file(&path, make, size, seed).expect("generate");
     path
 }
 

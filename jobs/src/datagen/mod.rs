@@ -53,6 +53,15 @@ pub fn text(out: &mut dyn Write, size: u64, seed: u64) -> io::Result<Generated> 
     drive(out, size, |buf| generator.line(buf))
 }
 
+/// A generator: [`yelp`] or [`text`].
+pub type Generator = fn(&mut dyn Write, u64, u64) -> io::Result<Generated>;
+
+/// Writes `make`'s data for `size` and `seed` into the file `path` (tests
+/// and benchmarks write their inputs this way).
+pub fn write_file(path: &std::path::Path, make: Generator, size: u64, seed: u64) -> io::Result<Generated> {
+    make(&mut std::fs::File::create(path)?, size, seed)
+}
+
 /// Bytes gathered before handing them to the writer: big enough that the
 /// caller needs no `BufWriter`, small enough to stay in cache.
 const CHUNK: usize = 1 << 20;
