@@ -8,10 +8,13 @@
 //!
 //! The harness does what Hadoop Streaming does around the tasks: one map
 //! task per input file (with `mapreduce_map_input_file` set), the map
-//! outputs sorted in byte order of their key fields (partition, key;
-//! and value for a secondary sort), stably, map tasks in order, cut into
-//! one input per reduce task by Hadoop's `KeyFieldBasedPartitioner` rule
-//! on the first field.
+//! outputs sorted in byte order of their three key fields (partition,
+//! key, and the arrival position or, for a secondary sort, the value),
+//! cut into one input per reduce task by Hadoop's
+//! `KeyFieldBasedPartitioner` rule on the first field. Like Hadoop's, its
+//! sort is not stable and it merges the map outputs in no particular
+//! order (here: last task first), so a key's values come in input order
+//! only because the lines say where they arrived.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -99,10 +102,14 @@ fn run_streaming(job: &str, inputs: &[PathBuf], reducers: u32) -> Vec<u8> {
             .map(|(bytes, file)| task(job, n, "--mapper", reducers, bytes, file.as_deref()))
             .collect();
         if step["type"] == "map-only" {
-            task_inputs = maps.into_iter().map(|m| (m, None)).collect();
+            task_inputs = maps
+                .into_iter()
+                .enumerate()
+                .map(|(i, m)| (m, Some(PathBuf::from(format!("/tmp/step-{n}/part-{i:05}")))))
+                .collect();
             continue;
         }
-        let fields = if step["values"] == "sorted" { 3 } else { 2 };
+        let fields = 3;
         // As Hadoop does on a map task's sorted spill: the combiner task.
         let maps: Vec<Vec<u8>> = if step["combiner"].is_null() {
             maps
@@ -110,14 +117,17 @@ fn run_streaming(job: &str, inputs: &[PathBuf], reducers: u32) -> Vec<u8> {
             maps.iter()
                 .map(|m| {
                     let mut lines: Vec<&[u8]> = m.split_inclusive(|&b| b == b'\n').collect();
-                    lines.sort_by(|a, b| sort_key(a, fields).cmp(sort_key(b, fields)));
+                    lines.sort_unstable_by(|a, b| sort_key(a, fields).cmp(sort_key(b, fields)));
                     task(job, n, "--combiner", reducers, &lines.concat(), None)
                 })
                 .collect()
         };
-        let mut lines: Vec<&[u8]> = maps.iter().flat_map(|m| m.split_inclusive(|&b| b == b'\n')).collect();
-        // Stable: a key's values keep map task order, as the local merge keeps it.
-        lines.sort_by(|a, b| sort_key(a, fields).cmp(sort_key(b, fields)));
+        let mut lines: Vec<&[u8]> = maps
+            .iter()
+            .rev()
+            .flat_map(|m| m.split_inclusive(|&b| b == b'\n'))
+            .collect();
+        lines.sort_unstable_by(|a, b| sort_key(a, fields).cmp(sort_key(b, fields)));
         task_inputs = (0..reducers)
             .map(|r| {
                 let mine: Vec<u8> = lines
@@ -125,7 +135,9 @@ fn run_streaming(job: &str, inputs: &[PathBuf], reducers: u32) -> Vec<u8> {
                     .filter(|l| hadoop_partition(l, reducers) == r)
                     .flat_map(|l| l.iter().copied())
                     .collect();
-                (task(job, n, "--reducer", reducers, &mine, None), None)
+                // The next step's map task reads this part file.
+                let part = PathBuf::from(format!("/tmp/step-{n}/part-{r:05}"));
+                (task(job, n, "--reducer", reducers, &mine, None), Some(part))
             })
             .collect();
     }

@@ -71,6 +71,9 @@ struct Pipeline<'a> {
     steps: usize,
     /// The first step's total-order boundaries, if it has them.
     partition_file: Option<PathBuf>,
+    /// The job's input files in order, as JSON (`mr_run_inputs`): they
+    /// rank the map tasks' arrival positions.
+    inputs_json: String,
 }
 
 /// Runs every step of `plan` as Streaming task processes.
@@ -101,6 +104,14 @@ pub(crate) fn run_steps(
         }
         None => None,
     };
+    let files: Vec<String> = sources
+        .iter()
+        .filter_map(|s| match s {
+            TextSource::Input(src) => src.path().map(|p| p.to_string_lossy().into_owned()),
+            TextSource::Sample(_) => None,
+        })
+        .collect();
+    let inputs_json = serde_json::to_string(&files).map_err(|e| Error::Internal(e.to_string()))?;
     let pipeline = Pipeline {
         command,
         config,
@@ -108,6 +119,7 @@ pub(crate) fn run_steps(
         job_dir,
         steps: plan.steps.len(),
         partition_file,
+        inputs_json,
     };
     // Map tasks on the local runner's splits, so a key's values arrive
     // in the same task order.
@@ -144,10 +156,10 @@ pub(crate) fn run_steps(
         let map_files = report.add(maps);
         let outputs = match &step.shuffle {
             None => map_files,
-            Some(shuffle) => {
+            Some(_) => {
                 let started = Instant::now();
                 let dir = pipeline.job_dir.attempt(index, "shuffle", 0, 1)?;
-                let parts = pipeline.shuffle(&map_files, shuffle.sort_values(), &dir)?;
+                let parts = pipeline.shuffle(&map_files, &dir)?;
                 let reduce_inputs: Vec<(TaskInput, Option<PathBuf>)> =
                     parts.into_iter().map(|p| (TaskInput::File(p), None)).collect();
                 let reduce_out = |task: usize, attempt: u32| -> Result<TaskOutput> {
@@ -168,10 +180,12 @@ pub(crate) fn run_steps(
             pipeline.job_dir.remove_step(index - 1);
         }
         reports.push(report);
+        // A later step's map task names its file, which orders its
+        // records' arrival as the previous task's index does.
         inputs = outputs
             .into_iter()
             .flatten()
-            .map(|p| (TaskInput::File(p), None))
+            .map(|p| (TaskInput::File(p.clone()), Some(p)))
             .collect();
     }
     Ok(reports)
@@ -250,11 +264,16 @@ impl Pipeline<'_> {
             .arg("--max-line-length")
             .arg(self.config.max_line_length.to_string())
             .env("mapreduce_task_partition", task.to_string())
+            .env("mr_run_inputs", &self.inputs_json)
             .env_remove("mapreduce_map_input_file")
+            .env_remove("mapreduce_map_input_start")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         if let Some(f) = input_file {
             cmd.env("mapreduce_map_input_file", f);
+        }
+        if let TaskInput::Split(split) = input {
+            cmd.env("mapreduce_map_input_start", split.start.to_string());
         }
         if let (0, Phase::Map, Some(p)) = (step, phase, &self.partition_file) {
             cmd.arg("--partition-file").arg(p);
@@ -343,15 +362,14 @@ impl Pipeline<'_> {
         }
     }
 
-    /// Sorts the map outputs' shuffle lines (GNU `sort`, byte order,
-    /// stable, files in task order) and cuts them into one file per
-    /// partition.
-    fn shuffle(&self, map_files: &[Option<PathBuf>], by_value: bool, dir: &Path) -> Result<Vec<PathBuf>> {
+    /// Sorts the map outputs' shuffle lines (GNU `sort`, byte order of
+    /// their three key fields, as Hadoop compares them) and cuts them
+    /// into one file per partition.
+    fn shuffle(&self, map_files: &[Option<PathBuf>], dir: &Path) -> Result<Vec<PathBuf>> {
         let sorted = dir.join("sorted");
-        let key = if by_value { "-k1,3" } else { "-k1,2" };
         let status = Command::new("sort")
             .env("LC_ALL", "C")
-            .args(["-s", "-t", "\t", key])
+            .args(["-t", "\t", "-k1,3"])
             .arg(format!("--buffer-size={}", self.config.sort_buffer.max(1 << 20)))
             .arg(format!("--parallel={}", self.config.workers.max(1)))
             .arg("-T")

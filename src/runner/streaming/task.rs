@@ -28,7 +28,8 @@ use std::sync::{Arc, Mutex};
 use crate::api::counters::{Counters, FrameworkCounters};
 use crate::api::job::AnyJob;
 use crate::codec::streaming::{
-    PartitionFields, parse_pair_line, parse_partition_file, parse_shuffle_line, push_pair_line, push_shuffle_line,
+    Arrival, PartitionFields, input_rank, parse_pair_line, parse_partition_file, parse_shuffle_line, push_pair_line,
+    push_shuffle_line,
 };
 use crate::error::{Error, Phase, Result};
 use crate::io::lines::LineReader;
@@ -147,9 +148,14 @@ pub fn run_task(
         attempt: 1,
     };
     let parts = Arc::new(PartitionFields::new(reducers));
+    let arrival = step.shuffle.as_ref().is_some_and(|s| !s.sort_values());
     let outputs = StreamOutputs {
         agg_budget: (config.sort_buffer / 2) as usize,
         parts: Arc::clone(&parts),
+        arrival: match (arrival, mode.kind) {
+            (true, TaskKind::Mapper) => Some(task_arrival()?),
+            _ => None,
+        },
     };
     let outcome = match mode.kind {
         TaskKind::Mapper if mode.step == 0 => {
@@ -160,8 +166,8 @@ pub fn run_task(
             map_task(&cx, &outputs, task, &mut source)?
         }
         TaskKind::Mapper => map_task(&cx, &outputs, task, &mut PairLines::new(input))?,
-        TaskKind::Reducer => reduce_task(&cx, &outputs, task, &mut ShuffleGroups::new(input, parts))?,
-        TaskKind::Combiner => combine_task(&cx, task, input, parts)?,
+        TaskKind::Reducer => reduce_task(&cx, &outputs, task, &mut ShuffleGroups::new(input, parts, arrival))?,
+        TaskKind::Combiner => combine_task(&cx, task, input, parts, arrival)?,
     };
     report_counters(report, &outcome.framework, &outcome.user, step.shuffle.is_some())?;
     if let Some(status) = outcome.status {
@@ -177,6 +183,7 @@ fn combine_task(
     task: TaskId,
     input: Box<dyn Read + Send>,
     parts: Arc<PartitionFields>,
+    arrival: bool,
 ) -> Result<TaskOutcome<()>> {
     let shuffle = cx
         .step
@@ -191,8 +198,10 @@ fn combine_task(
     })?;
     let user = Arc::new(Mutex::new(Counters::default()));
     let mut combine = CombineTask::new(new(), cx.id, task.index, cx.reducers, shuffle.values, Arc::clone(&user));
-    let mut groups = ShuffleGroups::new(input, Arc::clone(&parts));
-    let mut out = LineOutput::new(Some(parts));
+    let mut groups = ShuffleGroups::new(input, Arc::clone(&parts), arrival);
+    let mut out = LineOutput::new(Some(parts), None);
+    // A combined value keeps its group's first arrival position.
+    let mut first_seq = Vec::new();
     let mut staged = SortBuffer::new();
     let mut framework = FrameworkCounters::default();
     if groups.reader.advance()? {
@@ -200,6 +209,8 @@ fn combine_task(
             groups.key.clear();
             groups.key.extend_from_slice(&groups.reader.key);
             let partition = groups.reader.partition;
+            first_seq.clear();
+            first_seq.extend_from_slice(&groups.reader.seq);
             let mut values = LineValues {
                 reader: &mut groups.reader,
                 key: &groups.key,
@@ -212,7 +223,7 @@ fn combine_task(
             }
             for i in 0..staged.len() {
                 let (p, k, v) = staged.get(i);
-                out.collect(p, k, v)?;
+                out.write_line(p, k, arrival.then_some(first_seq.as_slice()), v)?;
             }
             framework.combine_output_records += staged.len() as u64;
             staged.clear();
@@ -233,6 +244,21 @@ fn combine_task(
 
 fn env_number(name: &str) -> Option<u64> {
     std::env::var(name).ok()?.trim().parse().ok()
+}
+
+/// Where this map task's records arrive in the job, from what Hadoop
+/// (or the runner) sets: the file, the split's start, and the job's
+/// inputs as the user listed them (`-D mr.run.inputs=JSON`, which
+/// Streaming exports as `mr_run_inputs`).
+fn task_arrival() -> Result<Arrival> {
+    let file = std::env::var("mapreduce_map_input_file").unwrap_or_default();
+    let start = env_number("mapreduce_map_input_start").unwrap_or(0);
+    let inputs: Vec<String> = match std::env::var("mr_run_inputs") {
+        Ok(json) => serde_json::from_str(&json)
+            .map_err(|e| Error::Config(format!("mr_run_inputs is not a JSON list of paths: {e}")))?,
+        Err(_) => Vec::new(),
+    };
+    Ok(Arrival::new(input_rank(&inputs, &file), file.as_bytes(), start))
 }
 
 /// Writes the task's counters as Hadoop Streaming's reporter lines.
@@ -304,6 +330,9 @@ struct ShuffleReader {
     value: Vec<u8>,
     /// The last line's partition.
     partition: u32,
+    /// Whether lines carry `SEQ` (arrival order), and the last line's.
+    arrival: bool,
+    seq: Vec<u8>,
     /// Whether `key`/`value` hold a record not yet handed out.
     pending: bool,
     records: u64,
@@ -316,8 +345,15 @@ impl ShuffleReader {
             self.pending = false;
             return Ok(false);
         };
-        self.partition = parse_shuffle_line(line.bytes, &self.parts, &mut self.key, &mut self.value)
-            .map_err(|e| at_line(e, line.number))?;
+        self.partition = parse_shuffle_line(
+            line.bytes,
+            &self.parts,
+            self.arrival,
+            &mut self.key,
+            &mut self.value,
+            &mut self.seq,
+        )
+        .map_err(|e| at_line(e, line.number))?;
         self.records += 1;
         self.pending = true;
         Ok(true)
@@ -325,7 +361,7 @@ impl ShuffleReader {
 }
 
 impl ShuffleGroups {
-    fn new(input: Box<dyn Read + Send>, parts: Arc<PartitionFields>) -> Self {
+    fn new(input: Box<dyn Read + Send>, parts: Arc<PartitionFields>, arrival: bool) -> Self {
         ShuffleGroups {
             reader: ShuffleReader {
                 lines: LineReader::new(input, "<stdin>"),
@@ -333,6 +369,8 @@ impl ShuffleGroups {
                 key: Vec::new(),
                 value: Vec::new(),
                 partition: 0,
+                arrival,
+                seq: Vec::new(),
                 pending: false,
                 records: 0,
             },
@@ -409,6 +447,8 @@ impl GroupSource for ShuffleGroups {
 struct StreamOutputs {
     agg_budget: usize,
     parts: Arc<PartitionFields>,
+    /// A map task's arrival positions, for an arrival-order step.
+    arrival: Option<Arrival>,
 }
 
 impl Outputs for StreamOutputs {
@@ -421,11 +461,11 @@ impl Outputs for StreamOutputs {
     fn shuffle_output(&self, _task: &TaskId, _spec: ShuffleSpec) -> Result<Box<dyn PairOutput<()>>> {
         // A combiner runs as Hadoop's own `-combiner` task, on sorted
         // spills; typed aggregation has already run in the mapper.
-        Ok(Box::new(LineOutput::new(Some(Arc::clone(&self.parts)))))
+        Ok(Box::new(LineOutput::new(Some(Arc::clone(&self.parts)), self.arrival.clone())))
     }
 
     fn pass_output(&self, _task: &TaskId) -> Result<Box<dyn PairOutput<()>>> {
-        Ok(Box::new(LineOutput::new(None)))
+        Ok(Box::new(LineOutput::new(None, None)))
     }
 
     fn text_output(&self, _cx: &StepContext<'_>, _task: &TaskId) -> Result<Box<dyn TextOutput>> {
@@ -442,26 +482,41 @@ struct LineOutput {
     out: BufWriter<Stdout>,
     line: Vec<u8>,
     shuffle: Option<Arc<PartitionFields>>,
+    arrival: Option<Arrival>,
 }
 
 impl LineOutput {
-    fn new(shuffle: Option<Arc<PartitionFields>>) -> Self {
+    fn new(shuffle: Option<Arc<PartitionFields>>, arrival: Option<Arrival>) -> Self {
         LineOutput {
             out: BufWriter::with_capacity(1 << 16, std::io::stdout()),
             line: Vec::new(),
             shuffle,
+            arrival,
         }
+    }
+
+    /// Writes a shuffle line (or, without partitions, a pair line) with
+    /// the `SEQ` given.
+    fn write_line(&mut self, partition: u32, key: &[u8], seq: Option<&[u8]>, value: &[u8]) -> Result<()> {
+        self.line.clear();
+        match &self.shuffle {
+            Some(parts) => push_shuffle_line(&mut self.line, parts, partition, key, seq, value),
+            None => push_pair_line(&mut self.line, key, value),
+        }
+        self.out.write_all(&self.line).map_err(|e| Error::io("<stdout>", e))
     }
 }
 
 impl PairSink for LineOutput {
     fn collect(&mut self, partition: u32, key: &[u8], value: &[u8]) -> Result<()> {
-        self.line.clear();
-        match &self.shuffle {
-            Some(parts) => push_shuffle_line(&mut self.line, parts, partition, key, value),
-            None => push_pair_line(&mut self.line, key, value),
+        match self.arrival.take() {
+            Some(mut arrival) => {
+                let result = self.write_line(partition, key, Some(arrival.next_seq()), value);
+                self.arrival = Some(arrival);
+                result
+            }
+            None => self.write_line(partition, key, None, value),
         }
-        self.out.write_all(&self.line).map_err(|e| Error::io("<stdout>", e))
     }
 }
 
