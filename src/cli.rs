@@ -98,6 +98,32 @@ pub struct RunArgs {
     /// Read input directories recursively.
     #[arg(long)]
     pub recursive: bool,
+    /// -r hadoop: the `hadoop` program [default: $HADOOP_HOME/bin/hadoop, else hadoop on PATH].
+    #[arg(long, value_name = "PATH")]
+    pub hadoop_bin: Option<PathBuf>,
+    /// -r hadoop: the Hadoop Streaming jar [default: $HADOOP_STREAMING_JAR, else found under $HADOOP_HOME].
+    #[arg(long, value_name = "JAR")]
+    pub hadoop_streaming_jar: Option<PathBuf>,
+    /// -r spark: the `spark-submit` program [default: $SPARK_HOME/bin/spark-submit, else on PATH].
+    #[arg(long, value_name = "PATH")]
+    pub spark_submit: Option<PathBuf>,
+    /// -r spark: the master URL (local[*], spark://HOST:7077, yarn) [default: local[*]].
+    #[arg(long, value_name = "URL")]
+    pub spark_master: Option<String>,
+    /// -r hadoop/-r spark: where intermediate data goes on the cluster's file system
+    /// (a directory for the run is made under it and removed) [default: tmp/mr-run
+    /// in the cluster user's home; this machine's temp dir under Hadoop's local runner].
+    #[arg(long, visible_alias = "hadoop-tmp-dir", value_name = "URI")]
+    pub cloud_tmp_dir: Option<String>,
+    /// -r hadoop/-r spark: leave the output at URI on the cluster instead of copying it back.
+    #[arg(long, value_name = "URI")]
+    pub output_dir: Option<String>,
+    /// -r hadoop: a Hadoop setting (-D KEY=VALUE), passed on as it is; -r spark: a Spark --conf.
+    #[arg(short = 'D', long = "jobconf", value_name = "KEY=VALUE", value_parser = parse_jobconf)]
+    pub jobconf: Vec<(String, String)>,
+    /// -r hadoop/-r spark: print the commands the run would start, and start none.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Where temporary data goes (default: the system temp directory).
     #[arg(long, value_name = "DIR")]
     pub temp_dir: Option<PathBuf>,
@@ -120,6 +146,10 @@ pub enum RunnerArg {
     /// Each task a Streaming task process of this binary, `sort` between
     /// map and reduce (Hadoop Streaming on this machine).
     Streaming,
+    /// Each step a Hadoop Streaming job (`hadoop jar hadoop-streaming.jar`).
+    Hadoop,
+    /// The job as one Spark application (`spark-submit`).
+    Spark,
 }
 
 /// The codecs `--compress-spills` accepts.
@@ -130,6 +160,13 @@ pub enum CompressArg {
     None,
     /// LZ4 blocks.
     Lz4,
+}
+
+fn parse_jobconf(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err("expected KEY=VALUE".to_owned()),
+    }
 }
 
 fn parse_size_arg(text: &str) -> Result<u64, String> {
@@ -297,7 +334,18 @@ fn run_config(args: &RunArgs) -> RunConfig {
         RunnerArg::Local => RunnerKind::Local,
         RunnerArg::Inline => RunnerKind::Inline,
         RunnerArg::Streaming => RunnerKind::Streaming,
+        RunnerArg::Hadoop => RunnerKind::Hadoop,
+        RunnerArg::Spark => RunnerKind::Spark,
     };
+    let cluster = &mut config.cluster;
+    cluster.hadoop_bin = args.hadoop_bin.clone();
+    cluster.hadoop_streaming_jar = args.hadoop_streaming_jar.clone();
+    cluster.spark_submit = args.spark_submit.clone();
+    cluster.spark_master = args.spark_master.clone();
+    cluster.cloud_tmp_dir = args.cloud_tmp_dir.clone();
+    cluster.output_dir = args.output_dir.clone();
+    cluster.jobconf = args.jobconf.clone();
+    cluster.dry_run = args.dry_run;
     if let Some(workers) = args.workers {
         config.workers = workers as usize;
     }

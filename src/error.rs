@@ -217,6 +217,21 @@ pub enum Error {
         /// a failure of user code, 2 for one a retry would meet again).
         retryable: bool,
     },
+    /// A step run by a cluster engine (Hadoop, Spark) failed: the failed
+    /// task's own error paragraph when the engine passed it on, else the
+    /// engine's last words. Step 0 is the run's own use of the engine
+    /// (uploading inputs, asking its configuration).
+    #[error("{}", engine_message(engine, *step, *steps, message))]
+    Engine {
+        /// "Hadoop" or "Spark".
+        engine: String,
+        /// 1-based step number (0: not a step).
+        step: usize,
+        /// Number of steps in the job.
+        steps: usize,
+        /// What failed, as the task or the engine said it.
+        message: String,
+    },
     /// The engine's own failure: an invariant broke or a worker thread
     /// died. Never caused by the user's options or data; a bug to report.
     #[error("internal error: {0} (this is a bug in mapreduce)")]
@@ -286,6 +301,7 @@ impl Error {
             | Error::TooManyBadRecords { step, .. }
             | Error::Task { step, .. }
             | Error::TaskProcess { step, .. } => Some(*step),
+            Error::Engine { step, .. } if *step > 0 => Some(*step),
             _ => None,
         }
     }
@@ -426,5 +442,14 @@ mod tests {
             (None, None, None)
         );
         assert!(internal.to_string().starts_with("internal error: "), "{internal}");
+    }
+}
+
+/// An engine failure's text: the message, then which step under which
+/// engine.
+fn engine_message(engine: &str, step: usize, steps: usize, message: &str) -> String {
+    match step {
+        0 => format!("{message} ({engine})"),
+        _ => format!("{message} (step {step} of {steps}, on {engine})"),
     }
 }

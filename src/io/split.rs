@@ -242,6 +242,17 @@ impl SplitReader {
         }
     }
 
+    /// A split handed over as a stream of its lines (a Streaming task's
+    /// stdin) that starts at byte `start` of its file: offsets count from
+    /// there, and line numbers are known only when it is the file's start.
+    pub fn streamed(reader: Box<dyn Read + Send>, name: PathBuf, start: u64, max_line_length: u64) -> Self {
+        let mut split = SplitReader::whole(reader, name);
+        split.lines = split.lines.with_max_line_length(max_line_length);
+        split.base = start;
+        split.numbered = start == 0;
+        split
+    }
+
     /// After a malformed record: the decoder's error that explains it, if
     /// the input is compressed and its decoder fails a little further on
     /// (see [`LineReader`]'s note on corrupt bzip2 blocks).

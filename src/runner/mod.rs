@@ -16,6 +16,7 @@
 //! destination a `PairOutput` here.
 
 mod budget;
+pub mod cluster;
 mod driver;
 mod inline;
 pub(crate) mod local;
@@ -38,6 +39,7 @@ use crate::io::input::{InputSource, Stamp, resolve_inputs};
 use crate::io::lines::DEFAULT_MAX_LINE_LENGTH;
 use crate::io::output::OutputDir;
 use crate::io::spool::{SpoolDir, needs_spool};
+pub use cluster::ClusterConfig;
 
 /// Which engine runs the job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -53,6 +55,12 @@ pub enum RunnerKind {
     /// with `sort` between map and reduce: Hadoop Streaming on this
     /// machine.
     Streaming,
+    /// Each step a Hadoop Streaming job (`hadoop jar hadoop-streaming.jar`)
+    /// on a Hadoop cluster, or on Hadoop's local job runner.
+    Hadoop,
+    /// The steps as one Spark application (`spark-submit` of the driver
+    /// this crate ships), the tasks piped through the job binary.
+    Spark,
 }
 
 /// How spill and intermediate files are compressed.
@@ -122,9 +130,12 @@ pub struct RunConfig {
     /// a longer one fails the job (Hadoop's
     /// `mapreduce.input.linerecordreader.line.maxlength`; default 64 MiB).
     pub max_line_length: u64,
-    /// How `-r streaming` starts a task of this job: the program and the
-    /// arguments before `--step-num` (default: this executable).
+    /// How `-r streaming`, `-r hadoop` and `-r spark` start a task of this
+    /// job: the program and the arguments before `--step-num` (default:
+    /// this executable).
     pub task_command: Option<Vec<OsString>>,
+    /// The cluster runners' settings.
+    pub cluster: ClusterConfig,
 }
 
 impl Default for RunConfig {
@@ -150,6 +161,7 @@ impl Default for RunConfig {
             progress: false,
             max_line_length: DEFAULT_MAX_LINE_LENGTH,
             task_command: None,
+            cluster: ClusterConfig::default(),
         }
     }
 }
@@ -246,6 +258,9 @@ pub fn run_then_commit(
     }
     crate::io::warn::set_enabled(config.progress);
     let temp_root = config.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+    if matches!(config.runner, RunnerKind::Hadoop | RunnerKind::Spark) {
+        return run_on_cluster(plan, config, stdout, before_commit, &temp_root, started);
+    }
     let resolved = if config.inputs.is_empty() {
         None
     } else {
@@ -254,7 +269,7 @@ pub fn run_then_commit(
     // Sized (and checked) before any output or temporary directory exists.
     let budget = match config.runner {
         RunnerKind::Local => Some(budget::plan(config, &budget::Limits::current())?),
-        RunnerKind::Inline | RunnerKind::Streaming => None,
+        RunnerKind::Inline | RunnerKind::Streaming | RunnerKind::Hadoop | RunnerKind::Spark => None,
     };
     std::fs::create_dir_all(&temp_root).map_err(|e| Error::io(&temp_root, e))?;
     cleanup::sweep_stale(&temp_root);
@@ -313,6 +328,47 @@ pub fn run_then_commit(
     };
     before_commit(&report)?;
     output.commit(stdout)?;
+    Ok(report)
+}
+
+/// `-r hadoop` and `-r spark`: the engine reads the inputs and runs the
+/// tasks; the output comes back here (to `-o` or stdout) unless it stays
+/// on the cluster (`--output-dir`).
+fn run_on_cluster(
+    plan: &crate::api::job::JobPlan,
+    config: &RunConfig,
+    stdout: &mut dyn Write,
+    before_commit: &mut dyn FnMut(&JobReport) -> Result<()>,
+    temp_root: &Path,
+    started: Instant,
+) -> Result<JobReport> {
+    std::fs::create_dir_all(temp_root).map_err(|e| Error::io(temp_root, e))?;
+    cleanup::sweep_stale(temp_root);
+    let stays = config.cluster.output_dir.is_some() && config.output.is_none();
+    let output = match config.cluster.dry_run || stays {
+        true => None,
+        false => Some(OutputDir::create(config.output.as_deref(), config.overwrite, temp_root, &[])?),
+    };
+    let work = tempfile::Builder::new()
+        .prefix(".mr-run-cluster-")
+        .tempdir_in(temp_root)
+        .map_err(|e| Error::io(temp_root, e))?;
+    cleanup::register(work.path());
+    let steps = match config.runner {
+        RunnerKind::Spark => cluster::spark::run_steps(plan, config, output.as_ref(), work.path())?,
+        _ => cluster::hadoop::run_steps(plan, config, output.as_ref(), work.path())?,
+    };
+    let report = JobReport {
+        job: plan.name.clone(),
+        steps,
+        seconds: started.elapsed().as_secs_f64(),
+        used_sample: false,
+        peak_rss_bytes: peak_rss(),
+    };
+    before_commit(&report)?;
+    if let Some(output) = output {
+        output.commit(stdout)?;
+    }
     Ok(report)
 }
 

@@ -159,10 +159,13 @@ pub fn run_task(
     };
     let outcome = match mode.kind {
         TaskKind::Mapper if mode.step == 0 => {
-            // Hadoop names the file whose lines these are.
-            let path = std::env::var_os("mapreduce_map_input_file").map(PathBuf::from);
+            // Hadoop names the file whose lines these are, and where its
+            // split starts.
+            let path = std::env::var("mapreduce_map_input_file").ok().map(|f| local_path(&f));
             let name = path.clone().unwrap_or_else(|| PathBuf::from("<stdin>"));
-            let mut source = LineSource::from_reader(SplitReader::whole(input, name), path.map(Arc::new));
+            let start = env_number("mapreduce_map_input_start").unwrap_or(0);
+            let reader = SplitReader::streamed(input, name, start, config.max_line_length);
+            let mut source = LineSource::from_reader(reader, path.map(Arc::new));
             map_task(&cx, &outputs, task, &mut source)?
         }
         TaskKind::Mapper => map_task(&cx, &outputs, task, &mut PairLines::new(input))?,
@@ -244,6 +247,20 @@ fn combine_task(
 
 fn env_number(name: &str) -> Option<u64> {
     std::env::var(name).ok()?.trim().parse().ok()
+}
+
+/// The path a task's input file names: a local file's URI
+/// (`file:/data/x`, `file:///data/x`), as Hadoop names local files, is
+/// its path, so a job sees the same path under every runner; other URIs
+/// stay as they are.
+fn local_path(file: &str) -> PathBuf {
+    match file.strip_prefix("file:") {
+        Some(rest) => {
+            let rest = rest.strip_prefix("//").map_or(rest, |r| &r[r.find('/').unwrap_or(r.len())..]);
+            PathBuf::from(rest)
+        }
+        None => PathBuf::from(file),
+    }
 }
 
 /// Where this map task's records arrive in the job, from what Hadoop
