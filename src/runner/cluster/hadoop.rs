@@ -158,9 +158,15 @@ fn run_job(
             &format!("{} step {} of {}", plan.name, index + 1, steps),
         );
         define("mr.run.inputs", &inputs_json);
+        // A task's output line is written as it is (`keyonlytext`):
+        // Streaming's default splits it at its first tab and writes
+        // `key TAB value`, adding a tab to a line that has none.
         if step.shuffle.is_some() {
             define("stream.num.map.output.key.fields", "3");
             define("mapreduce.partition.keypartitioner.options", "-k1,1");
+            define("stream.reduce.output", "keyonlytext");
+        } else {
+            define("stream.map.output", "keyonlytext");
         }
         for (key, value) in &cluster.jobconf {
             define(key, value);
@@ -221,10 +227,11 @@ fn run_job(
             let _ = run.hadoop_fs(&["-rm", "-r", "-f", "-skipTrash", &format!("{tmp}/step-{}", index - 1)], config);
         }
     }
+    if run.dry && cluster.output_dir.is_none() {
+        run.print(&run.fs_args(&["-get", &final_dir, "LOCAL_OUTPUT"], config));
+    }
     if let (Some(output), None) = (output, &cluster.output_dir) {
-        if run.dry {
-            run.print(&run.fs_args(&["-get", &final_dir, "OUTPUT"], config));
-        } else if local_fs {
+        if local_fs {
             let dir = final_dir.strip_prefix("file://").unwrap_or(&final_dir);
             deliver_parts(Path::new(dir), output)?;
         } else {
