@@ -377,6 +377,15 @@ impl std::error::Error for FileWriteError {
     }
 }
 
+/// An engine failure's text: the message, then which step under which
+/// engine.
+fn engine_message(engine: &str, step: usize, steps: usize, message: &str) -> String {
+    match step {
+        0 => format!("{message} ({engine})"),
+        _ => format!("{message} (step {step} of {steps}, on {engine})"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,14 +451,5 @@ mod tests {
             (None, None, None)
         );
         assert!(internal.to_string().starts_with("internal error: "), "{internal}");
-    }
-}
-
-/// An engine failure's text: the message, then which step under which
-/// engine.
-fn engine_message(engine: &str, step: usize, steps: usize, message: &str) -> String {
-    match step {
-        0 => format!("{message} ({engine})"),
-        _ => format!("{message} (step {step} of {steps}, on {engine})"),
     }
 }

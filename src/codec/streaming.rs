@@ -333,7 +333,10 @@ mod tests {
         // As Hadoop hands back a line that was all key: one more tab.
         let mut whole = line[..line.len() - 1].to_vec();
         whole.push(b'\t');
-        assert_eq!(parse_shuffle_line(&whole, &parts, false, &mut k, &mut v, &mut seq).unwrap(), 258);
+        assert_eq!(
+            parse_shuffle_line(&whole, &parts, false, &mut k, &mut v, &mut seq).unwrap(),
+            258
+        );
         assert_eq!(v, b"");
         // The arrival layout: SEQ between key and value.
         let mut arrival = Arrival::new(2, b"/in/a", 4096);
@@ -341,7 +344,10 @@ mod tests {
         line.clear();
         push_shuffle_line(&mut line, &parts, 1, b"k", Some(arrival.next_seq()), b"v");
         let text = String::from_utf8(line.clone()).unwrap();
-        assert!(text.ends_with("\t6b\t000000022f696e2f61.0000000000001000.0000000000000001\t76\n"), "{text}");
+        assert!(
+            text.ends_with("\t6b\t000000022f696e2f61.0000000000001000.0000000000000001\t76\n"),
+            "{text}"
+        );
         let p = parse_shuffle_line(&line[..line.len() - 1], &parts, true, &mut k, &mut v, &mut seq).unwrap();
         assert_eq!((p, k.as_slice(), v.as_slice()), (1, &b"k"[..], &b"v"[..]));
         assert_eq!(seq, b"000000022f696e2f61.0000000000001000.0000000000000001");

@@ -347,7 +347,12 @@ fn run_on_cluster(
     let stays = config.cluster.output_dir.is_some() && config.output.is_none();
     let output = match config.cluster.dry_run || stays {
         true => None,
-        false => Some(OutputDir::create(config.output.as_deref(), config.overwrite, temp_root, &[])?),
+        false => Some(OutputDir::create(
+            config.output.as_deref(),
+            config.overwrite,
+            temp_root,
+            &[],
+        )?),
     };
     let work = tempfile::Builder::new()
         .prefix(".mr-run-cluster-")

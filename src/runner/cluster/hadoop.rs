@@ -21,7 +21,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use super::{ClusterInput, TaskCommand, run_name, deliver_parts, sample_bounds, shell_line, shell_quote, tail, task_paragraph};
+use super::{
+    ClusterInput, TaskCommand, deliver_parts, run_name, sample_bounds, shell_line, shell_quote, tail, task_paragraph,
+};
 use crate::api::counters::Counters;
 use crate::api::job::JobPlan;
 use crate::codec::streaming::partition_file;
@@ -99,7 +101,10 @@ fn run_job(
             ClusterInput::Remote(uri) => step_inputs.push(uri.clone()),
             ClusterInput::Local(path) if local_fs => step_inputs.push(format!("file://{}", path.display())),
             ClusterInput::Local(path) => {
-                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 let to = format!("{tmp}/input/{i:05}/{name}");
                 step_inputs.push(to.clone());
                 uploads.push((path.clone(), to));
@@ -172,7 +177,9 @@ fn run_job(
             define(key, value);
         }
         let command = |kind: TaskKind| {
-            let partition_arg = ship_partitions.and(Some("partitions")).filter(|_| kind == TaskKind::Mapper);
+            let partition_arg = ship_partitions
+                .and(Some("partitions"))
+                .filter(|_| kind == TaskKind::Mapper);
             let words: Vec<String> = std::iter::once(format!("./{}", task.name))
                 .chain(task.task_args(index, kind, config, partition_arg))
                 .map(|w| shell_quote(&w))
@@ -224,7 +231,10 @@ fn run_job(
         report.map_seconds = report.seconds;
         reports.push(report);
         if index > 0 && !run.dry && !local_fs {
-            let _ = run.hadoop_fs(&["-rm", "-r", "-f", "-skipTrash", &format!("{tmp}/step-{}", index - 1)], config);
+            let _ = run.hadoop_fs(
+                &["-rm", "-r", "-f", "-skipTrash", &format!("{tmp}/step-{}", index - 1)],
+                config,
+            );
         }
     }
     if run.dry && cluster.output_dir.is_none() {
@@ -277,7 +287,14 @@ fn streaming_jar(config: &RunConfig) -> Result<PathBuf> {
             dirs.push(home);
         }
     }
-    dirs.extend(["/usr/lib/hadoop-mapreduce", "/usr/lib/hadoop", "/usr/lib/hadoop/tools/lib"].map(PathBuf::from));
+    dirs.extend(
+        [
+            "/usr/lib/hadoop-mapreduce",
+            "/usr/lib/hadoop",
+            "/usr/lib/hadoop/tools/lib",
+        ]
+        .map(PathBuf::from),
+    );
     for dir in dirs {
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
         let mut jars: Vec<PathBuf> = entries
@@ -425,7 +442,9 @@ impl Runner {
 fn job_failure(printed: &str, success: bool) -> Option<String> {
     let failed = !success
         || printed.contains("Streaming Command Failed!")
-        || printed.lines().any(|l| l.contains("Job ") && l.contains(" failed with state FAILED"));
+        || printed
+            .lines()
+            .any(|l| l.contains("Job ") && l.contains(" failed with state FAILED"));
     if !failed {
         return None;
     }
@@ -442,7 +461,13 @@ fn parse_counters(printed: &str) -> Counters {
     let mut group: Option<String> = None;
     let mut inside = false;
     for line in printed.lines() {
-        if line.contains("Counters: ") && line.trim_end().rsplit(' ').next().is_some_and(|n| n.parse::<u64>().is_ok()) {
+        if line.contains("Counters: ")
+            && line
+                .trim_end()
+                .rsplit(' ')
+                .next()
+                .is_some_and(|n| n.parse::<u64>().is_ok())
+        {
             inside = true;
             group = None;
             continue;

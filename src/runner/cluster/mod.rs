@@ -76,7 +76,12 @@ pub(crate) fn run_name(job: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     let user = std::env::var("USER").unwrap_or_else(|_| "user".into());
-    format!("{job}.{user}.{}.{:06}.{}", now.as_secs(), now.subsec_micros(), std::process::id())
+    format!(
+        "{job}.{user}.{}.{:06}.{}",
+        now.as_secs(),
+        now.subsec_micros(),
+        std::process::id()
+    )
 }
 
 /// A program or file the user named, made absolute when it is a path (the
@@ -142,7 +147,13 @@ impl TaskCommand {
 
     /// The arguments of one task (after the binary): `--step-num N
     /// --mapper|--reducer` and the options a task needs from the run.
-    pub(crate) fn task_args(&self, step: usize, kind: TaskKind, config: &RunConfig, partitions: Option<&str>) -> Vec<String> {
+    pub(crate) fn task_args(
+        &self,
+        step: usize,
+        kind: TaskKind,
+        config: &RunConfig,
+        partitions: Option<&str>,
+    ) -> Vec<String> {
         let mut args = self.args.clone();
         args.push("--step-num".into());
         args.push(step.to_string());
@@ -218,7 +229,11 @@ pub(crate) fn sample_bounds(plan: &JobPlan, inputs: &[ClusterInput], reducers: u
     for input in inputs {
         match input {
             ClusterInput::Local(path) => {
-                sources.extend(resolve_inputs(&[path.as_os_str()], false)?.into_iter().map(super::TextSource::Input));
+                sources.extend(
+                    resolve_inputs(&[path.as_os_str()], false)?
+                        .into_iter()
+                        .map(super::TextSource::Input),
+                );
             }
             ClusterInput::Remote(uri) => {
                 return Err(Error::Config(format!(
@@ -267,7 +282,9 @@ pub(crate) fn task_paragraph(printed: &str) -> Option<String> {
 fn is_log_line(line: &str) -> bool {
     let b = line.as_bytes();
     b.len() > 17
-        && [0, 1, 3, 4, 6, 7, 9, 10, 12, 13, 15, 16].iter().all(|&i| b[i].is_ascii_digit())
+        && [0, 1, 3, 4, 6, 7, 9, 10, 12, 13, 15, 16]
+            .iter()
+            .all(|&i| b[i].is_ascii_digit())
         && b[2] == b'/'
         && b[5] == b'/'
         && b[8] == b' '
@@ -322,7 +339,10 @@ mod tests {
         assert_eq!(shell_quote("a b"), "'a b'");
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
         assert_eq!(shell_quote(""), "''");
-        assert_eq!(shell_quote("./mr-run word-count --step-num 0"), "'./mr-run word-count --step-num 0'");
+        assert_eq!(
+            shell_quote("./mr-run word-count --step-num 0"),
+            "'./mr-run word-count --step-num 0'"
+        );
     }
 
     #[test]

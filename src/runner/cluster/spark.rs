@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use super::{ClusterInput, TaskCommand, run_name, deliver_parts, sample_bounds, shell_line, tail, task_paragraph};
+use super::{ClusterInput, TaskCommand, deliver_parts, run_name, sample_bounds, shell_line, tail, task_paragraph};
 use crate::api::job::JobPlan;
 use crate::codec::streaming::partition_file;
 use crate::error::{Error, Result};
@@ -72,7 +72,10 @@ pub(crate) fn run_steps(
         .collect();
     if output.is_some()
         && cluster.output_dir.is_none()
-        && cluster.cloud_tmp_dir.as_deref().is_some_and(|t| !t.starts_with("file:"))
+        && cluster
+            .cloud_tmp_dir
+            .as_deref()
+            .is_some_and(|t| !t.starts_with("file:"))
     {
         return Err(Error::Config(
             "-r spark with a --cloud-tmp-dir on the cluster: pass --output-dir there too (the output stays on the cluster; it is not copied back)".into(),

@@ -256,7 +256,9 @@ fn env_number(name: &str) -> Option<u64> {
 fn local_path(file: &str) -> PathBuf {
     match file.strip_prefix("file:") {
         Some(rest) => {
-            let rest = rest.strip_prefix("//").map_or(rest, |r| &r[r.find('/').unwrap_or(r.len())..]);
+            let rest = rest
+                .strip_prefix("//")
+                .map_or(rest, |r| &r[r.find('/').unwrap_or(r.len())..]);
             PathBuf::from(rest)
         }
         None => PathBuf::from(file),
@@ -478,7 +480,10 @@ impl Outputs for StreamOutputs {
     fn shuffle_output(&self, _task: &TaskId, _spec: ShuffleSpec) -> Result<Box<dyn PairOutput<()>>> {
         // A combiner runs as Hadoop's own `-combiner` task, on sorted
         // spills; typed aggregation has already run in the mapper.
-        Ok(Box::new(LineOutput::new(Some(Arc::clone(&self.parts)), self.arrival.clone())))
+        Ok(Box::new(LineOutput::new(
+            Some(Arc::clone(&self.parts)),
+            self.arrival.clone(),
+        )))
     }
 
     fn pass_output(&self, _task: &TaskId) -> Result<Box<dyn PairOutput<()>>> {
