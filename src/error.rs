@@ -22,6 +22,11 @@ pub struct Location {
     pub line: Option<u64>,
     /// Byte offset of the record's first byte in the (decompressed) file.
     pub offset: Option<u64>,
+    /// Set when `line` counts from a split handed over as a stream (a
+    /// Streaming task's input that starts after byte 0, whose partial
+    /// first line the engine skipped): where that split starts. The
+    /// record's place in the whole file is then unknown to the task.
+    pub split_start: Option<u64>,
 }
 
 impl fmt::Display for Location {
@@ -29,6 +34,12 @@ impl fmt::Display for Location {
         match &self.path {
             Some(p) => write!(f, "{}", p.display())?,
             None => f.write_str("<stdin>")?,
+        }
+        if let Some(start) = self.split_start {
+            return match self.line {
+                Some(l) => write!(f, ", line {l} of the split from byte {start}"),
+                None => write!(f, ", in the split from byte {start}"),
+            };
         }
         match (self.line, self.offset) {
             (Some(l), Some(o)) => write!(f, ", line {l} (byte offset {o})"),
@@ -427,6 +438,7 @@ mod tests {
             path: Some("in.json".into()),
             line: Some(7),
             offset: Some(120),
+            split_start: None,
         };
         let bad = Error::BadRecord {
             step: 1,

@@ -418,45 +418,46 @@ fn hadoop_mini_cluster_with_two_node_managers_prints_what_the_local_runner_print
         );
     }
 
-    // A failed Streaming task's stderr, after the job: `minicluster.sh logs`
-    // (YARN's LogsCLI once the logs are aggregated).
-    let mut put = Command::new(&hadoop);
-    put.args(["fs", "-put"])
-        .arg(&inputs.tera)
-        .arg(format!("hdfs://localhost:{nn_port}/mr-run-test/tera.txt"))
-        .envs(client_env(&conf));
-    run_ok(put, &work, "hdfs-put-tera", Duration::from_secs(60));
-    let mut fail = Command::new(&hadoop);
-    fail.arg("jar")
+    // A mapper that fails on one record: the job's error is the task's
+    // own paragraph, which stays in its container's log on YARN (the
+    // runner fetches it with YARN's LogsCLI once the logs are aggregated).
+    let bad = work.join("business.json");
+    std::fs::write(
+        &bad,
+        b"{\"city\": \"Reno\", \"state\": \"NV\", \"stars\": 4.5, \"review_count\": 3, \"is_open\": 1}\nnot json\n",
+    )
+    .unwrap();
+    let mut cmd = Command::new(mr_run());
+    cmd.arg("yelp-city-stats")
+        .arg(&bad)
+        .args(["-r", "hadoop", "--hadoop-bin"])
+        .arg(&hadoop)
+        .arg("--hadoop-streaming-jar")
         .arg(&jar)
-        .args(["-D", "mapreduce.map.maxattempts=1", "-numReduceTasks", "0"])
-        .args(["-input", &format!("hdfs://localhost:{nn_port}/mr-run-test/tera.txt")])
-        .args(["-output", &format!("hdfs://localhost:{nn_port}/mr-run-test/failed")])
-        .args(["-mapper", r#"sh -c 'echo "error: boom here" >&2; exit 2'"#])
+        .args(["--max-attempts", "1", "-q"])
         .envs(client_env(&conf))
-        .env("HADOOP_ROOT_LOGGER", "INFO,console")
         .current_dir(&work);
-    let failed = run(fail, &work, "failing-streaming-job", Duration::from_secs(180));
+    let failed = run(cmd, &work, "hadoop-failing-mapper", Duration::from_secs(180));
     assert!(!failed.ok, "the failing mapper's job succeeded");
-    let job_id = failed
-        .stderr
-        .split("Running job: ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no `Running job:` in:\n{}", tail(&failed.stderr, 30)))
-        .to_owned();
-    let mut logs = Command::new("bash");
-    logs.arg(&cluster.script).arg("logs").arg(&cluster.dir).arg(&job_id);
-    let logs = run_ok(logs, &work, "yarn-logs", Duration::from_secs(120));
-    let printed = String::from_utf8_lossy(&logs.stdout);
+    // Hadoop cuts even this file in two (mapreduce.job.maps=2): the bad
+    // record is the first whole line of the second split.
     assert!(
-        printed.contains("error: boom here"),
-        "minicluster.sh logs {job_id} lacks the task's stderr:\n{}",
-        tail(&printed, 40)
+        failed.stderr.contains("business.json, line 2")
+            || failed.stderr.contains("business.json, line 1 of the split from byte"),
+        "-r hadoop on YARN: the error does not place the record:\n{}",
+        tail(&failed.stderr, 30)
     );
+    for want in ["step 1", "bad record at", "invalid JSON record", "on Hadoop"] {
+        assert!(
+            failed.stderr.contains(want),
+            "-r hadoop on YARN: the error lacks {want:?}:\n{}",
+            tail(&failed.stderr, 30)
+        );
+    }
     eprintln!(
-        "hadoop: a failed task's stderr came back with `minicluster.sh logs DIR {job_id}` ({:.1} s after the job's {:.1} s)",
-        logs.seconds, failed.seconds
+        "hadoop: a failing mapper's own error came back in {:.1} s: {}",
+        failed.seconds,
+        failed.stderr.trim()
     );
     eprintln!("summary:\n  {}", summary.join("\n  "));
     drop(cluster);

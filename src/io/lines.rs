@@ -111,6 +111,7 @@ impl<R: Read> LineReader<R> {
                 path: Some(self.name.clone()),
                 line: Some(self.number + 1),
                 offset: Some(self.offset),
+                split_start: None,
             },
             max: self.max_line as u64,
         }

@@ -119,13 +119,14 @@ pub fn compute_splits(inputs: &[InputSource], split_bytes: u64) -> Result<Vec<Sp
 
 /// The line reader's errors, with offsets in the whole file (the reader
 /// started at `base`; line numbers are known only if `numbered`).
-fn locate(e: Error, base: u64, numbered: bool) -> Error {
+fn locate(e: Error, base: u64, numbered: bool, split_start: Option<u64>) -> Error {
     match e {
         Error::LineTooLong { mut location, max } => {
             location.offset = location.offset.map(|o| o + base);
             if !numbered {
                 location.line = None;
             }
+            location.split_start = split_start;
             Error::LineTooLong { location, max }
         }
         other => other,
@@ -161,6 +162,8 @@ pub struct SplitReader {
     last_start: Option<u64>,
     /// Whether line numbers are known (the split starts at the file's start).
     numbered: bool,
+    /// A streamed split's start after byte 0: line numbers count from it.
+    split_start: Option<u64>,
     done: bool,
     name: PathBuf,
     /// Offset of the first owned line, and of the first byte past the last.
@@ -206,6 +209,7 @@ impl SplitReader {
             base,
             last_start: split.end(),
             numbered: base == 0,
+            split_start: None,
             done: false,
             name,
             owned: None,
@@ -216,7 +220,11 @@ impl SplitReader {
         if base > 0 {
             // The partial (or whole) line at our start belongs to the
             // previous split, which reads through the line crossing its end.
-            let skipped = reader.lines.next_line().map_err(|e| locate(e, base, false))?.is_some();
+            let skipped = reader
+                .lines
+                .next_line()
+                .map_err(|e| locate(e, base, false, None))?
+                .is_some();
             if !skipped {
                 let at = base + reader.lines.bytes_consumed();
                 check_end(reader.planned, reader.read_path.as_deref(), &reader.name, at)?;
@@ -233,6 +241,7 @@ impl SplitReader {
             base: 0,
             last_start: None,
             numbered: true,
+            split_start: None,
             done: false,
             name,
             owned: None,
@@ -243,14 +252,22 @@ impl SplitReader {
     }
 
     /// A split handed over as a stream of its lines (a Streaming task's
-    /// stdin) that starts at byte `start` of its file: offsets count from
-    /// there, and line numbers are known only when it is the file's start.
+    /// stdin) that starts at byte `start` of its file. After byte 0 the
+    /// engine has skipped the split's partial first line, unseen here:
+    /// offsets the mapper sees count from `start` as if the first whole
+    /// line began there, and error locations name the line within the
+    /// split instead ([`Location::split_start`](crate::error::Location)).
     pub fn streamed(reader: Box<dyn Read + Send>, name: PathBuf, start: u64, max_line_length: u64) -> Self {
         let mut split = SplitReader::whole(reader, name);
         split.lines = split.lines.with_max_line_length(max_line_length);
         split.base = start;
-        split.numbered = start == 0;
+        split.split_start = (start > 0).then_some(start);
         split
+    }
+
+    /// See [`streamed`](Self::streamed).
+    pub fn split_start(&self) -> Option<u64> {
+        self.split_start
     }
 
     /// After a malformed record: the decoder's error that explains it, if
@@ -280,7 +297,7 @@ impl SplitReader {
         let before = base + self.lines.bytes_consumed();
         let line = match self.lines.next_line() {
             Ok(line) => line,
-            Err(e) => return Err(locate(e, base, numbered)),
+            Err(e) => return Err(locate(e, base, numbered, self.split_start)),
         };
         match line {
             None => {

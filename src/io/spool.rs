@@ -195,6 +195,7 @@ impl LineCheck {
                 path: Some(name.to_path_buf()),
                 line: Some(self.lines + 1),
                 offset: Some(self.line_start),
+                split_start: None,
             },
             max: self.max,
         }

@@ -51,6 +51,7 @@ pub(crate) fn map_task<E: Outputs>(
     let mut ctx = TaskContext::new(id.index, index);
     ctx.input_path = source.input_path();
     let name = source.name().map(Path::to_path_buf);
+    let split_start = source.split_start();
     // The line being mapped, for the message of a panic.
     let at: Cell<Option<Position>> = Cell::new(None);
     let locate = |pos: Option<Position>| {
@@ -58,6 +59,7 @@ pub(crate) fn map_task<E: Outputs>(
             path: name.clone(),
             line,
             offset: Some(offset),
+            split_start,
         })
     };
     let fail = |at: Option<Location>, e: BoxError| id.task_error(Phase::Map, index, at, e);

@@ -45,6 +45,12 @@ pub(crate) trait RecordSource {
         None
     }
 
+    /// Where a split handed over as a stream starts, when line numbers
+    /// count from there (see `Location::split_start`).
+    fn split_start(&self) -> Option<u64> {
+        None
+    }
+
     /// After a malformed record: the decoder's error that explains it, if
     /// the input is compressed and its decoder fails a little further on.
     fn decode_error_ahead(&mut self) -> Option<Error> {
@@ -104,6 +110,10 @@ impl RecordSource for LineSource {
 
     fn input_path(&self) -> Option<Arc<PathBuf>> {
         self.path.clone()
+    }
+
+    fn split_start(&self) -> Option<u64> {
+        self.reader.split_start()
     }
 
     fn decode_error_ahead(&mut self) -> Option<Error> {

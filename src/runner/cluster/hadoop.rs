@@ -163,6 +163,8 @@ fn run_job(
             &format!("{} step {} of {}", plan.name, index + 1, steps),
         );
         define("mr.run.inputs", &inputs_json);
+        define("mapreduce.map.maxattempts", &config.max_attempts.to_string());
+        define("mapreduce.reduce.maxattempts", &config.max_attempts.to_string());
         // A task's output line is written as it is (`keyonlytext`):
         // Streaming's default splits it at its first tab and writes
         // `key TAB value`, adding a tab to a line that has none.
@@ -217,7 +219,15 @@ fn run_job(
         let printed = run.hadoop(&args, config)?;
         let mut report = StepReport::default();
         if let Some(printed) = printed {
-            if let Some(failure) = job_failure(&printed.text, printed.success) {
+            if let Some(mut failure) = job_failure(&printed.text, printed.success) {
+                // On YARN a task's stderr stays in its container's log:
+                // fetched (`yarn logs`) for the task's own paragraph.
+                if task_paragraph(&printed.text).is_none()
+                    && let Some(app) = application_id(&printed.text)
+                    && let Some(paragraph) = run.task_logs(&app, config)
+                {
+                    failure = paragraph;
+                }
                 return Err(Error::Engine {
                     engine: "Hadoop".into(),
                     step: index + 1,
@@ -414,6 +424,32 @@ impl Runner {
         }))
     }
 
+    /// A failed task's own error paragraph from its YARN container logs
+    /// (`yarn logs -applicationId APP -log_files stderr`, through the
+    /// class `yarn` runs), if they can be had.
+    fn task_logs(&mut self, app: &str, config: &RunConfig) -> Option<String> {
+        let args: Vec<OsString> = [
+            "org.apache.hadoop.yarn.client.cli.LogsCLI",
+            "-applicationId",
+            app,
+            "-log_files",
+            "stderr",
+        ]
+        .iter()
+        .map(OsString::from)
+        .collect();
+        // Aggregation takes a few seconds after the application ends
+        // (5-12 s on the mini cluster).
+        for _ in 0..30 {
+            let printed = self.hadoop(&args, config).ok()??;
+            if let Some(paragraph) = task_paragraph(&printed.text) {
+                return Some(paragraph);
+            }
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+        None
+    }
+
     /// Whether `fs.defaultFS` is this machine's file system: `hadoop fs
     /// -df /` names the file system in its first column.
     fn default_fs_is_local(&mut self) -> Result<bool> {
@@ -434,6 +470,17 @@ impl Runner {
             None => Ok(false),
         }
     }
+}
+
+/// The YARN application a job ran as (`Submitted application
+/// application_...` in the client's log).
+fn application_id(printed: &str) -> Option<String> {
+    let at = printed.find("application_")?;
+    let id: String = printed[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    (id.len() > "application_".len()).then_some(id)
 }
 
 /// Why a Streaming job failed, if it did: the failed task's own error
