@@ -263,6 +263,24 @@ fn local_output(dir: &Path, job: &str, input: &Path, reducers: u32) -> Vec<u8> {
     ran.stdout
 }
 
+/// Runs `job` on `engine` and checks that it succeeds and prints
+/// `expected`.
+fn run_equal(cmd: Command, work: &Path, engine: &str, job: &str, expected: &[u8]) -> Ran {
+    let ran = run(cmd, work, &format!("{engine}-{job}"), Duration::from_secs(180));
+    assert!(
+        ran.ok,
+        "{job} -r {engine} failed after {:.1} s:\n{}",
+        ran.seconds,
+        tail(&ran.stderr, 60)
+    );
+    assert!(
+        ran.stdout == expected,
+        "{job} -r {engine} differs from the local runner: {}",
+        first_difference(expected, &ran.stdout)
+    );
+    ran
+}
+
 /// Where the outputs differ first, for a failure message.
 fn first_difference(a: &[u8], b: &[u8]) -> String {
     let at = a
@@ -373,18 +391,7 @@ fn hadoop_mini_cluster_with_two_node_managers_prints_what_the_local_runner_print
             .arg("-q")
             .envs(client_env(&conf))
             .current_dir(&work);
-        let ran = run(cmd, &work, &format!("hadoop-{job}"), Duration::from_secs(180));
-        assert!(
-            ran.ok,
-            "{job} -r hadoop failed after {:.1} s:\n{}",
-            ran.seconds,
-            tail(&ran.stderr, 60)
-        );
-        assert!(
-            ran.stdout == expected,
-            "{job} -r hadoop differs from the local runner: {}",
-            first_difference(&expected, &ran.stdout)
-        );
+        let ran = run_equal(cmd, &work, "hadoop", job, &expected);
         let stats: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&stats_path).unwrap()).unwrap();
         let steps = stats["steps"].as_array().map_or(0, Vec::len);
         let maps: Vec<String> = (0..steps)
@@ -493,18 +500,7 @@ fn spark_standalone_with_two_workers_prints_what_the_local_runner_prints() {
             .arg(&submit)
             .args(["--spark-master", &master, "--reducers", &reducers.to_string(), "-q"])
             .current_dir(&work);
-        let ran = run(cmd, &work, &format!("spark-{job}"), Duration::from_secs(180));
-        assert!(
-            ran.ok,
-            "{job} -r spark failed after {:.1} s:\n{}",
-            ran.seconds,
-            tail(&ran.stderr, 60)
-        );
-        assert!(
-            ran.stdout == expected,
-            "{job} -r spark differs from the local runner: {}",
-            first_difference(&expected, &ran.stdout)
-        );
+        let ran = run_equal(cmd, &work, "spark", job, &expected);
         let line = format!("spark {job} --reducers {reducers}: {:.1} s wall", ran.seconds);
         eprintln!("{line}");
         summary.push(line);

@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+mod common;
+
 fn mr_run() -> &'static str {
     env!("CARGO_BIN_EXE_mr-run")
 }
@@ -94,63 +96,6 @@ fn output_of(job: &str, inputs: &[PathBuf], reducers: u32, extra: &[String]) -> 
     out.stdout
 }
 
-fn write(dir: &Path, name: &str, make: mapreduce_jobs::datagen::Generator, size: u64, seed: u64) -> PathBuf {
-    let path = dir.join(name);
-    mapreduce_jobs::datagen::write_file(&path, make, size, seed).expect("generate");
-    path
-}
-
-/// Inputs for every job: two Yelp-like files, two text files, teragen parts.
-struct Inputs {
-    _dir: tempfile::TempDir,
-    yelp: Vec<PathBuf>,
-    text: Vec<PathBuf>,
-    tera: Vec<PathBuf>,
-}
-
-fn inputs() -> Inputs {
-    let dir = tempfile::tempdir().unwrap();
-    let yelp = vec![
-        write(
-            dir.path(),
-            "business-1.json",
-            mapreduce_jobs::datagen::yelp,
-            60 << 10,
-            1,
-        ),
-        write(
-            dir.path(),
-            "business-2.json",
-            mapreduce_jobs::datagen::yelp,
-            20 << 10,
-            2,
-        ),
-    ];
-    let text = vec![
-        write(dir.path(), "text-1.txt", mapreduce_jobs::datagen::text, 50 << 10, 3),
-        write(dir.path(), "text-2.txt", mapreduce_jobs::datagen::text, 15 << 10, 4),
-    ];
-    let tera_dir = dir.path().join("teragen");
-    let made = Command::new(mr_run())
-        .args(["teragen", "--rows", "3000", "--seed", "7", "-q", "-o"])
-        .arg(&tera_dir)
-        .status()
-        .expect("teragen");
-    assert!(made.success());
-    let mut tera: Vec<PathBuf> = std::fs::read_dir(&tera_dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("part-")))
-        .collect();
-    tera.sort();
-    Inputs {
-        _dir: dir,
-        yelp,
-        text,
-        tera,
-    }
-}
-
 fn jobs() -> Vec<String> {
     let listing = Command::new(mr_run()).arg("list").output().expect("list");
     String::from_utf8_lossy(&listing.stdout)
@@ -163,7 +108,7 @@ fn jobs() -> Vec<String> {
 
 /// Every job on `engine` equals `-r local` at 1 and 3 reducers.
 fn every_job_equals_local(engine: &[String]) {
-    let data = inputs();
+    let data = common::inputs(mr_run());
     let jobs = jobs();
     assert!(jobs.len() >= 14, "{jobs:?}");
     for job in &jobs {

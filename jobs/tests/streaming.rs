@@ -22,6 +22,8 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
+mod common;
+
 fn mr_run() -> &'static str {
     env!("CARGO_BIN_EXE_mr-run")
 }
@@ -159,47 +161,10 @@ fn run_runner(job: &str, inputs: &[PathBuf], reducers: u32, runner: &str) -> Vec
     out.stdout
 }
 
-fn write(dir: &Path, name: &str, make: mapreduce_jobs::datagen::Generator, size: u64, seed: u64) -> PathBuf {
-    let path = dir.join(name);
-    mapreduce_jobs::datagen::write_file(&path, make, size, seed).expect("generate");
-    path
-}
-
 #[test]
 fn every_job_as_streaming_tasks_prints_what_the_local_runner_prints() {
-    let dir = tempfile::tempdir().unwrap();
-    let yelp = vec![
-        write(
-            dir.path(),
-            "business-1.json",
-            mapreduce_jobs::datagen::yelp,
-            60 << 10,
-            1,
-        ),
-        write(
-            dir.path(),
-            "business-2.json",
-            mapreduce_jobs::datagen::yelp,
-            20 << 10,
-            2,
-        ),
-    ];
-    let text = vec![
-        write(dir.path(), "text-1.txt", mapreduce_jobs::datagen::text, 50 << 10, 3),
-        write(dir.path(), "text-2.txt", mapreduce_jobs::datagen::text, 15 << 10, 4),
-    ];
-    let tera_dir = dir.path().join("teragen");
-    let made = Command::new(mr_run())
-        .args(["teragen", "--rows", "3000", "--seed", "7", "-q", "-o"])
-        .arg(&tera_dir)
-        .status()
-        .expect("teragen");
-    assert!(made.success());
-    let tera: Vec<PathBuf> = std::fs::read_dir(&tera_dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("part-")))
-        .collect();
+    let data = common::inputs(mr_run());
+    let (yelp, text, tera) = (data.yelp.clone(), data.text.clone(), data.tera.clone());
     let listing = Command::new(mr_run()).arg("list").output().expect("list");
     let jobs: Vec<String> = String::from_utf8_lossy(&listing.stdout)
         .lines()

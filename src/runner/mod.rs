@@ -174,6 +174,19 @@ impl RunConfig {
             ..RunConfig::default()
         }
     }
+
+    /// How a task process of this job starts: `task_command`, or this
+    /// executable.
+    pub(crate) fn task_command(&self) -> Result<Vec<OsString>> {
+        match &self.task_command {
+            Some(c) if !c.is_empty() => Ok(c.clone()),
+            _ => Ok(vec![
+                std::env::current_exe()
+                    .map_err(|e| Error::io("the job binary", e))?
+                    .into_os_string(),
+            ]),
+        }
+    }
 }
 
 /// What one step did.

@@ -266,16 +266,7 @@ fn run_job(
 
 /// The `hadoop` program.
 fn hadoop_bin(config: &RunConfig) -> PathBuf {
-    if let Some(bin) = &config.cluster.hadoop_bin {
-        return super::absolute_program(bin);
-    }
-    if let Some(home) = std::env::var_os("HADOOP_HOME") {
-        let bin = Path::new(&home).join("bin").join("hadoop");
-        if bin.exists() {
-            return bin;
-        }
-    }
-    PathBuf::from("hadoop")
+    super::engine_program(config.cluster.hadoop_bin.as_deref(), "HADOOP_HOME", "hadoop")
 }
 
 /// The Streaming jar: `--hadoop-streaming-jar`, `$HADOOP_STREAMING_JAR`,

@@ -95,6 +95,21 @@ pub(crate) fn absolute_program(path: &Path) -> PathBuf {
     }
 }
 
+/// An engine's program: the one given, else `$HOME_VAR/bin/NAME` if it
+/// exists, else `NAME` for `PATH` to find.
+pub(crate) fn engine_program(given: Option<&Path>, home_var: &str, name: &str) -> PathBuf {
+    if let Some(bin) = given {
+        return absolute_program(bin);
+    }
+    if let Some(home) = std::env::var_os(home_var) {
+        let bin = Path::new(&home).join("bin").join(name);
+        if bin.exists() {
+            return bin;
+        }
+    }
+    PathBuf::from(name)
+}
+
 /// `text` as one word of a POSIX shell command line.
 pub(crate) fn shell_quote(text: &str) -> String {
     let plain = !text.is_empty()
@@ -128,14 +143,7 @@ pub(crate) struct TaskCommand {
 
 impl TaskCommand {
     pub(crate) fn new(config: &RunConfig) -> Result<Self> {
-        let command = match &config.task_command {
-            Some(c) if !c.is_empty() => c.clone(),
-            _ => vec![
-                std::env::current_exe()
-                    .map_err(|e| Error::io("the job binary", e))?
-                    .into_os_string(),
-            ],
-        };
+        let command = config.task_command()?;
         let binary = std::path::absolute(&command[0]).map_err(|e| Error::io(&command[0], e))?;
         let name = binary
             .file_name()

@@ -186,14 +186,5 @@ fn failed_step(printed: &str) -> Option<usize> {
 
 /// The `spark-submit` program.
 fn spark_submit(config: &RunConfig) -> PathBuf {
-    if let Some(bin) = &config.cluster.spark_submit {
-        return super::absolute_program(bin);
-    }
-    if let Some(home) = std::env::var_os("SPARK_HOME") {
-        let bin = Path::new(&home).join("bin").join("spark-submit");
-        if bin.exists() {
-            return bin;
-        }
-    }
-    PathBuf::from("spark-submit")
+    super::engine_program(config.cluster.spark_submit.as_deref(), "SPARK_HOME", "spark-submit")
 }

@@ -85,14 +85,7 @@ pub(crate) fn run_steps(
     temp_root: &Path,
     stamps: &[Stamp],
 ) -> Result<Vec<StepReport>> {
-    let command = match &config.task_command {
-        Some(c) if !c.is_empty() => c.clone(),
-        _ => vec![
-            std::env::current_exe()
-                .map_err(|e| Error::io("the job binary", e))?
-                .into_os_string(),
-        ],
-    };
+    let command = config.task_command()?;
     let job_dir = JobDir::create(temp_root)?;
     // Total order: the boundaries are sampled once, here, and every map
     // task of the first step reads them.
