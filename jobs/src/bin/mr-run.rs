@@ -48,14 +48,59 @@ struct GenArgs {
     /// Output file, or `-` for standard output.
     #[arg(short, long, value_name = "FILE")]
     output: PathBuf,
+    /// For `yelp-reviews` (and needed by it): a business.json-style file,
+    /// such as `mr-run gen yelp` writes, whose business_id values the
+    /// reviews name.
+    #[arg(long, value_name = "FILE")]
+    business: Option<PathBuf>,
+    /// For `yelp-reviews`: spoil this many lines per thousand (cut short, or
+    /// not JSON at all).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=1000))]
+    malformed_per_mille: Option<u32>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum GenKind {
     /// Yelp-like business.json lines, with the real file's quirks.
     Yelp,
+    /// Yelp-like review.json lines for the businesses of --business FILE.
+    YelpReviews,
     /// English-like text with a Zipf vocabulary.
     Text,
+}
+
+impl GenArgs {
+    /// Options that do not fit the kind, as a usage error.
+    fn check(&self) -> Result<(), clap::Error> {
+        let usage = |kind, message: &str| {
+            let mut command = Cli::command();
+            command.build();
+            match command.find_subcommand_mut("gen") {
+                Some(gen_command) => gen_command.error(kind, message),
+                None => command.error(kind, message),
+            }
+        };
+        match self.kind {
+            GenKind::YelpReviews if self.business.is_none() => Err(usage(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                "`gen yelp-reviews` needs --business FILE, a business.json-style file (`mr-run gen yelp` writes one)",
+            )),
+            GenKind::YelpReviews => Ok(()),
+            GenKind::Yelp | GenKind::Text => {
+                let option = if self.business.is_some() {
+                    "--business"
+                } else if self.malformed_per_mille.is_some() {
+                    "--malformed-per-mille"
+                } else {
+                    return Ok(());
+                };
+                Err(usage(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    &format!("{option} is only for `gen yelp-reviews`"),
+                ))
+            }
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -73,12 +118,17 @@ fn main() -> ExitCode {
                 Err(e) => fail(anyhow::Error::new(e)),
             }
         }
-        Command::Gen(args) => match generate(&args) {
-            Ok(()) => ExitCode::SUCCESS,
-            // `mr-run gen ... -o - | head` is a normal way to peek.
-            Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
-            Err(e) => fail(e),
-        },
+        Command::Gen(args) => {
+            if let Err(e) = args.check() {
+                return mapreduce::cli::report_parse_error(&e, &Cli::command(), &argv);
+            }
+            match generate(&args) {
+                Ok(()) => ExitCode::SUCCESS,
+                // `mr-run gen ... -o - | head` is a normal way to peek.
+                Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+                Err(e) => fail(e),
+            }
+        }
         Command::Job(args) => {
             let mut args = args.into_iter();
             let name = args.next().unwrap_or_default().to_string_lossy().into_owned();
@@ -106,6 +156,19 @@ fn main() -> ExitCode {
 }
 
 fn generate(args: &GenArgs) -> anyhow::Result<()> {
+    // Read before the output is created, so a bad --business leaves no file.
+    let business_ids = match (&args.kind, &args.business) {
+        (GenKind::YelpReviews, Some(path)) => {
+            let ids = datagen::read_business_ids(path).with_context(|| format!("cannot read {}", path.display()))?;
+            anyhow::ensure!(
+                !ids.is_empty(),
+                "{} has no line with a business_id (is it a business.json-style file?)",
+                path.display()
+            );
+            ids
+        }
+        _ => Vec::new(),
+    };
     let mut out: Box<dyn Write> = if args.output.as_os_str() == "-" {
         Box::new(BufWriter::new(io::stdout().lock()))
     } else {
@@ -115,6 +178,13 @@ fn generate(args: &GenArgs) -> anyhow::Result<()> {
     let generated = match args.kind {
         GenKind::Yelp => datagen::yelp(&mut out, args.size, args.seed),
         GenKind::Text => datagen::text(&mut out, args.size, args.seed),
+        GenKind::YelpReviews => datagen::yelp_reviews(
+            &mut out,
+            args.size,
+            args.seed,
+            &business_ids,
+            args.malformed_per_mille.unwrap_or(0),
+        ),
     };
     let generated = generated
         .and_then(|g| out.flush().map(|()| g))

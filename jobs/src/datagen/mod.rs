@@ -1,11 +1,13 @@
 //! Deterministic test and benchmark inputs, in the spirit of Hadoop's
 //! teragen / randomtextwriter.
 //!
-//! This module owns the generators ([`yelp`], [`text`]) and the plumbing they
+//! This module owns the generators ([`yelp`], [`yelp_reviews`], [`text`]) and
+//! the plumbing they
 //! share: the seeded random stream, a table-driven weighted sampler, and the
 //! line-at-a-time writer that gives every generator its two guarantees:
 //!
-//! * determinism: the bytes depend only on `(size, seed)`, on every platform
+//! * determinism: the bytes depend only on `(size, seed)` (and, for
+//!   [`yelp_reviews`], its business ids and options), on every platform
 //!   and for every future build, because the stream is ChaCha8 keyed directly
 //!   from the seed and every draw is turned into a value with integer
 //!   arithmetic only (no `powf`/`ln`, whose last bits vary between libms, and
@@ -15,11 +17,13 @@
 //!   the first whole line that reaches `size`, so a smaller output is always
 //!   a prefix of a larger one with the same seed.
 
-use std::io::{self, Write};
+use std::io::{self, BufRead, Write};
+use std::path::Path;
 
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
+mod reviews;
 mod text;
 mod yelp;
 
@@ -42,6 +46,81 @@ pub fn yelp(out: &mut dyn Write, size: u64, seed: u64) -> io::Result<Generated> 
     drive(out, size, |buf| generator.line(buf))
 }
 
+/// Yelp-like `review.json` lines (one JSON object per line) for the
+/// businesses `business_ids` until at least `size` bytes are written.
+///
+/// Each line is one review shaped like the real
+/// `yelp_academic_dataset_review.json`: `review_id`, `user_id` (from a
+/// Zipf-like pool of users), `business_id` (Zipf-distributed over
+/// `business_ids` in a seed-shuffled order; ~0.5% name a well-formed id that
+/// is not among them), `stars` (1-5, skewed to 4-5, as `4.0` or `4`),
+/// `useful` / `funny` / `cool`, `text` (sentences matching the stars, with
+/// `\n`, `\"`, `\/`, `\u00e9` escapes, raw UTF-8 and emoji) and `date`
+/// (`YYYY-MM-DD HH:MM:SS`). No real Yelp record is reproduced.
+///
+/// Duplicate ids count once; their order matters (the same ids in another
+/// order give other bytes). `malformed_per_mille` (at most 1000) lines per
+/// thousand are spoiled: cut short, or replaced by a line that is not JSON;
+/// the other lines are the same bytes as with 0. [`Generated::records`]
+/// counts every line, spoiled ones included.
+///
+/// # Errors
+///
+/// `InvalidInput` when `business_ids` is empty or `malformed_per_mille`
+/// exceeds 1000, and any error from `out`.
+pub fn yelp_reviews(
+    out: &mut dyn Write,
+    size: u64,
+    seed: u64,
+    business_ids: &[String],
+    malformed_per_mille: u32,
+) -> io::Result<Generated> {
+    let mut generator = reviews::Reviews::new(
+        Rand::new(seed, *b"yelp-rev"),
+        Rand::new(seed, *b"yelp-bad"),
+        business_ids,
+        malformed_per_mille,
+    )?;
+    drive(out, size, |buf| generator.line(buf))
+}
+
+/// The `business_id` of every line of a `business.json`-style file (as
+/// [`yelp`] writes it), in file order, read once.
+///
+/// A line that is not a JSON object with a string `business_id` (blank,
+/// malformed, not UTF-8, or without the field) is skipped.
+///
+/// # Errors
+///
+/// Any error opening or reading `path`.
+pub fn read_business_ids(path: &Path) -> io::Result<Vec<String>> {
+    business_ids(io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?))
+}
+
+/// [`read_business_ids`] for any buffered reader.
+///
+/// # Errors
+///
+/// Any error reading `input`.
+pub fn business_ids(mut input: impl BufRead) -> io::Result<Vec<String>> {
+    #[derive(serde::Deserialize)]
+    struct Business<'a> {
+        #[serde(borrow)]
+        business_id: std::borrow::Cow<'a, str>,
+    }
+    let mut ids = Vec::new();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            return Ok(ids);
+        }
+        if let Ok(business) = serde_json::from_slice::<Business>(&line) {
+            ids.push(business.business_id.into_owned());
+        }
+    }
+}
+
 /// English-like text lines with a Zipf vocabulary until at least `size` bytes are written.
 ///
 /// The vocabulary has ~100,000 words (real common English words first, then
@@ -53,7 +132,8 @@ pub fn text(out: &mut dyn Write, size: u64, seed: u64) -> io::Result<Generated> 
     drive(out, size, |buf| generator.line(buf))
 }
 
-/// A generator: [`yelp`] or [`text`].
+/// A generator: [`yelp`] or [`text`] ([`yelp_reviews`] needs more than a
+/// size and a seed).
 pub type Generator = fn(&mut dyn Write, u64, u64) -> io::Result<Generated>;
 
 /// Writes `make`'s data for `size` and `seed` into the file `path` (tests
