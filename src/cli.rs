@@ -107,7 +107,7 @@ pub struct RunArgs {
     /// -r spark: the `spark-submit` program [default: $SPARK_HOME/bin/spark-submit, else on PATH].
     #[arg(long, value_name = "PATH")]
     pub spark_submit: Option<PathBuf>,
-    /// -r spark: the master URL (local[*], spark://HOST:7077, yarn) [default: local[*]].
+    /// -r spark: the master URL (`local[*]`, `spark://HOST:7077`, `yarn`) [default: `local[*]`].
     #[arg(long, value_name = "URL")]
     pub spark_master: Option<String>,
     /// -r hadoop/-r spark: where intermediate data goes on the cluster's file system

@@ -73,6 +73,7 @@ pub mod runner;
 #[allow(missing_docs)] // reached only through the hidden `internals` module
 mod shuffle;
 mod task;
+pub mod testing;
 mod tracker;
 
 // Compiles the README's examples as doc tests.

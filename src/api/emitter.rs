@@ -119,6 +119,11 @@ impl<'a, K: Serialize + serde::de::DeserializeOwned, V: Serialize> Emitter<'a, K
         }
     }
 
+    /// The first error an `emit` recorded, taken.
+    pub(crate) fn take_error(&mut self) -> Option<Error> {
+        self.ctx.error.take()
+    }
+
     /// An emitter whose pairs are merged into `agg` before the shuffle.
     pub(crate) fn with_agg(
         target: Target<'a>,
