@@ -216,7 +216,7 @@ fn run_job(
             }
         }
         let started = Instant::now();
-        let printed = run.hadoop(&args, config)?;
+        let printed = run.hadoop(&args)?;
         let mut report = StepReport::default();
         if let Some(printed) = printed {
             if let Some(mut failure) = job_failure(&printed.text, printed.success) {
@@ -224,7 +224,7 @@ fn run_job(
                 // fetched (`yarn logs`) for the task's own paragraph.
                 if task_paragraph(&printed.text).is_none()
                     && let Some(app) = application_id(&printed.text)
-                    && let Some(paragraph) = run.task_logs(&app, config)
+                    && let Some(paragraph) = run.task_logs(&app)
                 {
                     failure = paragraph;
                 }
@@ -351,7 +351,7 @@ impl Runner {
     /// `hadoop fs ARGS`, which must succeed.
     fn hadoop_fs(&mut self, args: &[&str], config: &RunConfig) -> Result<()> {
         let all = self.fs_args(args, config);
-        match self.hadoop(&all, config)? {
+        match self.hadoop(&all)? {
             Some(p) if !p.success => Err(Error::Engine {
                 engine: "Hadoop".into(),
                 step: 0,
@@ -369,7 +369,7 @@ impl Runner {
     /// Runs `hadoop ARGS` and collects what it prints (on stderr, where
     /// its log goes at INFO, so that the counters are there); `None` on a
     /// dry run.
-    fn hadoop(&mut self, args: &[OsString], _config: &RunConfig) -> Result<Option<Printed>> {
+    fn hadoop(&mut self, args: &[OsString]) -> Result<Option<Printed>> {
         if self.dry {
             self.print(args);
             return Ok(None);
@@ -418,7 +418,7 @@ impl Runner {
     /// A failed task's own error paragraph from its YARN container logs
     /// (`yarn logs -applicationId APP -log_files stderr`, through the
     /// class `yarn` runs), if they can be had.
-    fn task_logs(&mut self, app: &str, config: &RunConfig) -> Option<String> {
+    fn task_logs(&mut self, app: &str) -> Option<String> {
         let args: Vec<OsString> = [
             "org.apache.hadoop.yarn.client.cli.LogsCLI",
             "-applicationId",
@@ -432,7 +432,7 @@ impl Runner {
         // Aggregation takes a few seconds after the application ends
         // (5-12 s on the mini cluster).
         for _ in 0..30 {
-            let printed = self.hadoop(&args, config).ok()??;
+            let printed = self.hadoop(&args).ok()??;
             if let Some(paragraph) = task_paragraph(&printed.text) {
                 return Some(paragraph);
             }
@@ -444,7 +444,7 @@ impl Runner {
     /// Whether `fs.defaultFS` is this machine's file system: `hadoop fs
     /// -df /` names the file system in its first column.
     fn default_fs_is_local(&mut self) -> Result<bool> {
-        let printed = self.hadoop(&["fs".into(), "-df".into(), "/".into()], &RunConfig::default())?;
+        let printed = self.hadoop(&["fs".into(), "-df".into(), "/".into()])?;
         match printed {
             Some(p) if p.success => Ok(p
                 .text
