@@ -27,6 +27,23 @@ pub struct RunArgs {
     /// the job runs on its built-in sample.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<OsString>,
+    /// A named input of a job that reads several (a join's sides): PATH is a
+    /// file, directory, glob or `-`; repeat for more inputs or more paths.
+    #[arg(long = "input", value_name = "NAME=PATH", value_parser = named_path())]
+    pub named_inputs: Vec<(String, OsString)>,
+    /// A side file the job's tasks read whole (mrjob's --files, Hadoop's
+    /// distributed cache): loaded once per process; shipped to the cluster
+    /// with -r hadoop and -r spark.
+    #[arg(long = "side", value_name = "NAME=PATH", value_parser = named_path())]
+    pub side_files: Vec<(String, OsString)>,
+    /// Also write each step's output as text to DIR/step-N/ (mrjob's
+    /// --step-output-dir), to see what a step handed the next.
+    #[arg(long, value_name = "DIR")]
+    pub step_output_dir: Option<PathBuf>,
+    /// Streaming task mode: the job's own options, as the runner passes
+    /// them to its tasks (hex of their JSON).
+    #[arg(long, value_name = "HEX", hide = true)]
+    pub job_options: Option<String>,
     /// Write part files and `_SUCCESS` into DIR instead of printing the output.
     #[arg(short, long, value_name = "DIR")]
     pub output: Option<PathBuf>,
@@ -162,6 +179,22 @@ pub enum CompressArg {
     Lz4,
 }
 
+/// `NAME=PATH`, the path any bytes (as input paths may be).
+fn named_path() -> impl clap::builder::TypedValueParser<Value = (String, OsString)> {
+    use clap::builder::TypedValueParser;
+    clap::builder::OsStringValueParser::new().try_map(|text: OsString| {
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = text.as_bytes();
+        let eq = bytes.iter().position(|&b| b == b'=');
+        match eq.map(|i| (std::str::from_utf8(&bytes[..i]), &bytes[i + 1..])) {
+            Some((Ok(name), path)) if !name.is_empty() && !path.is_empty() => {
+                Ok((name.to_owned(), std::ffi::OsStr::from_bytes(path).to_owned()))
+            }
+            _ => Err("expected NAME=PATH".to_owned()),
+        }
+    })
+}
+
 fn parse_jobconf(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
@@ -204,13 +237,19 @@ pub fn run_with_task_command(
 ) -> ExitCode {
     // The job's own description heads its --help.
     let argv: Vec<OsString> = argv.into_iter().collect();
-    let command = SingleJob::command().about(job.about().to_owned());
-    let parsed = command
-        .clone()
-        .try_get_matches_from(&argv)
-        .and_then(|matches| SingleJob::from_arg_matches(&matches));
+    let mut command = SingleJob::command().about(job.about().to_owned());
+    let spec = job.plan().options;
+    if let Some(spec) = spec {
+        // The job's own options, under a heading of their own in --help.
+        command = (spec.augment)(command.next_help_heading("Options of this job"));
+    }
+    let parsed = command.clone().try_get_matches_from(&argv).and_then(|matches| {
+        let cli = SingleJob::from_arg_matches(&matches)?;
+        let options = spec.map(|s| (s.from_matches)(&matches)).transpose()?;
+        Ok((cli, options))
+    });
     match parsed {
-        Ok(cli) => run_job_with(job, &cli.args, task_command),
+        Ok((cli, options)) => run_job_with(job, &cli.args, task_command, options),
         Err(e) => report_parse_error(&e, &command, &argv),
     }
 }
@@ -250,10 +289,15 @@ pub fn report_parse_error(e: &clap::Error, command: &clap::Command, argv: &[OsSt
 /// Runs `job` with already-parsed options, printing output, counters and
 /// errors as the CLI does.
 pub fn run_job(job: &dyn AnyJob, args: &RunArgs) -> ExitCode {
-    run_job_with(job, args, None)
+    run_job_with(job, args, None, None)
 }
 
-fn run_job_with(job: &dyn AnyJob, args: &RunArgs, task_command: Option<Vec<OsString>>) -> ExitCode {
+fn run_job_with(
+    job: &dyn AnyJob,
+    args: &RunArgs,
+    task_command: Option<Vec<OsString>>,
+    options: Option<crate::api::JobOptions>,
+) -> ExitCode {
     if args.describe {
         return match serde_json::to_string_pretty(&job.description()) {
             Ok(json) => print_stdout(&format!("{json}\n")),
@@ -263,6 +307,20 @@ fn run_job_with(job: &dyn AnyJob, args: &RunArgs, task_command: Option<Vec<OsStr
     crate::tracker::panic::install_hook(args.verbose);
     let mut config = run_config(args);
     config.task_command = task_command;
+    // A task process gets the value its runner parsed, not its defaults.
+    config.job_options = match (&args.job_options, job.plan().options) {
+        (Some(hex), Some(spec)) => match (spec.from_hex)(hex) {
+            Ok(given) => Some(given),
+            Err(e) => return report_error(&e),
+        },
+        (Some(_), None) => {
+            return report_error(&Error::Config(format!(
+                "job {} takes no options of its own",
+                job.name()
+            )));
+        }
+        (None, _) => options,
+    };
     if let Some(step) = args.step_num {
         let kind = match (args.reducer, args.combiner) {
             (true, _) => TaskKind::Reducer,
@@ -327,6 +385,13 @@ fn run_job_with(job: &dyn AnyJob, args: &RunArgs, task_command: Option<Vec<OsStr
 /// The run's configuration from its options.
 fn run_config(args: &RunArgs) -> RunConfig {
     let mut config = RunConfig::new(args.inputs.iter().cloned());
+    config.named_inputs = args.named_inputs.clone();
+    config.side_files = args
+        .side_files
+        .iter()
+        .map(|(name, path)| (name.clone(), PathBuf::from(path)))
+        .collect();
+    config.step_output_dir = args.step_output_dir.clone();
     config.recursive = args.recursive;
     config.output = args.output.clone();
     config.overwrite = args.overwrite;

@@ -83,7 +83,7 @@ pub struct ReadmeDoctests;
 
 pub use api::job::{AnyJob, Job, JobDescription};
 pub use api::step::{self, MapStage, Step, StepDescription};
-pub use api::{Combiner, Emitter, Key, Mapper, Reducer, TaskResult, Value, Values};
+pub use api::{Combiner, Emitter, JobOptions, Key, Mapper, Reducer, SideFile, TaskResult, Value, Values};
 pub use codec::protocol::Protocol;
 pub use error::{BoxError, Error, Location, Phase, Result};
 pub use runner::{JobReport, RunConfig};
@@ -119,8 +119,8 @@ pub mod prelude {
     pub use crate::api::counters::{self, Counters};
     pub use crate::api::input::{InputFormat, JsonLine, Line, Pairs, TextLine};
     pub use crate::api::job::{AnyJob, Job};
-    pub use crate::api::step;
-    pub use crate::api::{Combiner, Emitter, Key, Mapper, Reducer, TaskResult, Value, Values};
+    pub use crate::api::step::{self, Joiner};
+    pub use crate::api::{Combiner, Emitter, JobOptions, Key, Mapper, Reducer, SideFile, TaskResult, Value, Values};
     pub use crate::codec::protocol::Protocol;
     pub use crate::runner::RunConfig;
 }

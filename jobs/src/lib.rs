@@ -8,6 +8,7 @@ use mapreduce::AnyJob;
 
 pub mod datagen;
 pub mod examples;
+pub mod reviews;
 pub mod sample;
 pub mod terasort;
 pub mod words;
@@ -19,6 +20,9 @@ pub fn all() -> Vec<Box<dyn AnyJob>> {
         Box::new(yelp::top_city()),
         Box::new(yelp::city_stats()),
         Box::new(yelp::top_categories()),
+        Box::new(reviews::city_reviews()),
+        Box::new(reviews::city_reviews_broadcast()),
+        Box::new(reviews::top_reviewed_city()),
         Box::new(words::word_count()),
         Box::new(words::most_used_word()),
         Box::new(words::next_word_stats()),

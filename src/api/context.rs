@@ -6,7 +6,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::api::counters::{Counters, FrameworkCounters};
+use crate::api::job_options::JobOptions;
 use crate::error::Error;
+
+/// What every task of a run may read besides its records: the job's
+/// options and the side files given for it.
+#[derive(Debug, Default)]
+pub(crate) struct JobEnv {
+    pub(crate) options: Option<JobOptions>,
+    /// `--side NAME=PATH`, as the task process can open them.
+    pub(crate) sides: Vec<(String, PathBuf)>,
+}
 
 /// The framework's side of one running task.
 #[derive(Debug, Default)]
@@ -21,6 +31,9 @@ pub(crate) struct TaskContext {
     /// call returns, so `emit` itself need not return a `Result`.
     pub(crate) error: Option<Error>,
     pub(crate) input_path: Option<Arc<PathBuf>>,
+    /// The named input (`--input NAME=PATH`) a map task reads.
+    pub(crate) input_name: Option<Arc<str>>,
+    pub(crate) env: Arc<JobEnv>,
     pub(crate) step: usize,
     pub(crate) task: usize,
     /// Pairs and encoded bytes emitted since the runner last looked.

@@ -5,11 +5,13 @@ use std::borrow::Borrow;
 use std::io::Write;
 use std::marker::PhantomData;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::api::aggregate::TypedAgg;
 use crate::api::context::TaskContext;
+use crate::api::side::SideFile;
 use crate::codec::protocol::Protocol;
 use crate::codec::{self, ValueCodec};
 use crate::error::{Error, Result};
@@ -249,6 +251,54 @@ impl<'a, K: Serialize + serde::de::DeserializeOwned, V: Serialize> Emitter<'a, K
     /// the built-in sample, a previous step's output, and in reducers).
     pub fn input_path(&self) -> Option<&Path> {
         self.ctx.input_path.as_deref().map(|p| p.as_path())
+    }
+
+    /// The named input (`--input NAME=PATH`) this map task is reading,
+    /// standard input included (`None` for an unnamed input, and in
+    /// reducers).
+    pub fn input_name(&self) -> Option<&str> {
+        self.ctx.input_name.as_deref()
+    }
+
+    /// Side file `file`'s value, loaded once per process (see
+    /// [`SideFile`]): call it in `setup` and keep the `Arc`. Fails if the
+    /// run was not given the file (`--side NAME=PATH`) or it cannot be
+    /// loaded.
+    pub fn side<T: Send + Sync + 'static>(&mut self, file: &SideFile<T>) -> Result<Arc<T>> {
+        let path = self
+            .ctx
+            .env
+            .sides
+            .iter()
+            .find(|(name, _)| name == file.name())
+            .map(|(_, path)| path.clone())
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "side file {0} was not given: run with --side {0}=PATH",
+                    file.name()
+                ))
+            })?;
+        let mut loaded = false;
+        let value = file.get(&path, &mut loaded)?;
+        if loaded {
+            self.ctx
+                .counters
+                .add("side files", &format!("{} loaded", file.name()), 1);
+        }
+        Ok(value)
+    }
+
+    /// The job's own options ([`Job::options`](crate::Job::options)), as
+    /// the command line gave them (their defaults when run from code
+    /// without [`RunConfig::job_options`](crate::RunConfig::job_options)).
+    /// Fails if `T` is not the job's options type.
+    pub fn options<T: 'static>(&self) -> Result<&T> {
+        let options = self.ctx.env.options.as_ref().ok_or_else(|| {
+            Error::Config("the job declares no options (Job::options), or the run was given none".into())
+        })?;
+        options
+            .get::<T>()
+            .ok_or_else(|| Error::Config(format!("the job's options are not a {}", std::any::type_name::<T>())))
     }
 
     /// 1-based number of the step this task belongs to.

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::api::input::{InputFormat, Pairs};
+use crate::api::job_options::OptionsSpec;
+use crate::api::side::SideFile;
 use crate::api::step::plan::StepPlan;
 use crate::api::step::{Step, StepDescription};
 use crate::api::task::{Key, Value};
@@ -64,6 +66,12 @@ pub struct JobPlan {
     pub(crate) steps: Vec<StepPlan>,
     pub(crate) protocol: Protocol,
     pub(crate) sample: Option<Arc<dyn Fn() -> Vec<u8> + Send + Sync>>,
+    /// The named inputs the first step reads (empty: unnamed inputs).
+    pub(crate) inputs: Vec<String>,
+    /// The side files the job's tasks read.
+    pub(crate) sides: Vec<String>,
+    /// The job's own command-line options.
+    pub(crate) options: Option<OptionsSpec>,
 }
 
 /// What `--describe` prints: the job and its steps as data (like mrjob's
@@ -80,19 +88,29 @@ pub struct JobDescription {
     pub output: Protocol,
     /// The steps, in order.
     pub steps: Vec<StepDescription>,
+    /// The named inputs the first step reads (`--input NAME=PATH`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<String>,
+    /// The side files the tasks read (`--side NAME=PATH`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub side_files: Vec<String>,
 }
 
 impl<I: InputFormat, K: Key, V: Value> Job<I, K, V> {
     /// A one-step job. `first` is a [`Step`], or a map stage for a map-only job.
     pub fn new(name: impl Into<String>, first: impl Into<Step<I, K, V>>) -> Self {
+        let first = first.into().plan;
         Job {
             plan: JobPlan {
                 name: name.into(),
                 about: String::new(),
                 input: I::NAME,
-                steps: vec![first.into().plan],
+                inputs: first.inputs.clone(),
+                steps: vec![first],
                 protocol: Protocol::default(),
                 sample: None,
+                sides: Vec::new(),
+                options: None,
             },
             _types: PhantomData,
         }
@@ -117,6 +135,81 @@ impl<I: InputFormat, K: Key, V: Value> Job<I, K, V> {
     /// Sets the output line format (default: [`Protocol::Json`]).
     pub fn output(mut self, protocol: Protocol) -> Self {
         self.plan.protocol = protocol;
+        self
+    }
+
+    /// Declares a side file the job's tasks read ([`SideFile`]): a run
+    /// must give it (`--side NAME=PATH`), and may give no other.
+    pub fn side_file<T: Send + Sync + 'static>(mut self, file: &SideFile<T>) -> Self {
+        self.plan.sides.push(file.name().to_owned());
+        self
+    }
+
+    /// Declares the job's own command-line options, a clap [`Args`](clap::Args)
+    /// struct (mrjob's `add_passthru_arg`): `mr-run JOB --help` lists them
+    /// with the run's options, the command line is parsed once, and every
+    /// task reads the value with [`Emitter::options`](crate::Emitter::options),
+    /// in task processes too.
+    ///
+    /// ```
+    /// use mapreduce::prelude::*;
+    ///
+    /// #[derive(Debug, Clone, clap::Args, serde::Serialize, serde::Deserialize)]
+    /// struct Opts {
+    ///     /// Ignore words shorter than this.
+    ///     #[arg(long, default_value_t = 1)]
+    ///     min_length: usize,
+    /// }
+    ///
+    /// #[derive(Clone)]
+    /// struct Words {
+    ///     min: usize,
+    /// }
+    /// impl Mapper for Words {
+    ///     type Input = TextLine;
+    ///     type Key = String;
+    ///     type Value = u64;
+    ///     fn setup(&mut self, out: &mut Emitter<'_, String, u64>) -> TaskResult {
+    ///         self.min = out.options::<Opts>()?.min_length;
+    ///         Ok(())
+    ///     }
+    ///     fn map(&mut self, line: Line<'_>, out: &mut Emitter<'_, String, u64>) -> TaskResult {
+    ///         for w in line.text.split_whitespace().filter(|w| w.len() >= self.min) {
+    ///             out.emit_ref(w, &1);
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// #[derive(Clone)]
+    /// struct Sum;
+    /// impl Reducer for Sum {
+    ///     type Key = String;
+    ///     type Value = u64;
+    ///     type OutKey = String;
+    ///     type OutValue = u64;
+    ///     fn reduce(&mut self, k: &String, v: Values<'_, u64>, out: &mut Emitter<'_, String, u64>) -> TaskResult {
+    ///         out.emit(k.clone(), v.sum());
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let job = Job::new("long-words", step::map(Words { min: 0 }).reduce(Sum)).options::<Opts>();
+    /// let dir = tempfile::tempdir()?;
+    /// let input = dir.path().join("in.txt");
+    /// std::fs::write(&input, "a bb ccc bb\n")?;
+    /// let mut config = RunConfig::new([&input]);
+    /// config.job_options = Some(JobOptions::new(Opts { min_length: 2 })?);
+    /// let mut out = Vec::new();
+    /// mapreduce::runner::run(&job, &config, &mut out)?;
+    /// assert_eq!(String::from_utf8(out)?, "\"bb\"\t2\n\"ccc\"\t1\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn options<T>(mut self) -> Self
+    where
+        T: clap::Args + Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+    {
+        self.plan.options = Some(OptionsSpec::of::<T>());
         self
     }
 
@@ -153,6 +246,8 @@ pub trait AnyJob: Send + Sync {
             input: plan.input,
             output: plan.protocol,
             steps: plan.steps.iter().map(|s| s.description.clone()).collect(),
+            inputs: plan.inputs.clone(),
+            side_files: plan.sides.clone(),
         }
     }
 

@@ -9,6 +9,8 @@
 //!
 //! A step's values are encoded with the key codec instead of bincode when the
 //! step sorts values (secondary sort), so that value order is byte order too.
+//! A join step's values are one side byte then bincode ([`ValueCodec::Tagged`]),
+//! so that sorting values by bytes puts each key's first side first.
 
 pub mod key;
 pub mod protocol;
@@ -28,6 +30,10 @@ pub(crate) enum ValueCodec {
     Bincode,
     /// Order-preserving, for steps that sort values within a key.
     Ordered,
+    /// A join side's values: `[side: u8][bincode value]`. Sorting a key's
+    /// values by bytes sorts them by side (the order within a side is
+    /// that of the encoded bytes: fixed, but meaningless).
+    Tagged(u8),
 }
 
 impl ValueCodec {
@@ -35,7 +41,16 @@ impl ValueCodec {
         match self {
             ValueCodec::Bincode => value::encode_into(v, out),
             ValueCodec::Ordered => key::encode_into(v, out),
+            ValueCodec::Tagged(side) => {
+                out.push(side);
+                value::encode_into(v, out)
+            }
         }
+    }
+
+    /// Whether the shuffle sorts a key's values by their bytes.
+    pub(crate) fn sorts_values(self) -> bool {
+        self != ValueCodec::Bincode
     }
 
     /// The length of `v`'s encoding (`scratch` is used where only
@@ -43,6 +58,7 @@ impl ValueCodec {
     pub(crate) fn encoded_len<T: Serialize + ?Sized>(self, v: &T, scratch: &mut Vec<u8>) -> Result<usize> {
         match self {
             ValueCodec::Bincode => value::encoded_len(v),
+            ValueCodec::Tagged(_) => Ok(1 + value::encoded_len(v)?),
             ValueCodec::Ordered => {
                 scratch.clear();
                 key::encode_into(v, scratch)?;
@@ -55,6 +71,12 @@ impl ValueCodec {
         match self {
             ValueCodec::Bincode => value::decode(bytes),
             ValueCodec::Ordered => key::decode(bytes),
+            ValueCodec::Tagged(side) => match bytes.split_first() {
+                Some((&tag, rest)) if tag == side => value::decode(rest),
+                _ => Err(crate::error::Error::Codec(format!(
+                    "a join value of side {side} does not start with its side byte"
+                ))),
+            },
         }
     }
 }

@@ -26,6 +26,7 @@
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::io::input::{ERROR_AHEAD, InputSource, open_decoded};
@@ -45,6 +46,9 @@ pub struct Split {
     pub len: Option<u64>,
     /// The whole file's size when the split was planned (`None` with `len`).
     pub file_len: Option<u64>,
+    /// The named input (`--input NAME=PATH`) the file was given as, for a
+    /// step with one mapper per input.
+    pub input: Option<Arc<str>>,
 }
 
 impl Split {
@@ -103,6 +107,7 @@ pub fn compute_splits(inputs: &[InputSource], split_bytes: u64) -> Result<Vec<Sp
                         start,
                         len: Some(len),
                         file_len: Some(file_len),
+                        input: None,
                     });
                 }
             }
@@ -111,8 +116,19 @@ pub fn compute_splits(inputs: &[InputSource], split_bytes: u64) -> Result<Vec<Sp
                 start: 0,
                 len: None,
                 file_len: None,
+                input: None,
             }),
         }
+    }
+    Ok(splits)
+}
+
+/// The splits of one input given under the name `input` (for a step
+/// with one mapper per named input).
+pub(crate) fn named_splits(source: &InputSource, input: Option<&Arc<str>>, split_bytes: u64) -> Result<Vec<Split>> {
+    let mut splits = compute_splits(std::slice::from_ref(source), split_bytes)?;
+    for split in &mut splits {
+        split.input = input.cloned();
     }
     Ok(splits)
 }

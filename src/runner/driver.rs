@@ -82,6 +82,7 @@ pub(crate) fn run_steps<E: Engine>(
 ) -> Result<Vec<StepReport>> {
     let ranges = super::sample::ranges(plan, &sources, config.reducers)?.map(Arc::new);
     let bad = BadRecords::new(config.skip_bad_records);
+    let env = super::job_env(plan, config)?;
     let mut splits = engine.text_splits(sources)?;
     let mut reports = Vec::with_capacity(plan.steps.len());
     for (index, step) in plan.steps.iter().enumerate() {
@@ -97,6 +98,7 @@ pub(crate) fn run_steps<E: Engine>(
             output: Some(output),
             ranges: if index == 0 { ranges.clone() } else { None },
             bad: &bad,
+            env: &env,
         };
         let mut report = StepReport::default();
         let outputs = run_step(engine, &cx, config, &splits, stamps, &mut report)?;

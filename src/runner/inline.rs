@@ -17,7 +17,7 @@ use super::driver::Engine;
 use crate::api::counters::FrameworkCounters;
 use crate::api::step::plan::ShufflePlan;
 use crate::error::Result;
-use crate::io::split::compute_splits;
+use crate::io::split::named_splits;
 use crate::shuffle::PairSink;
 use crate::shuffle::buffer::{GroupValues, SortBuffer};
 use crate::shuffle::spill::Combine;
@@ -66,8 +66,12 @@ impl Engine for Inline {
         for source in sources {
             match source {
                 // One split per input, however large.
-                TextSource::Input(src) => {
-                    splits.extend(compute_splits(&[src], u64::MAX)?.into_iter().map(Split::Text));
+                TextSource::Input(src, input) => {
+                    splits.extend(
+                        named_splits(&src, input.as_ref(), u64::MAX)?
+                            .into_iter()
+                            .map(Split::Text),
+                    );
                 }
                 TextSource::Sample(bytes) => splits.push(Split::Sample(bytes)),
             }

@@ -31,8 +31,10 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::api::JobOptions;
+use crate::api::context::JobEnv;
 use crate::api::counters::Counters;
-use crate::api::job::AnyJob;
+use crate::api::job::{AnyJob, JobPlan};
 use crate::error::{Error, Result};
 use crate::io::cleanup;
 use crate::io::input::{InputSource, Stamp, resolve_inputs};
@@ -136,6 +138,18 @@ pub struct RunConfig {
     pub task_command: Option<Vec<OsString>>,
     /// The cluster runners' settings.
     pub cluster: ClusterConfig,
+    /// Named inputs (`--input NAME=PATH`, repeatable), for a job whose
+    /// first step reads several: each path is a file, directory, glob or
+    /// `-` (standard input, at most once over all inputs).
+    pub named_inputs: Vec<(String, OsString)>,
+    /// Side files (`--side NAME=PATH`) the job's tasks read.
+    pub side_files: Vec<(String, PathBuf)>,
+    /// The job's own options ([`Job::options`](crate::Job::options));
+    /// `None` runs with their defaults.
+    pub job_options: Option<JobOptions>,
+    /// Also write each step's output, as text lines in the job's output
+    /// protocol, to `DIR/step-N/part-NNNNN` (mrjob's `--step-output-dir`).
+    pub step_output_dir: Option<PathBuf>,
 }
 
 impl Default for RunConfig {
@@ -162,6 +176,10 @@ impl Default for RunConfig {
             max_line_length: DEFAULT_MAX_LINE_LENGTH,
             task_command: None,
             cluster: ClusterConfig::default(),
+            named_inputs: Vec::new(),
+            side_files: Vec::new(),
+            job_options: None,
+            step_output_dir: None,
         }
     }
 }
@@ -173,6 +191,22 @@ impl RunConfig {
             inputs: inputs.into_iter().map(Into::into).collect(),
             ..RunConfig::default()
         }
+    }
+
+    /// What a task process needs of the run besides its step: `--side
+    /// NAME=PATH` for each side file (`path_in_task` says what the path is
+    /// where the task runs) and `--job-options HEX`.
+    pub(crate) fn task_options(&self, path_in_task: impl Fn(&str, &Path) -> String) -> Vec<String> {
+        let mut args = Vec::new();
+        for (name, path) in &self.side_files {
+            args.push("--side".to_owned());
+            args.push(format!("{name}={}", path_in_task(name, path)));
+        }
+        if let Some(options) = &self.job_options {
+            args.push("--job-options".to_owned());
+            args.push(options.to_hex());
+        }
+        args
     }
 
     /// How a task process of this job starts: `task_command`, or this
@@ -233,7 +267,8 @@ impl JobReport {
 /// Where a first step's text comes from.
 #[derive(Clone)]
 pub(crate) enum TextSource {
-    Input(InputSource),
+    /// An input, and the name it was given under (`--input NAME=PATH`).
+    Input(InputSource, Option<Arc<str>>),
     Sample(Arc<Vec<u8>>),
 }
 
@@ -271,14 +306,11 @@ pub fn run_then_commit(
     }
     crate::io::warn::set_enabled(config.progress);
     let temp_root = config.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+    check_declared(plan, config)?;
     if matches!(config.runner, RunnerKind::Hadoop | RunnerKind::Spark) {
         return run_on_cluster(plan, config, stdout, before_commit, &temp_root, started);
     }
-    let resolved = if config.inputs.is_empty() {
-        None
-    } else {
-        Some(resolve_inputs(&config.inputs, config.recursive)?)
-    };
+    let resolved = resolve_run_inputs(config)?;
     // Sized (and checked) before any output or temporary directory exists.
     let budget = match config.runner {
         RunnerKind::Local => Some(budget::plan(config, &budget::Limits::current())?),
@@ -286,7 +318,7 @@ pub fn run_then_commit(
     };
     std::fs::create_dir_all(&temp_root).map_err(|e| Error::io(&temp_root, e))?;
     cleanup::sweep_stale(&temp_root);
-    let input_paths: Vec<&Path> = resolved.iter().flatten().filter_map(InputSource::path).collect();
+    let input_paths: Vec<&Path> = resolved.iter().flatten().filter_map(|(s, _)| s.path()).collect();
     let output = OutputDir::create(config.output.as_deref(), config.overwrite, &temp_root, &input_paths)?;
     // Lives until the job is done: the copies of streams it reads.
     let mut spool = SpoolDir::new(&temp_root);
@@ -303,7 +335,7 @@ pub fn run_then_commit(
         }
         Some(inputs) => {
             let mut sources = Vec::with_capacity(inputs.len());
-            for input in inputs {
+            for (input, name) in inputs {
                 // A stream read once would leave a retried task, a second
                 // split or the sampler an exhausted stream to "succeed" on.
                 let input = if needs_spool(&input)? {
@@ -312,7 +344,7 @@ pub fn run_then_commit(
                     input
                 };
                 stamps.extend(Stamp::take(&input)?);
-                sources.push(TextSource::Input(input));
+                sources.push(TextSource::Input(input, name));
             }
             (sources, false)
         }
@@ -388,6 +420,116 @@ fn run_on_cluster(
         output.commit(stdout)?;
     }
     Ok(report)
+}
+
+/// Checks the run's named inputs, side files and options against what
+/// the job declares, before any work: a missing or unknown name is an
+/// error naming the job's own.
+pub(crate) fn check_declared(plan: &JobPlan, config: &RunConfig) -> Result<()> {
+    let list = |names: &[String]| names.join(", ");
+    let job = &plan.name;
+    if plan.inputs.is_empty() {
+        if let Some((name, _)) = config.named_inputs.first() {
+            return Err(Error::Config(format!(
+                "--input {name}=...: job {job} reads unnamed inputs; give its input paths as arguments"
+            )));
+        }
+    } else {
+        if !config.inputs.is_empty() {
+            return Err(Error::Config(format!(
+                "job {job} reads named inputs ({}): give each as --input NAME=PATH, not as a plain argument ({})",
+                list(&plan.inputs),
+                config.inputs[0].to_string_lossy()
+            )));
+        }
+        for (name, _) in &config.named_inputs {
+            if !plan.inputs.contains(name) {
+                return Err(Error::Config(format!(
+                    "--input {name}=...: job {job} has no input named {name:?} (its inputs: {})",
+                    list(&plan.inputs)
+                )));
+            }
+        }
+        for name in &plan.inputs {
+            if !config.named_inputs.iter().any(|(n, _)| n == name) {
+                return Err(Error::Config(format!(
+                    "job {job} needs input {name}: give --input {name}=PATH (its inputs: {})",
+                    list(&plan.inputs)
+                )));
+            }
+        }
+    }
+    for (i, (name, path)) in config.side_files.iter().enumerate() {
+        if !plan.sides.contains(name) {
+            let known = match plan.sides.is_empty() {
+                true => "it reads none".to_owned(),
+                false => format!("its side files: {}", list(&plan.sides)),
+            };
+            return Err(Error::Config(format!(
+                "--side {name}=...: job {job} has no side file named {name:?} ({known})"
+            )));
+        }
+        if config.side_files[..i].iter().any(|(n, _)| n == name) {
+            return Err(Error::Config(format!("--side {name}=... is given twice")));
+        }
+        if !path.is_file() {
+            return Err(Error::InputNotFound { path: path.clone() });
+        }
+    }
+    for name in &plan.sides {
+        if !config.side_files.iter().any(|(n, _)| n == name) {
+            return Err(Error::Config(format!(
+                "job {job} reads side file {name}: give --side {name}=PATH"
+            )));
+        }
+    }
+    if config.job_options.is_some() && plan.options.is_none() {
+        return Err(Error::Config(format!("job {job} takes no options of its own")));
+    }
+    Ok(())
+}
+
+/// What every in-process task of the run shares: the job's options (or
+/// their defaults) and the side files.
+pub(crate) fn job_env(plan: &JobPlan, config: &RunConfig) -> Result<Arc<JobEnv>> {
+    let options = match (&config.job_options, &plan.options) {
+        (Some(given), _) => Some(given.clone()),
+        (None, Some(spec)) => Some((spec.defaults)()?),
+        (None, None) => None,
+    };
+    Ok(Arc::new(JobEnv {
+        options,
+        sides: config.side_files.clone(),
+    }))
+}
+
+/// The run's inputs in order, each with the name it was given under;
+/// `None` for none (the built-in sample).
+fn resolve_run_inputs(config: &RunConfig) -> Result<Option<Vec<(InputSource, Option<Arc<str>>)>>> {
+    if config.named_inputs.is_empty() {
+        if config.inputs.is_empty() {
+            return Ok(None);
+        }
+        return Ok(Some(
+            resolve_inputs(&config.inputs, config.recursive)?
+                .into_iter()
+                .map(|s| (s, None))
+                .collect(),
+        ));
+    }
+    if config.named_inputs.iter().filter(|(_, p)| p == "-").count() > 1 {
+        return Err(Error::Config(
+            "standard input (`-`) can be given as an input only once".to_owned(),
+        ));
+    }
+    let mut out = Vec::new();
+    for (name, spec) in &config.named_inputs {
+        let name: Arc<str> = Arc::from(name.as_str());
+        for source in resolve_inputs(std::slice::from_ref(spec), config.recursive)? {
+            out.push((source, Some(Arc::clone(&name))));
+        }
+    }
+    Ok(Some(out))
 }
 
 /// Fails if an input file changed since the job was planned: called once

@@ -89,7 +89,7 @@ fn places(source: &TextSource) -> Result<Vec<Place>> {
                 "<built-in sample>".into(),
             )]);
         }
-        TextSource::Input(src) => match src.read_path() {
+        TextSource::Input(src, _) => match src.read_path() {
             Some(path) => (src, path),
             // The runner spools standard input before the job reads it.
             None => {

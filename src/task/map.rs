@@ -50,6 +50,8 @@ pub(crate) fn map_task<E: Outputs>(
     let mut mapper = (cx.step.new_mapper)(typed_budget);
     let mut ctx = TaskContext::new(id.index, index);
     ctx.input_path = source.input_path();
+    ctx.input_name = source.input_name();
+    ctx.env = Arc::clone(cx.env);
     let name = source.name().map(Path::to_path_buf);
     let split_start = source.split_start();
     // The line being mapped, for the message of a panic.
@@ -68,6 +70,8 @@ pub(crate) fn map_task<E: Outputs>(
     capture(
         |e| fail(locate(at.get()), e),
         || {
+            let input = ctx.input_name.clone();
+            mapper.select_input(input.as_deref()).map_err(|e| fail(None, e))?;
             mapper.setup(sink.target(), &mut ctx).map_err(|e| fail(None, e))?;
             let mut records = 0u64;
             while let Some(record) = source.next_record()? {

@@ -29,6 +29,7 @@ pub(crate) use reduce::{GroupSource, reduce_task};
 pub(crate) use sink::{Outputs, PairOutput, ShuffleSpec, TextOutput};
 pub(crate) use source::RecordSource;
 
+use crate::api::context::JobEnv;
 use crate::api::counters::{Counters, FrameworkCounters};
 use crate::api::step::plan::StepPlan;
 use crate::codec::protocol::Protocol;
@@ -103,6 +104,8 @@ pub(crate) struct StepContext<'a> {
     pub(crate) ranges: Option<Arc<Vec<Vec<u8>>>>,
     /// The job's bad-record budget, shared by all its tasks.
     pub(crate) bad: &'a BadRecords,
+    /// The job's options and side files.
+    pub(crate) env: &'a Arc<JobEnv>,
 }
 
 /// What a finished task hands back.

@@ -40,6 +40,7 @@ pub(crate) fn reduce_task<E: Outputs>(
     let mut sink = Sink::for_output(cx, engine, &task)?;
     let mut reducer = (shuffle.new_reducer)();
     let mut ctx = TaskContext::new(id.index, index);
+    ctx.env = std::sync::Arc::clone(cx.env);
     let mut counters = FrameworkCounters::default();
     let fail = |e| id.task_error(Phase::Reduce, index, None, e);
     capture(fail, || {

@@ -45,6 +45,11 @@ pub(crate) trait RecordSource {
         None
     }
 
+    /// The named input (`--input NAME=PATH`) the records are of.
+    fn input_name(&self) -> Option<Arc<str>> {
+        None
+    }
+
     /// Where a split handed over as a stream starts, when line numbers
     /// count from there (see `Location::split_start`).
     fn split_start(&self) -> Option<u64> {
@@ -67,6 +72,7 @@ pub(crate) trait RecordSource {
 pub(crate) struct LineSource {
     reader: SplitReader,
     path: Option<Arc<PathBuf>>,
+    input: Option<Arc<str>>,
 }
 
 impl LineSource {
@@ -75,12 +81,13 @@ impl LineSource {
         Ok(LineSource {
             reader: SplitReader::open(split, max_line)?,
             path: split.source.path().map(|p| Arc::new(p.to_path_buf())),
+            input: split.input.clone(),
         })
     }
 
     /// Lines from `reader`, already positioned: a Streaming task's input.
-    pub(crate) fn from_reader(reader: SplitReader, path: Option<Arc<PathBuf>>) -> Self {
-        LineSource { reader, path }
+    pub(crate) fn from_reader(reader: SplitReader, path: Option<Arc<PathBuf>>, input: Option<Arc<str>>) -> Self {
+        LineSource { reader, path, input }
     }
 
     /// The job's built-in sample, as one split.
@@ -91,6 +98,7 @@ impl LineSource {
                 PathBuf::from("<built-in sample>"),
             ),
             path: None,
+            input: None,
         }
     }
 }
@@ -110,6 +118,10 @@ impl RecordSource for LineSource {
 
     fn input_path(&self) -> Option<Arc<PathBuf>> {
         self.path.clone()
+    }
+
+    fn input_name(&self) -> Option<Arc<str>> {
+        self.input.clone()
     }
 
     fn split_start(&self) -> Option<u64> {

@@ -9,6 +9,8 @@
 //! [`ValueOrder`]); [`MapStage::reduce`] resolves them into one plan.
 
 mod adapters;
+mod join;
+mod named;
 mod options;
 pub(crate) mod plan;
 
@@ -16,7 +18,9 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use adapters::{Identity, Merge, TypedCombine, TypedMap, TypedReduce};
-pub use options::{Combining, Partitioning, StepDescription, StepKind, ValueOrder};
+pub use join::{JoinKind, JoinStage, Joiner, join};
+pub use named::Named;
+pub use options::{Combining, NamedInput, Partitioning, StepDescription, StepKind, ValueOrder};
 use plan::{CombinePlan, MapTask, ReduceTask, ReduceTaskFactory, ShufflePlan, StepPlan};
 
 use crate::api::aggregate::{TypedAgg, TypedMerge};
@@ -90,6 +94,8 @@ pub struct MapStage<I, K, V> {
     input: &'static str,
     mapper: Option<String>,
     new_mapper: MapFactory<K, V>,
+    /// For a step over named inputs: each input's description and mapper.
+    named: Vec<(NamedInput, MapFactory<K, V>)>,
     combining: CombineChoice<K, V>,
     partitioning: PartitionChoice<K>,
     values: ValueOrder,
@@ -115,10 +121,113 @@ pub fn map<M: Mapper>(mapper: M) -> MapStage<M::Input, M::Key, M::Value> {
                 agg,
             })
         }),
+        named: Vec::new(),
         combining: CombineChoice::None,
         partitioning: PartitionChoice::Hash,
         values: ValueOrder::Arrival,
         _types: PhantomData,
+    }
+}
+
+/// A first step's map stage over named inputs (Hadoop's
+/// `MultipleInputs`): input `name` (`--input NAME=PATH`) is read by
+/// `mapper`, with its own input format; add the others with
+/// [`MapStage::input`]. Every mapper emits the same key and value types.
+/// Splits, the bad-record budget and error locations work per input file
+/// as they do for a single input.
+///
+/// ```
+/// use mapreduce::prelude::*;
+///
+/// #[derive(Clone)]
+/// struct Names;
+/// impl Mapper for Names {
+///     type Input = TextLine;
+///     type Key = String;
+///     type Value = u64;
+///     fn map(&mut self, line: Line<'_>, out: &mut Emitter<'_, String, u64>) -> TaskResult {
+///         out.emit(line.text.to_owned(), 1);
+///         Ok(())
+///     }
+/// }
+///
+/// #[derive(Clone)]
+/// struct Scores;
+/// impl Mapper for Scores {
+///     type Input = JsonLine<(String, u64)>;
+///     type Key = String;
+///     type Value = u64;
+///     fn map(&mut self, (name, score): (String, u64), out: &mut Emitter<'_, String, u64>) -> TaskResult {
+///         out.emit(name, score);
+///         Ok(())
+///     }
+/// }
+///
+/// #[derive(Clone)]
+/// struct Sum;
+/// impl Reducer for Sum {
+///     type Key = String;
+///     type Value = u64;
+///     type OutKey = String;
+///     type OutValue = u64;
+///     fn reduce(&mut self, k: &String, v: Values<'_, u64>, out: &mut Emitter<'_, String, u64>) -> TaskResult {
+///         out.emit(k.clone(), v.sum());
+///         Ok(())
+///     }
+/// }
+///
+/// let job = Job::new("tally", step::input("names", Names).input("scores", Scores).reduce(Sum));
+/// let dir = tempfile::tempdir()?;
+/// let (names, scores) = (dir.path().join("names.txt"), dir.path().join("scores.json"));
+/// std::fs::write(&names, "ann\nbob\n")?;
+/// std::fs::write(&scores, "[\"ann\", 10]\n")?;
+/// let mut config = RunConfig::default();
+/// config.named_inputs = vec![("names".into(), names.into()), ("scores".into(), scores.into())];
+/// let mut out = Vec::new();
+/// mapreduce::runner::run(&job, &config, &mut out)?;
+/// assert_eq!(String::from_utf8(out)?, "\"ann\"\t11\n\"bob\"\t1\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn input<M: Mapper>(name: impl Into<String>, mapper: M) -> MapStage<Named, M::Key, M::Value> {
+    let stage = MapStage {
+        input: Named::NAME,
+        mapper: None,
+        new_mapper: map(mapper.clone()).new_mapper,
+        named: Vec::new(),
+        combining: CombineChoice::None,
+        partitioning: PartitionChoice::Hash,
+        values: ValueOrder::Arrival,
+        _types: PhantomData,
+    };
+    stage.input(name, mapper)
+}
+
+impl<K: Key, V: Value> MapStage<Named, K, V> {
+    /// Adds named input `name`, read by `mapper` (see [`input`]).
+    pub fn input<M: Mapper<Key = K, Value = V>>(mut self, name: impl Into<String>, mapper: M) -> Self {
+        let one = map(mapper);
+        self.named.push((
+            NamedInput {
+                name: name.into(),
+                input: one.input,
+                mapper: one.mapper.unwrap_or_default(),
+            },
+            one.new_mapper,
+        ));
+        let inputs = self
+            .named
+            .iter()
+            .map(|(d, f)| (d.name.clone(), Arc::clone(f)))
+            .collect();
+        self.new_mapper = named::multi_factory(inputs);
+        self
+    }
+}
+
+impl<I, K, V> MapStage<I, K, V> {
+    /// The names of the named inputs the stage reads (empty: unnamed).
+    fn input_names(&self) -> Vec<String> {
+        self.named.iter().map(|(d, _)| d.name.clone()).collect()
     }
 }
 
@@ -210,9 +319,11 @@ impl<I: InputFormat, K: Key, V: Value> MapStage<I, K, V> {
     where
         R: Reducer<Key = K, Value = V>,
     {
+        let inputs = self.input_names();
         let codec = match self.values {
             ValueOrder::Arrival => ValueCodec::Bincode,
             ValueOrder::Sorted => ValueCodec::Ordered,
+            ValueOrder::BySide => ValueCodec::Tagged(0),
         };
         let description = StepDescription {
             kind: StepKind::MapReduce,
@@ -267,6 +378,7 @@ impl<I: InputFormat, K: Key, V: Value> MapStage<I, K, V> {
         Step {
             plan: StepPlan {
                 description,
+                inputs,
                 new_mapper: Box::new(move |budget| {
                     let agg = budget.and_then(|b| typed.as_ref().map(|(m, c)| TypedAgg::new(b, m.clone(), *c)));
                     new_mapper(partitioner.clone(), agg)
@@ -301,6 +413,7 @@ impl<I: InputFormat, K: Key, V: Value> MapStage<I, K, V> {
             reducer: None,
             values: self.values,
             partitioner: self.partitioning.kind(),
+            inputs: self.named.iter().map(|(d, _)| d.clone()).collect(),
         }
     }
 }
@@ -319,6 +432,7 @@ impl<I: InputFormat, K: Key, V: Key> MapStage<I, K, V> {
 /// value order set on it has no effect then, as in Hadoop.
 impl<I: InputFormat, K: Key, V: Value> From<MapStage<I, K, V>> for Step<I, K, V> {
     fn from(stage: MapStage<I, K, V>) -> Self {
+        let inputs = stage.input_names();
         let description = StepDescription {
             combiner: None,
             combining: Combining::None,
@@ -330,6 +444,7 @@ impl<I: InputFormat, K: Key, V: Value> From<MapStage<I, K, V>> for Step<I, K, V>
         Step {
             plan: StepPlan {
                 description,
+                inputs,
                 new_mapper: Box::new(move |_| new_mapper(None, None)),
                 shuffle: None,
             },

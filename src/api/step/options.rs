@@ -47,6 +47,9 @@ pub enum ValueOrder {
     /// Sorted by the value's own order: a secondary sort
     /// ([`MapStage::sort_values`](super::MapStage::sort_values)).
     Sorted,
+    /// A join's: every value of the first side, then the second side's
+    /// ([`join`](super::join)).
+    BySide,
 }
 
 /// What a step does.
@@ -80,4 +83,19 @@ pub struct StepDescription {
     pub values: ValueOrder,
     /// How keys are partitioned among reduce tasks.
     pub partitioner: Partitioning,
+    /// A step reading several named inputs: each input and its mapper
+    /// (empty otherwise, and then not printed).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<NamedInput>,
+}
+
+/// One named input of a step and the mapper that reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NamedInput {
+    /// The name it is given under (`--input NAME=PATH`).
+    pub name: String,
+    /// Its input format's name.
+    pub input: &'static str,
+    /// Its mapper's type name.
+    pub mapper: String,
 }

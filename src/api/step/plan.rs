@@ -23,6 +23,13 @@ pub(crate) enum MapFailure {
 
 /// A running map task, with the user's types erased.
 pub(crate) trait MapTask: Send {
+    /// Tells the task which named input (`--input NAME=PATH`) it reads,
+    /// before `setup`; `None` for an unnamed one. Only a step over named
+    /// inputs cares.
+    fn select_input(&mut self, input: Option<&str>) -> TaskResult {
+        let _ = input;
+        Ok(())
+    }
     fn setup(&mut self, target: Target<'_>, ctx: &mut TaskContext) -> TaskResult;
     /// Maps one text line (`offset` is its first byte's in the file).
     fn map_line(
@@ -66,6 +73,9 @@ pub(crate) type ReduceTaskFactory = Box<dyn Fn() -> Box<dyn ReduceTask> + Send +
 /// A step as the runner sees it.
 pub(crate) struct StepPlan {
     pub(crate) description: StepDescription,
+    /// The named inputs a first step reads, each with its own mapper
+    /// (empty: the job's inputs are unnamed).
+    pub(crate) inputs: Vec<String>,
     pub(crate) new_mapper: MapTaskFactory,
     /// The shuffle and reduce stage; `None` for a map-only step.
     pub(crate) shuffle: Option<ShufflePlan>,
@@ -125,7 +135,7 @@ impl CombinePlan {
 impl ShufflePlan {
     /// Whether values are sorted within a key (secondary sort).
     pub(crate) fn sort_values(&self) -> bool {
-        self.values == ValueCodec::Ordered
+        self.values.sorts_values()
     }
 }
 

@@ -87,7 +87,7 @@ fn run_job(
     config: &RunConfig,
     jar: &Path,
     task: &TaskCommand,
-    inputs: &[ClusterInput],
+    inputs: &[(ClusterInput, Option<String>)],
     tmp: &str,
     local_fs: bool,
     output: Option<&OutputDir>,
@@ -96,7 +96,7 @@ fn run_job(
     // The first step's inputs as Hadoop names them.
     let mut step_inputs: Vec<String> = Vec::new();
     let mut uploads: Vec<(PathBuf, String)> = Vec::new();
-    for (i, input) in inputs.iter().enumerate() {
+    for (i, (input, _)) in inputs.iter().enumerate() {
         match input {
             ClusterInput::Remote(uri) => step_inputs.push(uri.clone()),
             ClusterInput::Local(path) if local_fs => step_inputs.push(format!("file://{}", path.display())),
@@ -112,6 +112,20 @@ fn run_job(
         }
     }
     let inputs_json = serde_json::to_string(&step_inputs).map_err(|e| Error::Internal(e.to_string()))?;
+    // Which named input each of them is: a task tells its own by its file.
+    let names: Option<Vec<&str>> = inputs.iter().map(|(_, n)| n.as_deref()).collect();
+    let names_json = match names {
+        Some(names) if !names.is_empty() => {
+            Some(serde_json::to_string(&names).map_err(|e| Error::Internal(e.to_string()))?)
+        }
+        _ => None,
+    };
+    // Side files go with every step, linked in each task's directory
+    // under a name of their own.
+    let sides: Vec<String> = super::side_paths(config)?
+        .iter()
+        .map(|(name, path)| format!("{}#{}", path.display(), super::hadoop_side_name(name, path)))
+        .collect();
     if !uploads.is_empty() {
         let dirs: Vec<String> = uploads
             .iter()
@@ -153,6 +167,7 @@ fn run_job(
         if let Some(p) = ship_partitions {
             files.push(p.display().to_string());
         }
+        files.extend(sides.iter().cloned());
         let mut args: Vec<OsString> = vec!["jar".into(), jar.into(), "-files".into(), files.join(",").into()];
         let mut define = |key: &str, value: &str| {
             args.push("-D".into());
@@ -163,6 +178,9 @@ fn run_job(
             &format!("{} step {} of {}", plan.name, index + 1, steps),
         );
         define("mr.run.inputs", &inputs_json);
+        if let Some(names) = &names_json {
+            define("mr.run.input.names", names);
+        }
         define("mapreduce.map.maxattempts", &config.max_attempts.to_string());
         define("mapreduce.reduce.maxattempts", &config.max_attempts.to_string());
         // A task's output line is written as it is (`keyonlytext`):
@@ -183,7 +201,7 @@ fn run_job(
                 .and(Some("partitions"))
                 .filter(|_| kind == TaskKind::Mapper);
             let words: Vec<String> = std::iter::once(format!("./{}", task.name))
-                .chain(task.task_args(index, kind, config, partition_arg))
+                .chain(task.task_args(index, kind, config, partition_arg, super::hadoop_side_name))
                 .map(|w| shell_quote(&w))
                 .collect();
             words.join(" ")

@@ -161,6 +161,7 @@ impl TaskCommand {
         kind: TaskKind,
         config: &RunConfig,
         partitions: Option<&str>,
+        side_in_task: fn(&str, &Path) -> String,
     ) -> Vec<String> {
         let mut args = self.args.clone();
         args.push("--step-num".into());
@@ -185,6 +186,7 @@ impl TaskCommand {
             args.push("--partition-file".into());
             args.push(p.into());
         }
+        args.extend(config.task_options(side_in_task));
         args
     }
 }
@@ -198,27 +200,38 @@ pub(crate) enum ClusterInput {
     Remote(String),
 }
 
-/// The job's inputs: URIs as they are, local paths resolved to their
-/// files in the local runner's order.
-pub(crate) fn inputs(config: &RunConfig) -> Result<Vec<ClusterInput>> {
-    if config.inputs.is_empty() {
+/// The job's inputs, each with the name it was given under (`--input
+/// NAME=PATH`): URIs as they are, local paths resolved to their files in
+/// the local runner's order.
+pub(crate) fn inputs(config: &RunConfig) -> Result<Vec<(ClusterInput, Option<String>)>> {
+    if config.inputs.is_empty() && config.named_inputs.is_empty() {
         return Err(Error::Config(
             "-r hadoop and -r spark need input paths (the built-in sample is for the local runners)".into(),
         ));
     }
+    let specs: Vec<(&OsStr, Option<&str>)> = match config.named_inputs.is_empty() {
+        true => config.inputs.iter().map(|i| (i.as_os_str(), None)).collect(),
+        false => config
+            .named_inputs
+            .iter()
+            .map(|(n, i)| (i.as_os_str(), Some(n.as_str())))
+            .collect(),
+    };
     let mut out = Vec::new();
-    for input in &config.inputs {
+    for (input, name) in specs {
+        let name = name.map(str::to_owned);
         if is_uri(input) {
-            out.push(ClusterInput::Remote(input.to_string_lossy().into_owned()));
+            out.push((ClusterInput::Remote(input.to_string_lossy().into_owned()), name));
         } else if input == "-" {
             return Err(Error::Config(
                 "-r hadoop and -r spark read files, not standard input: name the input files".into(),
             ));
         } else {
-            for source in resolve_inputs(std::slice::from_ref(input), config.recursive)? {
+            for source in resolve_inputs(&[input], config.recursive)? {
                 if let Some(path) = source.path() {
-                    out.push(ClusterInput::Local(
-                        std::path::absolute(path).map_err(|e| Error::io(path, e))?,
+                    out.push((
+                        ClusterInput::Local(std::path::absolute(path).map_err(|e| Error::io(path, e))?),
+                        name.clone(),
                     ));
                 }
             }
@@ -229,18 +242,22 @@ pub(crate) fn inputs(config: &RunConfig) -> Result<Vec<ClusterInput>> {
 
 /// The local inputs as the total-order sampler reads them; an error if
 /// the job needs a sample and some input is only on the cluster.
-pub(crate) fn sample_bounds(plan: &JobPlan, inputs: &[ClusterInput], reducers: u32) -> Result<Option<Vec<Vec<u8>>>> {
+pub(crate) fn sample_bounds(
+    plan: &JobPlan,
+    inputs: &[(ClusterInput, Option<String>)],
+    reducers: u32,
+) -> Result<Option<Vec<Vec<u8>>>> {
     if !plan.steps.iter().any(|s| s.total_order()) {
         return Ok(None);
     }
     let mut sources = Vec::new();
-    for input in inputs {
+    for (input, _) in inputs {
         match input {
             ClusterInput::Local(path) => {
                 sources.extend(
                     resolve_inputs(&[path.as_os_str()], false)?
                         .into_iter()
-                        .map(super::TextSource::Input),
+                        .map(|s| super::TextSource::Input(s, None)),
                 );
             }
             ClusterInput::Remote(uri) => {
@@ -252,6 +269,32 @@ pub(crate) fn sample_bounds(plan: &JobPlan, inputs: &[ClusterInput], reducers: u
         }
     }
     super::sample::ranges(plan, &sources, reducers)
+}
+
+/// The side files as a task's `--side` names them in its working
+/// directory, where the engine put them: Hadoop links each shipped
+/// `PATH#NAME` under its fragment.
+pub(crate) fn hadoop_side_name(name: &str, _: &Path) -> String {
+    format!("mr-side-{name}")
+}
+
+/// Spark's `--files` puts a file in the task's directory under its own
+/// base name (a `#` alias works only on YARN).
+pub(crate) fn spark_side_name(_: &str, path: &Path) -> String {
+    path.file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+}
+
+/// The side files' absolute paths, checked to be files.
+pub(crate) fn side_paths(config: &RunConfig) -> Result<Vec<(String, PathBuf)>> {
+    config
+        .side_files
+        .iter()
+        .map(|(name, path)| {
+            let abs = std::path::absolute(path).map_err(|e| Error::io(path, e))?;
+            Ok((name.clone(), abs))
+        })
+        .collect()
 }
 
 /// A failed task's own error paragraph in what an engine printed: from a

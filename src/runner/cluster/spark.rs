@@ -43,7 +43,7 @@ pub(crate) fn run_steps(
     let inputs = super::inputs(config)?;
     let uris: Vec<String> = inputs
         .iter()
-        .map(|i| match i {
+        .map(|(i, _)| match i {
             ClusterInput::Local(p) => format!("file://{}", p.display()),
             ClusterInput::Remote(u) => u.clone(),
         })
@@ -58,6 +58,18 @@ pub(crate) fn run_steps(
         }
         None => None,
     };
+    // Side files land in each task's directory under their base names,
+    // which must then differ from each other and from what else is shipped.
+    for (name, path) in super::side_paths(config)? {
+        let base = super::spark_side_name(&name, &path);
+        if base == task.name || base == "partitions" || files.iter().any(|f| f.ends_with(&format!("/{base}"))) {
+            return Err(Error::Config(format!(
+                "--side {name}={}: -r spark ships side files under their base names, and {base} is taken: rename the file",
+                path.display()
+            )));
+        }
+        files.push(path.display().to_string());
+    }
     let steps: Vec<serde_json::Value> = plan
         .steps
         .iter()
@@ -65,8 +77,8 @@ pub(crate) fn run_steps(
         .map(|(n, step)| {
             let shipped = partitions.filter(|_| n == 0 && step.total_order());
             serde_json::json!({
-                "mapper": task.task_args(n, TaskKind::Mapper, config, shipped),
-                "reducer": step.shuffle.as_ref().map(|_| task.task_args(n, TaskKind::Reducer, config, None)),
+                "mapper": task.task_args(n, TaskKind::Mapper, config, shipped, super::spark_side_name),
+                "reducer": step.shuffle.as_ref().map(|_| task.task_args(n, TaskKind::Reducer, config, None, super::spark_side_name)),
             })
         })
         .collect();
@@ -92,6 +104,7 @@ pub(crate) fn run_steps(
         "binary": task.name,
         "reducers": config.reducers,
         "inputs": uris,
+        "input_names": inputs.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>(),
         "steps": steps,
         "output": output_uri,
         "report": report_path.display().to_string(),

@@ -151,18 +151,18 @@ def main():
     binary = spec["binary"]
     reducers = spec["reducers"]
     files = []
-    for uri in spec["inputs"]:
-        files.extend(input_files(sc, uri))
+    for uri, input_name in zip(spec["inputs"], spec["input_names"]):
+        files.extend((f, input_name) for f in input_files(sc, uri))
     inputs_json = json.dumps(spec["inputs"])
     rdd = None
     for n, step in enumerate(spec["steps"]):
         if n == 0:
             parts = []
-            for name in files:
+            for name, input_name in files:
                 text = sc.textFile(name, use_unicode=False)
                 starts = split_starts(text)
 
-                def first(i, lines, name=name, starts=starts, step=step, n=n):
+                def first(i, lines, name=name, input_name=input_name, starts=starts, step=step, n=n):
                     env = {
                         "mapreduce_map_input_file": name,
                         "mapreduce_map_input_start": str(starts[i]),
@@ -170,6 +170,8 @@ def main():
                         "mapreduce_job_reduces": str(reducers),
                         "mr_run_inputs": inputs_json,
                     }
+                    if input_name is not None:
+                        env["mr_run_input"] = input_name
                     return run_task(binary, step["mapper"], env, lines, counters, n)
 
                 parts.append(text.mapPartitionsWithIndex(first))

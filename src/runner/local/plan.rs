@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::super::TextSource;
 use crate::error::{Error, Result};
-use crate::io::split::{Split, compute_splits};
+use crate::io::split::{Split, named_splits};
 use crate::shuffle::run::RunFile;
 
 /// What one map task reads.
@@ -34,7 +34,7 @@ pub(crate) fn capped_split_size(sources: &[TextSource], split_bytes: u64, note: 
     let total: u64 = sources
         .iter()
         .filter_map(|s| match s {
-            TextSource::Input(src) => src.path().and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len()),
+            TextSource::Input(src, _) => src.path().and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len()),
             TextSource::Sample(_) => None,
         })
         .sum();
@@ -52,8 +52,12 @@ pub(crate) fn text_inputs(sources: Vec<TextSource>, split_bytes: u64) -> Result<
     for source in sources {
         match source {
             TextSource::Sample(bytes) => inputs.push(MapInput::Sample(bytes)),
-            TextSource::Input(src) => {
-                inputs.extend(compute_splits(&[src], split_bytes)?.into_iter().map(MapInput::Split));
+            TextSource::Input(src, input) => {
+                inputs.extend(
+                    named_splits(&src, input.as_ref(), split_bytes)?
+                        .into_iter()
+                        .map(MapInput::Split),
+                );
             }
         }
     }
@@ -106,7 +110,7 @@ mod tests {
         // Sparse: 1 GiB of zeros on disk costs nothing.
         let f = std::fs::File::create(&path).unwrap();
         f.set_len(1 << 30).unwrap();
-        let sources = vec![TextSource::Input(InputSource::File(path))];
+        let sources = vec![TextSource::Input(InputSource::File(path), None)];
         let split = capped_split_size(&sources, 1, false);
         assert_eq!(split, (1u64 << 30).div_ceil(MAX_SPLITS));
         let inputs = text_inputs(sources, split).unwrap();
@@ -116,7 +120,7 @@ mod tests {
         let small = dir.path().join("small.txt");
         std::fs::write(&small, vec![b'x'; 1000]).unwrap();
         assert_eq!(
-            capped_split_size(&[TextSource::Input(InputSource::File(small))], 1, false),
+            capped_split_size(&[TextSource::Input(InputSource::File(small), None)], 1, false),
             1
         );
     }

@@ -32,7 +32,7 @@ use crate::codec::streaming::{PartitionFields, partition_file};
 use crate::error::{Error, Phase, Result};
 use crate::io::input::Stamp;
 use crate::io::output::OutputDir;
-use crate::io::split::{Split, SplitReader, compute_splits, split_size};
+use crate::io::split::{Split, SplitReader, named_splits, split_size};
 use crate::runner::local::plan::capped_split_size;
 use crate::tracker::jobdir::JobDir;
 use crate::tracker::pool::run_tasks;
@@ -100,7 +100,7 @@ pub(crate) fn run_steps(
     let files: Vec<String> = sources
         .iter()
         .filter_map(|s| match s {
-            TextSource::Input(src) => src.path().map(|p| p.to_string_lossy().into_owned()),
+            TextSource::Input(src, _) => src.path().map(|p| p.to_string_lossy().into_owned()),
             TextSource::Sample(_) => None,
         })
         .collect();
@@ -122,9 +122,9 @@ pub(crate) fn run_steps(
     for source in sources {
         match source {
             TextSource::Sample(bytes) => inputs.push((TaskInput::Bytes(bytes), None)),
-            TextSource::Input(src) => {
+            TextSource::Input(src, input) => {
                 let name = src.path().map(Path::to_path_buf);
-                for split in compute_splits(&[src], split_bytes)? {
+                for split in named_splits(&src, input.as_ref(), split_bytes)? {
                     inputs.push((TaskInput::Split(split), name.clone()));
                 }
             }
@@ -256,10 +256,14 @@ impl Pipeline<'_> {
             .arg(self.config.skip_bad_records.to_string())
             .arg("--max-line-length")
             .arg(self.config.max_line_length.to_string())
+            .args(self.config.task_options(|_, path| {
+                std::path::absolute(path).map_or_else(|_| path.display().to_string(), |p| p.display().to_string())
+            }))
             .env("mapreduce_task_partition", task.to_string())
             .env("mr_run_inputs", &self.inputs_json)
             .env_remove("mapreduce_map_input_file")
             .env_remove("mapreduce_map_input_start")
+            .env_remove("mr_run_input")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         if let Some(f) = input_file {
@@ -267,6 +271,10 @@ impl Pipeline<'_> {
         }
         if let TaskInput::Split(split) = input {
             cmd.env("mapreduce_map_input_start", split.start.to_string());
+            // Standard input has no file to tell its named input by.
+            if let Some(name) = &split.input {
+                cmd.env("mr_run_input", &**name);
+            }
         }
         if let (0, Phase::Map, Some(p)) = (step, phase, &self.partition_file) {
             cmd.arg("--partition-file").arg(p);

@@ -127,7 +127,9 @@ pub fn run_task(
         index: mode.step,
         count: plan.steps.len(),
     };
+    let env = crate::runner::job_env(plan, config)?;
     let cx = StepContext {
+        env: &env,
         step,
         id,
         last: mode.step + 1 == plan.steps.len(),
@@ -165,7 +167,7 @@ pub fn run_task(
             let name = path.clone().unwrap_or_else(|| PathBuf::from("<stdin>"));
             let start = env_number("mapreduce_map_input_start").unwrap_or(0);
             let reader = SplitReader::streamed(input, name, start, config.max_line_length);
-            let mut source = LineSource::from_reader(reader, path.map(Arc::new));
+            let mut source = LineSource::from_reader(reader, path.map(Arc::new), task_input_name()?);
             map_task(&cx, &outputs, task, &mut source)?
         }
         TaskKind::Mapper => map_task(&cx, &outputs, task, &mut PairLines::new(input))?,
@@ -278,6 +280,36 @@ fn task_arrival() -> Result<Arrival> {
         Err(_) => Vec::new(),
     };
     Ok(Arrival::new(input_rank(&inputs, &file), file.as_bytes(), start))
+}
+
+/// The named input (`--input NAME=PATH`) this first-step map task
+/// reads: `mr_run_input` when the runner sets it per task (the local
+/// Streaming runner, which may feed standard input), else the name of the
+/// job input the file belongs to (`mr_run_input_names`, in the order of
+/// `mr_run_inputs`: Hadoop cannot set a variable per task).
+fn task_input_name() -> Result<Option<Arc<str>>> {
+    if let Ok(name) = std::env::var("mr_run_input") {
+        return Ok(Some(Arc::from(name)));
+    }
+    let Ok(names) = std::env::var("mr_run_input_names") else {
+        return Ok(None);
+    };
+    let names: Vec<String> = serde_json::from_str(&names)
+        .map_err(|e| Error::Config(format!("mr_run_input_names is not a JSON list of names: {e}")))?;
+    let file = std::env::var("mapreduce_map_input_file").unwrap_or_default();
+    let inputs: Vec<String> = match std::env::var("mr_run_inputs") {
+        Ok(json) => serde_json::from_str(&json)
+            .map_err(|e| Error::Config(format!("mr_run_inputs is not a JSON list of paths: {e}")))?,
+        Err(_) => Vec::new(),
+    };
+    let rank = input_rank(&inputs, &file) as usize;
+    match names.get(rank) {
+        Some(name) => Ok(Some(Arc::from(name.as_str()))),
+        None => Err(Error::Config(format!(
+            "{file}: not one of the job's named inputs ({})",
+            inputs.join(", ")
+        ))),
+    }
 }
 
 /// Writes the task's counters as Hadoop Streaming's reporter lines.
