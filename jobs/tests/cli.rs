@@ -832,6 +832,10 @@ fn local_and_inline_runners_print_identical_output_for_every_job() {
     let mut text = Vec::new();
     mapreduce_jobs::datagen::text(&mut text, 120 << 10, 6).unwrap();
     write(&tmp, "text.txt", String::from_utf8(text).unwrap());
+    let ids = mapreduce_jobs::datagen::read_business_ids(&tmp.path().join("business.json")).unwrap();
+    let mut reviews = Vec::new();
+    mapreduce_jobs::datagen::yelp_reviews(&mut reviews, 120 << 10, 7, &ids, 5).unwrap();
+    write(&tmp, "reviews.json", reviews);
     for job in mapreduce_jobs::all() {
         let name = job.name();
         let input = if name.starts_with("yelp") {
@@ -839,11 +843,15 @@ fn local_and_inline_runners_print_identical_output_for_every_job() {
         } else {
             "text.txt"
         };
-        // `mr-run teragen` makes its own input from --rows.
-        let input: &[&str] = if name == "teragen" {
-            &["--rows", "2000", "--tasks", "3"]
-        } else {
-            &[input]
+        // `mr-run teragen` makes its own input from --rows; the joins
+        // read the businesses by name or as a side file.
+        let input: &[&str] = match name {
+            "teragen" => &["--rows", "2000", "--tasks", "3"],
+            "yelp-city-reviews" | "yelp-top-reviewed-city" => {
+                &["--input", "business=business.json", "--input", "review=reviews.json"]
+            }
+            "yelp-city-reviews-broadcast" => &["--side", "business=business.json", "reviews.json"],
+            _ => &[input],
         };
         let blocks: &[&str] = if name == "teragen" {
             &[]

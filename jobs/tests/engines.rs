@@ -74,7 +74,7 @@ fn spark_args() -> Vec<String> {
 /// a two-step job on the local job runner, 11.1 s -> 8.2 s).
 const QUICK_JVM: &str = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC";
 
-fn run(job: &str, inputs: &[PathBuf], reducers: u32, extra: &[String]) -> Output {
+fn run<S: AsRef<std::ffi::OsStr>>(job: &str, inputs: &[S], reducers: u32, extra: &[String]) -> Output {
     Command::new(mr_run())
         .arg(job)
         .args(inputs)
@@ -86,7 +86,7 @@ fn run(job: &str, inputs: &[PathBuf], reducers: u32, extra: &[String]) -> Output
         .expect("mr-run runs")
 }
 
-fn output_of(job: &str, inputs: &[PathBuf], reducers: u32, extra: &[String]) -> Vec<u8> {
+fn output_of<S: AsRef<std::ffi::OsStr>>(job: &str, inputs: &[S], reducers: u32, extra: &[String]) -> Vec<u8> {
     let out = run(job, inputs, reducers, extra);
     assert!(
         out.status.success(),
@@ -118,6 +118,9 @@ fn every_job_equals_local(engine: &[String]) {
             j if j.starts_with("yelp") => (&data.yelp, &[1, 3]),
             _ => (&data.text, &[1, 3]),
         };
+        let inputs: Vec<std::ffi::OsString> = common::join_args(job, &data.yelp, &data.reviews)
+            .unwrap_or_else(|| inputs.iter().map(|p| p.clone().into_os_string()).collect());
+        let inputs = inputs.as_slice();
         for &reducers in counts {
             let expected = output_of(job, inputs, reducers, &[]);
             assert!(!expected.is_empty(), "{job}: no output");

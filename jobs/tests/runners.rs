@@ -15,6 +15,8 @@ use proptest::prelude::*;
 struct Data {
     _dir: tempfile::TempDir,
     yelp: Vec<PathBuf>,
+    /// Reviews of `yelp[0]`'s businesses, for the join jobs.
+    reviews: PathBuf,
     text: Vec<PathBuf>,
     teragen: Vec<PathBuf>,
 }
@@ -48,8 +50,12 @@ fn data() -> &'static Data {
         ];
         let tasks = dir.path().join("teragen-tasks.txt");
         std::fs::write(&tasks, mapreduce_jobs::terasort::teragen_tasks(3000, 5)).unwrap();
+        let reviews = dir.path().join("reviews.json");
+        let ids = datagen::read_business_ids(&yelp[0]).unwrap();
+        datagen::yelp_reviews(&mut std::fs::File::create(&reviews).unwrap(), 100 << 10, 7, &ids, 5).unwrap();
         Data {
             _dir: dir,
+            reviews,
             yelp,
             text,
             teragen: vec![tasks],
@@ -67,7 +73,22 @@ fn inputs_for(job: &dyn AnyJob) -> &'static [PathBuf] {
 
 fn run(job: &dyn AnyJob, inputs: &[PathBuf], config: RunConfig) -> Vec<u8> {
     let mut config = config;
-    config.inputs = inputs.iter().map(|p| p.clone().into_os_string()).collect();
+    let reviews = data().reviews.clone().into_os_string();
+    match job.name() {
+        // The joins: the Yelp files are the businesses.
+        "yelp-city-reviews" | "yelp-top-reviewed-city" => {
+            config.named_inputs = inputs
+                .iter()
+                .map(|p| ("business".to_owned(), p.clone().into_os_string()))
+                .chain([("review".to_owned(), reviews)])
+                .collect();
+        }
+        "yelp-city-reviews-broadcast" => {
+            config.side_files = vec![("business".to_owned(), inputs[0].clone())];
+            config.inputs = vec![reviews];
+        }
+        _ => config.inputs = inputs.iter().map(|p| p.clone().into_os_string()).collect(),
+    }
     let mut out = Vec::new();
     mapreduce::runner::run(job, &config, &mut out).unwrap_or_else(|e| panic!("{}: {e}", job.name()));
     out

@@ -483,6 +483,23 @@ pub(crate) fn check_declared(plan: &JobPlan, config: &RunConfig) -> Result<()> {
             )));
         }
     }
+    if let Some(dir) = &config.step_output_dir {
+        if matches!(
+            config.runner,
+            RunnerKind::Hadoop | RunnerKind::Spark | RunnerKind::Streaming
+        ) {
+            return Err(Error::Config(
+                "--step-output-dir works with -r local and -r inline".into(),
+            ));
+        }
+        // Never to be mixed with (or to replace) what was there.
+        if std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) {
+            return Err(Error::Config(format!(
+                "--step-output-dir {}: the directory is not empty",
+                dir.display()
+            )));
+        }
+    }
     if config.job_options.is_some() && plan.options.is_none() {
         return Err(Error::Config(format!("job {job} takes no options of its own")));
     }

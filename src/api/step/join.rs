@@ -248,6 +248,7 @@ impl<K: Key, L: Value, R: Value> JoinStage<K, L, R> {
             plan: StepPlan {
                 description,
                 inputs: names,
+                render: super::plan::render::<J::OutKey, J::OutValue>,
                 new_mapper: Box::new(move |_| {
                     Box::new(MultiMap::<()> {
                         inputs: Arc::clone(&inputs),

@@ -379,6 +379,7 @@ impl<I: InputFormat, K: Key, V: Value> MapStage<I, K, V> {
             plan: StepPlan {
                 description,
                 inputs,
+                render: plan::render::<R::OutKey, R::OutValue>,
                 new_mapper: Box::new(move |budget| {
                     let agg = budget.and_then(|b| typed.as_ref().map(|(m, c)| TypedAgg::new(b, m.clone(), *c)));
                     new_mapper(partitioner.clone(), agg)
@@ -445,6 +446,7 @@ impl<I: InputFormat, K: Key, V: Value> From<MapStage<I, K, V>> for Step<I, K, V>
             plan: StepPlan {
                 description,
                 inputs,
+                render: plan::render::<K, V>,
                 new_mapper: Box::new(move |_| new_mapper(None, None)),
                 shuffle: None,
             },

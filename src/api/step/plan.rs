@@ -67,6 +67,22 @@ pub(crate) trait ReduceTask: Send {
 /// aggregation table, when the runner wants one (see
 /// [`CombinePlan::Associative`]).
 pub(crate) type MapTaskFactory = Box<dyn Fn(Option<usize>) -> Box<dyn MapTask> + Send + Sync>;
+/// See [`StepPlan::render`].
+pub(crate) type RenderPair =
+    fn(&[u8], &[u8], crate::codec::protocol::Protocol, &mut dyn std::io::Write) -> crate::error::Result<()>;
+
+/// [`StepPlan::render`] for a step whose output is `(K, V)`.
+pub(crate) fn render<K: crate::api::Key, V: crate::api::Value>(
+    key: &[u8],
+    value: &[u8],
+    protocol: crate::codec::protocol::Protocol,
+    out: &mut dyn std::io::Write,
+) -> crate::error::Result<()> {
+    let key: K = crate::codec::key::decode(key)?;
+    let value: V = crate::codec::value::decode(value)?;
+    protocol.write_pair(&mut &mut *out, &key, &value)
+}
+
 /// A reduce or combine task factory.
 pub(crate) type ReduceTaskFactory = Box<dyn Fn() -> Box<dyn ReduceTask> + Send + Sync>;
 
@@ -77,6 +93,10 @@ pub(crate) struct StepPlan {
     /// (empty: the job's inputs are unnamed).
     pub(crate) inputs: Vec<String>,
     pub(crate) new_mapper: MapTaskFactory,
+    /// Writes one of the step's output pairs (as the next step reads
+    /// them: encoded key, bincode value) as a text line in `protocol`:
+    /// what `--step-output-dir` shows.
+    pub(crate) render: RenderPair,
     /// The shuffle and reduce stage; `None` for a map-only step.
     pub(crate) shuffle: Option<ShufflePlan>,
 }
