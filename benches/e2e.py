@@ -12,6 +12,11 @@ The cases, in groups that must all write the same bytes:
   no framework);
 - yelp-top-city: `mr-run yelp-top-city --workers 1|2` and `baseline-yelp
   --threads 2`;
+- city-reviews: the reduce-side join `mr-run yelp-city-reviews --input
+  business=B --input review=R --workers 1|2` (if mr-run has it) and
+  `baseline-city-reviews --threads 2 --business B R` (a hash join), on a
+  review file R of SIZE (`mr-run gen yelp-reviews`) for a business file B of
+  SIZE/16 (`mr-run gen yelp`); MB/s counts both files;
 - sort: `baseline-sort --threads 2` (in memory), GNU `LC_ALL=C sort -S
   SORT_MEM --parallel=2`, and `mr-run terasort --workers 2` with 1 and 2
   reducers (if mr-run has it), on SORT_SIZE of 100-byte TeraSort records
@@ -53,7 +58,10 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MR = os.path.join(ROOT, "target", "release", "mr-run")
 EXAMPLES = os.path.join(ROOT, "target", "release", "examples")
-BASELINES = {name: os.path.join(EXAMPLES, name) for name in ("baseline-wordcount", "baseline-yelp", "baseline-sort")}
+BASELINES = {
+    name: os.path.join(EXAMPLES, name)
+    for name in ("baseline-wordcount", "baseline-yelp", "baseline-city-reviews", "baseline-sort")
+}
 SIZE = os.environ.get("SIZE", "1G")
 SORT_SIZE = os.environ.get("SORT_SIZE", SIZE)
 SORT_MEM = os.environ.get("SORT_MEM", "1G")
@@ -65,17 +73,21 @@ MR_BASE = os.environ.get("MR_BASE", "")
 # The baselines run with as many threads as the jobs they are compared to.
 THREADS = "2"
 GNU_TIME = "/usr/bin/time"
-# Stands for the input's path in a case's argv until the input is generated.
+# Stand for the inputs' paths in a case's argv (whole arguments or parts of
+# them) until the inputs are generated: INPUT for the one-file kinds,
+# BUSINESS and REVIEW for "city-reviews".
 INPUT = "{input}"
+BUSINESS = "{business}"
+REVIEW = "{review}"
 
 
 class Case:
     """One command to time.
 
-    group: cases that must write the same bytes. input: "text", "yelp" or
-    "sort". baseline: the name of the case its ratio is taken against.
-    out_path: the file or directory it writes, if not stdout. stats: it is
-    an mr-run job and takes --stats."""
+    group: cases that must write the same bytes. input: "text", "yelp",
+    "city-reviews" or "sort". baseline: the name of the case its ratio is
+    taken against. out_path: the file or directory it writes, if not
+    stdout. stats: it is an mr-run job and takes --stats."""
 
     def __init__(self, name, group, argv, input, baseline=None, out_path=None, stats=False, env=None):
         self.name, self.group, self.argv, self.input = name, group, argv, input
@@ -95,6 +107,24 @@ def generate(kind):
     if not os.path.exists(path):
         subprocess.run([MR, "gen", kind, "--size", SIZE, "--seed", "1", "-o", path], check=True)
     return path
+
+
+def generate_city_reviews():
+    """The join's inputs, made once and kept in DATA: a `gen yelp` business
+    file of SIZE/16 and a `gen yelp-reviews` file of SIZE naming its
+    businesses (seed 1 both). Returns {"business": path, "review": path}."""
+    business = os.path.join(DATA, f"city-business-{SIZE}.json")
+    review = os.path.join(DATA, f"city-reviews-{SIZE}.json")
+    if not os.path.exists(business):
+        size = str(max(parse_size(SIZE) // 16, 1))
+        subprocess.run([MR, "gen", "yelp", "--size", size, "--seed", "1", "-o", business + ".tmp"], check=True)
+        os.replace(business + ".tmp", business)
+        remove(review)  # made for another business file
+    if not os.path.exists(review):
+        argv = [MR, "gen", "yelp-reviews", "--business", business, "--size", SIZE, "--seed", "1"]
+        subprocess.run(argv + ["-o", review + ".tmp"], check=True)
+        os.replace(review + ".tmp", review)
+    return {"business": business, "review": review}
 
 
 def generate_sort_records():
@@ -159,12 +189,23 @@ def part_files(directory):
 def cases():
     """Every case, in the order each round runs them."""
     out = []
+    jobs = mr_jobs()
     for job, kind, baseline in (("word-count", "text", "baseline-wordcount"), ("yelp-top-city", "yelp", "baseline-yelp")):
         base_name = f"{baseline} --threads {THREADS}"
         for workers in (1, 2):
             argv = [MR, job, INPUT, "--workers", str(workers), "-q"]
             out.append(Case(f"{job} --workers {workers}", job, argv, kind, baseline=base_name, stats=True))
         out.append(Case(base_name, job, [BASELINES[baseline], INPUT, "--threads", THREADS], kind))
+
+    base_name = f"baseline-city-reviews --threads {THREADS}"
+    if "yelp-city-reviews" in jobs:
+        for workers in (1, 2):
+            argv = [MR, "yelp-city-reviews", "--input", f"business={BUSINESS}", "--input", f"review={REVIEW}"]
+            argv += ["--workers", str(workers), "-q"]
+            name = f"yelp-city-reviews --workers {workers}"
+            out.append(Case(name, "city-reviews", argv, "city-reviews", baseline=base_name, stats=True))
+    argv = [BASELINES["baseline-city-reviews"], "--threads", THREADS, "--business", BUSINESS, REVIEW]
+    out.append(Case(base_name, "city-reviews", argv, "city-reviews"))
 
     sorted_dir = os.path.join(DATA, "sorted")
     base_name = f"baseline-sort --threads {THREADS}"
@@ -177,7 +218,7 @@ def cases():
     argv = ["sort", "-S", SORT_MEM, "--parallel=2", "-T", sorted_dir, INPUT, "-o", path]
     name = f"LC_ALL=C sort -S {SORT_MEM} --parallel=2"
     out.append(Case(name, "sort", argv, "sort", base_name, out_path=path, env=dict(os.environ, LC_ALL="C")))
-    if "terasort" in mr_jobs():
+    if "terasort" in jobs:
         for reducers in (1, 2):
             path = os.path.join(sorted_dir, f"terasort-{reducers}")
             argv = [MR, "terasort", INPUT, "--workers", "2", "--reducers", str(reducers), "-q", "-o", path]
@@ -246,23 +287,40 @@ def run(case, argv, stats):
     return wall, cpu, rss, output
 
 
+def fill(arg, paths):
+    """`arg` with each input placeholder replaced by its path."""
+    for name, path in paths.items():
+        arg = arg.replace("{" + name + "}", path)
+    return arg
+
+
 def main():
-    for exe in [MR, *BASELINES.values()]:
-        if not os.path.exists(exe):
-            sys.exit(f"missing {exe}: build first: cargo build --release --workspace --examples")
+    if not os.path.exists(MR):
+        sys.exit(f"missing {MR}: build first: cargo build --release --workspace --examples")
     os.makedirs(os.path.join(DATA, "sorted"), exist_ok=True)
     todo = [c for c in cases() if ONLY in c.name or ONLY in c.group]
     if not todo:
         sys.exit(f"no case matches CASES={ONLY!r}")
-    makers = {"text": lambda: generate("text"), "yelp": lambda: generate("yelp"), "sort": generate_sort_records}
+    # Only the programs the chosen cases run need to be built.
+    for exe in dict.fromkeys(c.argv[0] for c in todo if c.argv[0] in BASELINES.values()):
+        if not os.path.exists(exe):
+            sys.exit(f"missing {exe}: build first: cargo build --release --workspace --examples")
+    makers = {
+        "text": lambda: {"input": generate("text")},
+        "yelp": lambda: {"input": generate("yelp")},
+        "city-reviews": generate_city_reviews,
+        "sort": lambda: {"input": generate_sort_records()},
+    }
+    # kind -> {placeholder name: path}
     inputs = {kind: makers[kind]() for kind in dict.fromkeys(c.input for c in todo)}
+    input_bytes = {kind: sum(os.path.getsize(p) for p in paths.values()) for kind, paths in inputs.items()}
 
     results = {c.name: [] for c in todo}
     outputs = {}  # group -> (first case, its output)
     stats = os.path.join(DATA, "stats.json")
     for _ in range(RUNS):
         for case in todo:
-            argv = [inputs[case.input] if a == INPUT else a for a in case.argv]
+            argv = [fill(a, inputs[case.input]) for a in case.argv]
             wall, cpu, rss, output = run(case, argv, stats)
             counters = {}
             if case.stats:
@@ -276,7 +334,10 @@ def main():
                 sys.exit(f"{case.name}: output differs from {first}'s ({case.group})")
 
     wall = {c.name: statistics.median(r[0] for r in results[c.name]) for c in todo}
-    described = ", ".join(f"{kind} {os.path.getsize(path) / 2**20:.0f} MiB" for kind, path in inputs.items())
+    described = ", ".join(
+        f"{kind} " + " + ".join(f"{os.path.getsize(p) / 2**20:.0f} MiB" for p in paths.values())
+        for kind, paths in inputs.items()
+    )
     print(f"Inputs: {described} (seed 1); {RUNS} rounds, medians; {os.cpu_count()} cores\n")
     print("| case | wall s | MB/s | CPU s | peak RSS MB | spilled records | merge passes | x baseline wall |")
     print("|---|---|---|---|---|---|---|---|")
@@ -285,7 +346,7 @@ def main():
         w = wall[case.name]
         cpu = statistics.median(r[1] for r in rows)
         rss = statistics.median(r[2] for r in rows)
-        mb = os.path.getsize(inputs[case.input]) / 1e6
+        mb = input_bytes[case.input] / 1e6
         c = rows[0][3]
         spilled, passes = (c.get("SPILLED_RECORDS", 0), c.get("MERGE_PASSES", 0)) if case.stats else ("-", "-")
         ratio = f"{w / wall[case.baseline]:.2f}" if case.baseline in wall else "-"

@@ -1,6 +1,6 @@
 //! What the baselines share: their command line, reading a byte range of
 //! a file as whole lines with Hadoop's split rule, and writing a JSON
-//! string as Python's `json.dumps` does. Included by each baseline with `#[path]`, so every
+//! string or float as Python's `json.dumps` does. Included by each baseline with `#[path]`, so every
 //! baseline stays one program with no framework.
 
 use std::fs::File;
@@ -161,4 +161,56 @@ pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
         }
     }
     out.push(b'"');
+}
+
+/// Appends the finite float `x` as Python's `repr` (and `json.dumps`)
+/// writes it: the shortest digits that read back as `x`, the closest to
+/// `x` of those (Rust's `{:e}` finds the shortest but, among several, not
+/// always the closest: `156535310851351.62` for Python's `...51.63`), in
+/// positional notation from 1e-4 to below 1e16 (`4.0`, `0.0001`,
+/// `1000000000000000.0`) and else with Python's exponent (`1e+16`,
+/// `1.5e-05`).
+#[allow(dead_code)] // not every baseline prints floats
+pub fn write_py_float(out: &mut Vec<u8>, x: f64) {
+    let shortest = format!("{x:e}");
+    let (mut mantissa, mut exp) = shortest.split_once('e').unwrap_or((&shortest, "0"));
+    let digits = mantissa.bytes().filter(u8::is_ascii_digit).count();
+    // Two shortest candidates fit in one rounding interval only from 16
+    // digits on; then the correctly rounded one is the closest.
+    let rounded = format!("{x:.*e}", digits - 1);
+    if digits >= 16 && rounded != shortest && rounded.parse() == Ok(x) {
+        (mantissa, exp) = rounded.split_once('e').unwrap_or((&rounded, "0"));
+    }
+    let (negative, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => (true, m),
+        None => (false, mantissa),
+    };
+    let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if negative {
+        out.push(b'-');
+    }
+    if (-4..16).contains(&exp) {
+        if exp < 0 {
+            out.extend_from_slice(b"0.");
+            out.extend(std::iter::repeat_n(b'0', (-exp - 1) as usize));
+            out.extend_from_slice(&digits);
+        } else {
+            let int = exp as usize + 1;
+            out.extend_from_slice(&digits[..int.min(digits.len())]);
+            out.extend(std::iter::repeat_n(b'0', int.saturating_sub(digits.len())));
+            out.push(b'.');
+            match digits.get(int..) {
+                Some(frac) if !frac.is_empty() => out.extend_from_slice(frac),
+                _ => out.push(b'0'),
+            }
+        }
+    } else {
+        out.push(digits[0]);
+        if digits.len() > 1 {
+            out.push(b'.');
+            out.extend_from_slice(&digits[1..]);
+        }
+        out.extend_from_slice(format!("e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs()).as_bytes());
+    }
 }
