@@ -7,6 +7,7 @@
 mod codec;
 mod fixtures;
 mod fuzz_corpus;
+mod joins;
 mod local;
 mod model;
 mod runners;
