@@ -240,3 +240,43 @@ fn hadoop_dry_run_prints_the_commands_a_golden_file_pins() {
         "--dry-run output changed (UPDATE_GOLDEN=1 rewrites the golden file)"
     );
 }
+
+/// The joins on both engines with what a cluster run adds: reviews
+/// gzipped, the business file shipped as a side file (`-files`,
+/// `--files`), and the job's `--min-reviews` handed to every task; each
+/// equals the Python oracle and `-r local`.
+#[test]
+fn the_joins_on_hadoop_and_spark_equal_the_oracle_with_gzip_side_files_and_options() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let business = common::write(dir.path(), "business.json", mapreduce_jobs::datagen::yelp, 40 << 10, 11);
+    let plain = common::write_reviews(&business, &dir.path().join("review.json"), 120 << 10, 11);
+    let reviews = dir.path().join("review.json.gz");
+    let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&reviews).unwrap(), flate2::Compression::fast());
+    gz.write_all(&std::fs::read(&plain).unwrap()).unwrap();
+    gz.finish().unwrap();
+    let oracle = Command::new("python3")
+        .arg(repo().join("jobs/tests/oracle/yelp_city_reviews.py"))
+        .args(["--min-reviews", "2", "--business"])
+        .arg(&business)
+        .arg(&plain)
+        .output()
+        .expect("python3");
+    assert!(oracle.status.success(), "{}", String::from_utf8_lossy(&oracle.stderr));
+    assert!(oracle.stdout.len() > 100, "{}", String::from_utf8_lossy(&oracle.stdout));
+    let min = ["--min-reviews".to_owned(), "2".to_owned()];
+    for job in ["yelp-city-reviews", "yelp-city-reviews-broadcast"] {
+        let args = common::join_args(job, std::slice::from_ref(&business), &reviews).unwrap();
+        let local = output_of(job, &args, 1, &min);
+        assert!(local == oracle.stdout, "{job}: -r local differs from the oracle");
+        for engine in [hadoop_args(), spark_args()] {
+            let got = output_of(job, &args, 1, &[engine.as_slice(), &min].concat());
+            assert!(
+                got == oracle.stdout,
+                "{job} on {}: differs from the oracle\n{}",
+                engine[1],
+                String::from_utf8_lossy(&got)
+            );
+        }
+    }
+}
