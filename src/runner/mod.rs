@@ -520,9 +520,12 @@ pub(crate) fn job_env(plan: &JobPlan, config: &RunConfig) -> Result<Arc<JobEnv>>
     }))
 }
 
+/// An input and the name it was given under, if any.
+type NamedSource = (InputSource, Option<Arc<str>>);
+
 /// The run's inputs in order, each with the name it was given under;
 /// `None` for none (the built-in sample).
-fn resolve_run_inputs(config: &RunConfig) -> Result<Option<Vec<(InputSource, Option<Arc<str>>)>>> {
+fn resolve_run_inputs(config: &RunConfig) -> Result<Option<Vec<NamedSource>>> {
     if config.named_inputs.is_empty() {
         if config.inputs.is_empty() {
             return Ok(None);

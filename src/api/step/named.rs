@@ -48,10 +48,9 @@ pub(super) struct MultiMap<V> {
 pub(super) type InputFactory<V> = Arc<dyn Fn(Option<TypedAgg<V>>) -> Box<dyn MapTask> + Send + Sync>;
 
 /// The factory of a step's map tasks over named inputs.
-pub(super) fn multi_factory<K: 'static, V: 'static>(inputs: Vec<(String, MapFactory<K, V>)>) -> MapFactory<K, V>
-where
-    V: Send,
-{
+pub(super) fn multi_factory<K: 'static, V: Send + 'static>(
+    inputs: Vec<(String, MapFactory<K, V>)>,
+) -> MapFactory<K, V> {
     let inputs = Arc::new(inputs);
     Arc::new(move |partitioner: Option<Arc<PartitionFn<K>>>, agg| {
         let bound = inputs
