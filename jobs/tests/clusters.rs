@@ -252,6 +252,63 @@ impl Inputs {
     }
 }
 
+/// The joins on a cluster: the reduce-side one with its two named inputs
+/// uploaded by the runner, the broadcast one with its side file shipped
+/// to every node; both with the job's `--min-reviews` for every task and
+/// two reducers. Each case: the job, its arguments, what `-r local`
+/// prints with them.
+fn join_cases(dir: &Path, business: &Path) -> Vec<(&'static str, Vec<std::ffi::OsString>, Vec<u8>)> {
+    let reviews = dir.join("review.json");
+    let mut cmd = Command::new(mr_run());
+    cmd.args([
+        "gen",
+        "yelp-reviews",
+        "--size",
+        "3M",
+        "--seed",
+        "3",
+        "--malformed-per-mille",
+        "2",
+        "--business",
+    ])
+    .arg(business)
+    .arg("-o")
+    .arg(&reviews);
+    run_ok(cmd, dir, "gen-reviews", Duration::from_secs(120));
+    let named = |name: &str, path: &Path| {
+        let mut arg = std::ffi::OsString::from(format!("{name}="));
+        arg.push(path);
+        arg
+    };
+    let common = ["--min-reviews", "2", "--reducers", "2", "-q"];
+    let cases: Vec<(&str, Vec<std::ffi::OsString>)> = vec![
+        (
+            "yelp-city-reviews",
+            vec![
+                "--input".into(),
+                named("business", business),
+                "--input".into(),
+                named("review", &reviews),
+            ],
+        ),
+        (
+            "yelp-city-reviews-broadcast",
+            vec!["--side".into(), named("business", business), reviews.clone().into()],
+        ),
+    ];
+    cases
+        .into_iter()
+        .map(|(job, mut args)| {
+            args.extend(common.iter().map(Into::into));
+            let mut cmd = Command::new(mr_run());
+            cmd.arg(job).args(&args);
+            let ran = run_ok(cmd, dir, &format!("local-{job}"), Duration::from_secs(120));
+            assert!(ran.stdout.len() > 100, "{job}: the local runner printed too little");
+            (job, args, ran.stdout)
+        })
+        .collect()
+}
+
 /// `mr-run JOB INPUT --reducers R -q`: what the cluster runs must print.
 fn local_output(dir: &Path, job: &str, input: &Path, reducers: u32) -> Vec<u8> {
     let mut cmd = Command::new(mr_run());
@@ -425,6 +482,23 @@ fn hadoop_mini_cluster_with_two_node_managers_prints_what_the_local_runner_print
         );
     }
 
+    for (job, args, expected) in join_cases(&work, &inputs.yelp) {
+        let mut cmd = Command::new(mr_run());
+        cmd.arg(job)
+            .args(&args)
+            .args(["-r", "hadoop", "--hadoop-bin"])
+            .arg(&hadoop)
+            .arg("--hadoop-streaming-jar")
+            .arg(&jar)
+            .args(["-D", BLOCK])
+            .envs(client_env(&conf))
+            .current_dir(&work);
+        let ran = run_equal(cmd, &work, "hadoop", job, &expected);
+        let line = format!("hadoop {job} --reducers 2: {:.1} s wall", ran.seconds);
+        eprintln!("{line}");
+        summary.push(line);
+    }
+
     // A mapper that fails on one record: the job's error is the task's
     // own paragraph, which stays in its container's log on YARN (the
     // runner fetches it with YARN's LogsCLI once the logs are aggregated).
@@ -505,6 +579,20 @@ fn spark_standalone_with_two_workers_prints_what_the_local_runner_prints() {
         eprintln!("{line}");
         summary.push(line);
     }
+    let joins = join_cases(&work, &inputs.yelp);
+    for (job, args, expected) in &joins {
+        let mut cmd = Command::new(mr_run());
+        cmd.arg(job)
+            .args(args)
+            .args(["-r", "spark", "--spark-submit"])
+            .arg(&submit)
+            .args(["--spark-master", &master])
+            .current_dir(&work);
+        let ran = run_equal(cmd, &work, "spark", job, expected);
+        let line = format!("spark {job} --reducers 2: {:.1} s wall", ran.seconds);
+        eprintln!("{line}");
+        summary.push(line);
+    }
     // Both workers ran executors (each application has a directory in
     // every worker's --work-dir it ran on).
     for n in [1, 2] {
@@ -517,9 +605,9 @@ fn spark_standalone_with_two_workers_prints_what_the_local_runner_prints() {
             .unwrap_or(0);
         assert_eq!(
             apps,
-            JOBS.len(),
+            JOBS.len() + joins.len(),
             "worker {n} ran executors for {apps} of the {} applications",
-            JOBS.len()
+            JOBS.len() + joins.len()
         );
     }
     eprintln!("summary:\n  {}", summary.join("\n  "));

@@ -215,8 +215,9 @@ pub(crate) fn push_shuffle_line(
 /// user listed them): the first input that is the file or a directory
 /// above it, or, for a glob, whose directory is above it. Schemes and
 /// authorities are ignored on both sides (Hadoop qualifies paths as
-/// `file:/...` or `hdfs://host:port/...`). A file no input names ranks
-/// last.
+/// `file:/...` or `hdfs://host:port/...`), and a relative input matches
+/// where it ends a file's directories (Hadoop resolves it under the
+/// user's home). A file no input names ranks last.
 pub(crate) fn input_rank(inputs: &[String], file: &str) -> u32 {
     let file = strip_scheme(file);
     for (rank, input) in inputs.iter().enumerate() {
@@ -225,7 +226,14 @@ pub(crate) fn input_rank(inputs: &[String], file: &str) -> u32 {
             input = input[..glob].rsplit_once('/').map_or("", |(dir, _)| dir);
         }
         let input = input.trim_end_matches('/');
-        if file == input || file.strip_prefix(input).is_some_and(|rest| rest.starts_with('/')) {
+        let inside = |file: &str| file == input || file.strip_prefix(input).is_some_and(|rest| rest.starts_with('/'));
+        let relative = !input.is_empty() && !input.starts_with('/');
+        if inside(file)
+            || relative
+                && file
+                    .match_indices(&format!("/{input}"))
+                    .any(|(at, _)| inside(&file[at + 1..]))
+        {
             return rank as u32;
         }
     }
@@ -399,6 +407,9 @@ mod tests {
         assert_eq!(input_rank(&inputs, "file:/data/a.txt"), 1);
         assert_eq!(input_rank(&inputs, "hdfs://nn:8020/logs/x.gz"), 2);
         assert_eq!(input_rank(&inputs, "rel/dir/f"), 3);
+        // Hadoop resolves a relative input under the user's home.
+        assert_eq!(input_rank(&inputs, "hdfs://nn:8020/user/ann/rel/dir/f"), 3);
+        assert_eq!(input_rank(&inputs, "hdfs://nn:8020/user/ann/rel/dirt/f"), 4);
         // A sibling whose name merely starts alike is not inside.
         assert_eq!(input_rank(&inputs, "/data/bb/f"), 4);
         assert_eq!(input_rank(&[], "/x"), 0);

@@ -80,7 +80,7 @@ pub(crate) fn run_steps<E: Engine>(
     output: &OutputDir,
     stamps: &[Stamp],
 ) -> Result<Vec<StepReport>> {
-    let ranges = super::sample::ranges(plan, &sources, config.reducers)?.map(Arc::new);
+    let ranges = super::sample::ranges(plan, &sources, config)?.map(Arc::new);
     let bad = BadRecords::new(config.skip_bad_records);
     let env = super::job_env(plan, config)?;
     let mut splits = engine.text_splits(sources)?;

@@ -12,7 +12,7 @@
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 
-use super::TextSource;
+use super::{RunConfig, TextSource};
 use crate::api::context::TaskContext;
 use crate::api::emitter::{Route, Target};
 use crate::api::job::JobPlan;
@@ -29,7 +29,8 @@ const SAMPLE_KEYS: usize = 100_000;
 const PLACES_PER_FILE: u64 = 10;
 
 /// The boundaries for the job's first step if it asks for total order.
-pub(crate) fn ranges(plan: &JobPlan, sources: &[TextSource], partitions: u32) -> Result<Option<Vec<Vec<u8>>>> {
+pub(crate) fn ranges(plan: &JobPlan, sources: &[TextSource], config: &RunConfig) -> Result<Option<Vec<Vec<u8>>>> {
+    let partitions = config.reducers;
     if plan.steps.iter().skip(1).any(|s| s.total_order()) {
         return Err(Error::Config(
             "total-order partitioning is supported on a job's first step only".into(),
@@ -39,11 +40,28 @@ pub(crate) fn ranges(plan: &JobPlan, sources: &[TextSource], partitions: u32) ->
         return Ok(None);
     };
     let per_place = (SAMPLE_KEYS / (sources.len().max(1) * PLACES_PER_FILE as usize)).max(10);
-    let mut mapper = (step.new_mapper)(None);
     let mut keys = SortBuffer::new();
     let mut ctx = TaskContext::new(0, 0);
+    ctx.env = super::job_env(plan, config)?;
     let mut scratch_out = SortBuffer::new();
     for source in sources {
+        // A mapper per input, as a map task has: set up (a side file, the
+        // job's options) for the named input it reads.
+        let mut mapper = (step.new_mapper)(None);
+        let input = match source {
+            TextSource::Input(_, name) => name.clone(),
+            TextSource::Sample(_) => None,
+        };
+        ctx.input_name = input.clone();
+        let target = Target::Pairs {
+            sink: &mut scratch_out,
+            partitions: 1,
+            values: ValueCodec::Bincode,
+            route: Route::Fixed(0),
+        };
+        mapper.select_input(input.as_deref())?;
+        mapper.setup(target, &mut ctx)?;
+        ctx.error = None;
         for (reader, name) in places(source)? {
             let mut lines = LineReader::new(reader, name);
             let mut taken = 0;

@@ -141,7 +141,7 @@ fn run_job(
     }
     // Total order: the boundaries are sampled here and shipped with the
     // first step.
-    let partitions = match sample_bounds(plan, inputs, config.reducers)? {
+    let partitions = match sample_bounds(plan, inputs, config)? {
         Some(bounds) => {
             let path = run.work.join("partitions");
             std::fs::write(&path, partition_file(&bounds)).map_err(|e| Error::io(&path, e))?;

@@ -245,19 +245,19 @@ pub(crate) fn inputs(config: &RunConfig) -> Result<Vec<(ClusterInput, Option<Str
 pub(crate) fn sample_bounds(
     plan: &JobPlan,
     inputs: &[(ClusterInput, Option<String>)],
-    reducers: u32,
+    config: &RunConfig,
 ) -> Result<Option<Vec<Vec<u8>>>> {
     if !plan.steps.iter().any(|s| s.total_order()) {
         return Ok(None);
     }
     let mut sources = Vec::new();
-    for (input, _) in inputs {
+    for (input, name) in inputs {
         match input {
             ClusterInput::Local(path) => {
                 sources.extend(
                     resolve_inputs(&[path.as_os_str()], false)?
                         .into_iter()
-                        .map(|s| super::TextSource::Input(s, None)),
+                        .map(|s| super::TextSource::Input(s, name.as_deref().map(std::sync::Arc::from))),
                 );
             }
             ClusterInput::Remote(uri) => {
@@ -268,7 +268,7 @@ pub(crate) fn sample_bounds(
             }
         }
     }
-    super::sample::ranges(plan, &sources, reducers)
+    super::sample::ranges(plan, &sources, config)
 }
 
 /// The side files as a task's `--side` names them in its working

@@ -49,7 +49,7 @@ pub(crate) fn run_steps(
         })
         .collect();
     let mut files = vec![task.binary.display().to_string()];
-    let partitions = match sample_bounds(plan, &inputs, config.reducers)? {
+    let partitions = match sample_bounds(plan, &inputs, config)? {
         Some(bounds) => {
             let path = work.join("partitions");
             std::fs::write(&path, partition_file(&bounds)).map_err(|e| Error::io(&path, e))?;

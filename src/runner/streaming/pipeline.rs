@@ -89,7 +89,7 @@ pub(crate) fn run_steps(
     let job_dir = JobDir::create(temp_root)?;
     // Total order: the boundaries are sampled once, here, and every map
     // task of the first step reads them.
-    let partition_file = match crate::runner::sample::ranges(plan, &sources, config.reducers)? {
+    let partition_file = match crate::runner::sample::ranges(plan, &sources, config)? {
         Some(bounds) => {
             let path = job_dir.attempt(0, "sample", 0, 1)?.join("partitions");
             std::fs::write(&path, partition_file(&bounds)).map_err(|e| Error::io(&path, e))?;
