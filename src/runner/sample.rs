@@ -59,8 +59,13 @@ pub(crate) fn ranges(plan: &JobPlan, sources: &[TextSource], config: &RunConfig)
             values: ValueCodec::Bincode,
             route: Route::Fixed(0),
         };
-        mapper.select_input(input.as_deref())?;
-        mapper.setup(target, &mut ctx)?;
+        let failed = |e| {
+            Error::Config(format!(
+                "sampling the input for total order: the first step's mapper failed in setup: {e}"
+            ))
+        };
+        mapper.select_input(input.as_deref()).map_err(failed)?;
+        mapper.setup(target, &mut ctx).map_err(failed)?;
         ctx.error = None;
         for (reader, name) in places(source)? {
             let mut lines = LineReader::new(reader, name);
