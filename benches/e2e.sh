@@ -4,5 +4,5 @@
 # docstring for SIZE, RUNS, CASES, SORT_SIZE, SORT_MEM, BENCH_DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --workspace --examples --quiet
+cargo build --release --workspace --bins --examples --quiet
 exec python3 benches/e2e.py "$@"

@@ -7,11 +7,10 @@
 use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use mapreduce::prelude::*;
 use mapreduce::runner::RunnerKind;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use super::{Inputs, run};
 
@@ -178,34 +177,7 @@ fn each_named_input_keeps_its_own_format_and_error_locations() {
     assert_eq!(out, "\"ann\"\t5\n\"bob\"\t7\n");
 }
 
-/// Counts the decoded right records alive at once.
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-struct Tracked(u32, bool);
-
-impl Serialize for Tracked {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for Tracked {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = u32::deserialize(d)?;
-        let live = LIVE.fetch_add(1, Ordering::Relaxed) + 1;
-        PEAK.fetch_max(live, Ordering::Relaxed);
-        Ok(Tracked(v, true))
-    }
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        if self.1 {
-            LIVE.fetch_sub(1, Ordering::Relaxed);
-        }
-    }
-}
+type Tracked = crate::fixtures::Tracked<1>;
 
 const HOT: u32 = 5_000_000;
 
@@ -236,7 +208,7 @@ impl Mapper for ManyReviews {
     fn map(&mut self, line: Line<'_>, out: &mut Emitter<'_, u8, Tracked>) -> TaskResult {
         let mut v: u32 = line.text.parse()?;
         while v < HOT {
-            out.emit(7, Tracked(v, false));
+            out.emit(7, Tracked::new(v));
             v += 10;
         }
         Ok(())
@@ -294,11 +266,7 @@ fn a_business_with_five_million_reviews_joins_in_constant_memory() {
     );
     assert!(report.counters().framework("SPILLS") > 10, "it spilled");
     // The right side streams past the held left record: never collected.
-    assert!(
-        PEAK.load(Ordering::Relaxed) <= 4,
-        "peak live right records {}",
-        PEAK.load(Ordering::Relaxed)
-    );
+    assert!(Tracked::peak() <= 4, "peak live right records {}", Tracked::peak());
 }
 
 #[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]

@@ -5,7 +5,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use mapreduce::prelude::*;
 use mapreduce::runner::RunnerKind;
-use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::fixtures::{Sum, Words};
 use crate::{Inputs, run};
@@ -119,35 +118,7 @@ fn issue8_tiny_sort_buffer_spilled_records_grow_n_log_n_not_n_squared() {
     assert!(large - small <= 2.0, "{small} then {large} writes per record");
 }
 
-/// Counts how many values exist at once, to prove values stream.
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-/// A value that counts how many decoded copies are alive.
-struct Tracked(u32, bool);
-
-impl Serialize for Tracked {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for Tracked {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = u32::deserialize(d)?;
-        let live = LIVE.fetch_add(1, Ordering::Relaxed) + 1;
-        PEAK.fetch_max(live, Ordering::Relaxed);
-        Ok(Tracked(v, true))
-    }
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        if self.1 {
-            LIVE.fetch_sub(1, Ordering::Relaxed);
-        }
-    }
-}
+type Tracked = crate::fixtures::Tracked<0>;
 
 const HOT: u32 = 10_000_000;
 
@@ -164,7 +135,7 @@ impl Mapper for Hot {
         let (first, step): (u32, u32) = (line.text.parse()?, 10);
         let mut v = first;
         while v < HOT {
-            out.emit(7, Tracked(v, false));
+            out.emit(7, Tracked::new(v));
             v += step;
         }
         Ok(())
@@ -209,11 +180,7 @@ fn a_hot_key_with_ten_million_values_streams_through_the_reducer() {
     );
     assert!(report.counters().framework("SPILLS") > 10, "it spilled");
     // Never more than a handful of values alive at once: nothing collected.
-    assert!(
-        PEAK.load(Ordering::Relaxed) <= 4,
-        "peak live values {}",
-        PEAK.load(Ordering::Relaxed)
-    );
+    assert!(Tracked::peak() <= 4, "peak live values {}", Tracked::peak());
 }
 
 /// Fails the first attempt of every task, then behaves.
