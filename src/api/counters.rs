@@ -31,6 +31,9 @@ pub mod names {
     pub const REDUCE_INPUT_RECORDS: &str = "REDUCE_INPUT_RECORDS";
     /// Pairs emitted by reducers.
     pub const REDUCE_OUTPUT_RECORDS: &str = "REDUCE_OUTPUT_RECORDS";
+    /// Bytes of encoded keys and values the reduce tasks read (Hadoop's
+    /// shuffle bytes).
+    pub const REDUCE_SHUFFLE_BYTES: &str = "REDUCE_SHUFFLE_BYTES";
     /// Records written to disk by spills and merges (map and reduce side).
     pub const SPILLED_RECORDS: &str = "SPILLED_RECORDS";
     /// Spill files written by map tasks (not a Hadoop counter).
@@ -129,6 +132,8 @@ pub(crate) struct FrameworkCounters {
     pub(crate) reduce_input_groups: u64,
     pub(crate) reduce_input_records: u64,
     pub(crate) reduce_output_records: u64,
+    /// Bytes of the encoded keys and values a reduce task read.
+    pub(crate) reduce_shuffle_bytes: u64,
     pub(crate) spilled_records: u64,
     pub(crate) spills: u64,
     pub(crate) merge_passes: u64,
@@ -147,6 +152,7 @@ impl AddAssign for FrameworkCounters {
         self.reduce_input_groups += o.reduce_input_groups;
         self.reduce_input_records += o.reduce_input_records;
         self.reduce_output_records += o.reduce_output_records;
+        self.reduce_shuffle_bytes += o.reduce_shuffle_bytes;
         self.spilled_records += o.spilled_records;
         self.spills += o.spills;
         self.merge_passes += o.merge_passes;
@@ -170,6 +176,7 @@ impl FrameworkCounters {
             (names::REDUCE_INPUT_GROUPS, self.reduce_input_groups, has_reduce),
             (names::REDUCE_INPUT_RECORDS, self.reduce_input_records, has_reduce),
             (names::REDUCE_OUTPUT_RECORDS, self.reduce_output_records, has_reduce),
+            (names::REDUCE_SHUFFLE_BYTES, self.reduce_shuffle_bytes, false),
             (names::SPILLED_RECORDS, self.spilled_records, false),
             (names::SPILLS, self.spills, false),
             (names::MERGE_PASSES, self.merge_passes, false),

@@ -17,8 +17,9 @@ use crate::error::Error;
 use crate::runner::streaming::{TaskKind, TaskMode};
 use crate::runner::{self, JobReport, RunConfig, RunnerKind, SpillCompression};
 
+mod report;
 mod stats;
-use stats::StatsFile;
+use stats::PendingFile;
 
 /// The options of a job run (`mr-run JOB [OPTIONS] [INPUT]...`).
 #[derive(Debug, Clone, Args)]
@@ -91,9 +92,13 @@ pub struct RunArgs {
     /// Skip and count up to N malformed input records instead of failing on the first.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub skip_bad_records: u64,
-    /// Write counters and timings as JSON to FILE.
+    /// Write counters and timings, per step and per task, as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub stats: Option<PathBuf>,
+    /// Write what the job did as one self-contained HTML page to FILE: a
+    /// timeline of every task per worker, counters, reduce partition sizes.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// Print the job's steps as JSON and exit (mrjob's `--steps`).
     #[arg(long, visible_alias = "steps")]
     pub describe: bool,
@@ -355,26 +360,35 @@ fn run_job_with(
         );
     }
     // Every place the run writes is checked before the first task.
-    let mut stats = match args.stats.as_deref().map(StatsFile::claim).transpose() {
-        Ok(stats) => stats,
-        Err(e) => return report_error(&e),
+    let claim = |path: &Option<PathBuf>, option| path.as_deref().map(|p| PendingFile::claim(p, option)).transpose();
+    let (mut stats, mut html) = match (claim(&args.stats, "--stats"), claim(&args.report, "--report")) {
+        (Ok(stats), Ok(html)) => (stats, html),
+        (Err(e), _) | (_, Err(e)) => return report_error(&e),
     };
+    let settings = report::settings(&config);
     let stdout = io::stdout();
     let mut out = stdout.lock();
-    let mut write_stats = |report: &JobReport| match stats.as_mut() {
-        Some(stats) => stats.write(report),
-        None => Ok(()),
+    let mut write_files = |report: &JobReport| {
+        if let Some(stats) = stats.as_mut() {
+            stats.write(&stats::stats_json(report)?)?;
+        }
+        if let Some(html) = html.as_mut() {
+            html.write(report::html(report, &settings).as_bytes())?;
+        }
+        Ok(())
     };
-    match runner::run_then_commit(job, &config, &mut out, &mut write_stats) {
+    match runner::run_then_commit(job, &config, &mut out, &mut write_files) {
         Ok(report) => {
             if !args.quiet {
                 print_summary(&report, args.verbose);
             }
-            if let Some(stats) = stats
-                && let Err(e) = stats.persist()
-            {
-                eprintln!("error: the job's output is complete, but the stats file was not written: {e}");
-                return ExitCode::FAILURE;
+            for (file, what) in [(stats, "stats file"), (html, "report")] {
+                if let Some(file) = file
+                    && let Err(e) = file.persist()
+                {
+                    eprintln!("error: the job's output is complete, but the {what} was not written: {e}");
+                    return ExitCode::FAILURE;
+                }
             }
             ExitCode::SUCCESS
         }

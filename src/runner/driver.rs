@@ -12,7 +12,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{RunConfig, StepReport, TextSource};
+use super::{FailedAttempt, PartitionStats, RunConfig, StepReport, TaskStats, TextSource};
 use crate::api::counters::{Counters, FrameworkCounters};
 use crate::api::job::JobPlan;
 use crate::api::step::plan::ShufflePlan;
@@ -22,7 +22,7 @@ use crate::io::output::OutputDir;
 use crate::task::{
     BadRecords, GroupSource, Outputs, RecordSource, StepContext, StepId, TaskId, TaskOutcome, map_task, reduce_task,
 };
-use crate::tracker::pool::run_tasks;
+use crate::tracker::pool::{run_tasks, worker_index};
 use crate::tracker::progress::PhaseBar;
 
 /// A runner: where map tasks read, how map output is shuffled to reduce
@@ -85,6 +85,7 @@ pub(crate) fn run_steps<E: Engine>(
     let env = super::job_env(plan, config)?;
     let mut splits = engine.text_splits(sources)?;
     let mut reports = Vec::with_capacity(plan.steps.len());
+    let epoch = Instant::now();
     for (index, step) in plan.steps.iter().enumerate() {
         let cx = StepContext {
             step,
@@ -101,7 +102,7 @@ pub(crate) fn run_steps<E: Engine>(
             env: &env,
         };
         let mut report = StepReport::default();
-        let outputs = run_step(engine, &cx, config, &splits, stamps, &mut report)?;
+        let outputs = run_step(engine, &cx, config, &splits, stamps, epoch, &mut report)?;
         engine.step_done(index);
         reports.push(report);
         if !cx.last {
@@ -149,9 +150,39 @@ struct Tally {
 }
 
 impl Tally {
-    fn add<O>(&mut self, outcomes: Vec<TaskOutcome<O>>) -> Vec<O> {
+    fn add<O>(&mut self, outcomes: Vec<(TaskOutcome<O>, Timing)>, report: &mut StepReport) -> Vec<O> {
         let mut outputs = Vec::with_capacity(outcomes.len());
-        for o in outcomes {
+        for (o, t) in outcomes {
+            let f = &o.framework;
+            let map = t.phase == Phase::Map;
+            report.tasks.push(TaskStats {
+                phase: if map { "map" } else { "reduce" },
+                index: t.index,
+                attempt: t.attempt,
+                worker: t.worker,
+                start_ms: t.start_ms,
+                end_ms: t.end_ms,
+                input_bytes: if map { f.bytes_read } else { f.reduce_shuffle_bytes },
+                input_records: if map {
+                    f.map_input_records
+                } else {
+                    f.reduce_input_records
+                },
+                output_records: if map {
+                    f.map_output_records
+                } else {
+                    f.reduce_output_records
+                },
+                spills: f.spills,
+                spilled_records: f.spilled_records,
+            });
+            if !map {
+                report.partitions.push(PartitionStats {
+                    records: f.reduce_input_records,
+                    groups: f.reduce_input_groups,
+                    bytes: f.reduce_shuffle_bytes,
+                });
+            }
             self.framework += o.framework;
             self.user.merge(&o.user);
             self.statuses.extend(o.status);
@@ -167,22 +198,34 @@ fn run_step<E: Engine>(
     config: &RunConfig,
     splits: &[E::Split],
     stamps: &[Stamp],
+    epoch: Instant,
     report: &mut StepReport,
 ) -> Result<Vec<E::Output>> {
+    let failed = std::sync::Mutex::new(Vec::new());
     let id = cx.id;
     let label = |phase: &str| format!("step {}/{} {phase}", id.index + 1, id.count);
     let mut tally = Tally::default();
 
     let started = Instant::now();
-    let maps = run_phase(engine, config, &label("map"), id, Phase::Map, splits.len(), |task| {
-        let mut source = engine.open(&splits[task.index])?;
-        map_task(cx, engine, task, source.as_mut())
-    })?;
+    let clock = Clock { epoch, failed: &failed };
+    let maps = run_phase(
+        engine,
+        config,
+        &label("map"),
+        id,
+        Phase::Map,
+        splits.len(),
+        &clock,
+        |task| {
+            let mut source = engine.open(&splits[task.index])?;
+            map_task(cx, engine, task, source.as_mut())
+        },
+    )?;
     if id.index == 0 {
         super::check_unchanged(stamps)?;
     }
     report.map_seconds = started.elapsed().as_secs_f64();
-    let mut outputs = tally.add(maps);
+    let mut outputs = tally.add(maps, report);
 
     if let Some(shuffle) = &cx.step.shuffle {
         let started = Instant::now();
@@ -194,13 +237,14 @@ fn run_step<E: Engine>(
             id,
             Phase::Reduce,
             cx.reducers as usize,
+            &clock,
             |task| {
                 let mut groups = engine.groups(&task, shuffle, &shuffled)?;
                 reduce_task(cx, engine, task, groups.as_mut())
             },
         )?;
         report.reduce_seconds = started.elapsed().as_secs_f64();
-        outputs = tally.add(reduces);
+        outputs = tally.add(reduces, report);
     }
     report.seconds = report.map_seconds + report.reduce_seconds;
     tally
@@ -208,10 +252,34 @@ fn run_step<E: Engine>(
         .report_into(&mut report.counters, cx.step.shuffle.is_some());
     report.counters.merge(&tally.user);
     report.statuses = tally.statuses;
+    report.failed_attempts = failed.into_inner().unwrap_or_default();
     Ok(outputs)
 }
 
+/// When and where a task's successful attempt ran.
+struct Timing {
+    phase: Phase,
+    index: usize,
+    attempt: u32,
+    worker: usize,
+    start_ms: f64,
+    end_ms: f64,
+}
+
+/// What the timeline is measured from, and where failed attempts go.
+struct Clock<'a> {
+    epoch: Instant,
+    failed: &'a std::sync::Mutex<Vec<FailedAttempt>>,
+}
+
+impl Clock<'_> {
+    fn ms(&self, at: Instant) -> f64 {
+        at.duration_since(self.epoch).as_secs_f64() * 1000.0
+    }
+}
+
 /// Runs `tasks` attempts of `run` on the pool, with a progress bar.
+#[allow(clippy::too_many_arguments)]
 fn run_phase<E: Engine, T: Send>(
     engine: &E,
     config: &RunConfig,
@@ -219,8 +287,9 @@ fn run_phase<E: Engine, T: Send>(
     step: StepId,
     phase: Phase,
     tasks: usize,
+    clock: &Clock<'_>,
     run: impl Fn(TaskId) -> Result<T> + Sync,
-) -> Result<Vec<T>> {
+) -> Result<Vec<(T, Timing)>> {
     let bar = PhaseBar::new(config.progress, label.to_owned(), tasks);
     run_tasks(
         tasks,
@@ -233,11 +302,36 @@ fn run_phase<E: Engine, T: Send>(
                 index,
                 attempt,
             };
+            let started = Instant::now();
             let result = run(task);
-            if result.is_err() {
-                engine.attempt_failed(&task);
+            let (start_ms, end_ms) = (clock.ms(started), clock.ms(Instant::now()));
+            match result {
+                Ok(value) => Ok((
+                    value,
+                    Timing {
+                        phase,
+                        index,
+                        attempt,
+                        worker: worker_index(),
+                        start_ms,
+                        end_ms,
+                    },
+                )),
+                Err(e) => {
+                    engine.attempt_failed(&task);
+                    if let Ok(mut failed) = clock.failed.lock() {
+                        failed.push(FailedAttempt {
+                            phase: if phase == Phase::Map { "map" } else { "reduce" },
+                            index,
+                            attempt,
+                            start_ms,
+                            end_ms,
+                            error: e.to_string(),
+                        });
+                    }
+                    Err(e)
+                }
             }
-            result
         },
         &|| bar.inc(),
     )

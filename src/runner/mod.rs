@@ -236,6 +236,74 @@ pub struct StepReport {
     pub reduce_seconds: f64,
     /// The last status line each task set, if any.
     pub statuses: Vec<String>,
+    /// Every task as it ran (its successful attempt), map tasks first.
+    pub tasks: Vec<TaskStats>,
+    /// Each reduce partition's input, in partition order (empty for a
+    /// map-only step).
+    pub partitions: Vec<PartitionStats>,
+    /// The attempts that failed and were retried, with their errors.
+    pub failed_attempts: Vec<FailedAttempt>,
+}
+
+/// One task of a step, as it ran: what `--stats` lists and the report's
+/// timeline draws. Times are milliseconds since the job's first task
+/// could start.
+#[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
+pub struct TaskStats {
+    /// `map` or `reduce`.
+    pub phase: &'static str,
+    /// The task's index within its phase.
+    pub index: usize,
+    /// The attempt that succeeded (from 1).
+    pub attempt: u32,
+    /// The pool worker (thread) that ran it.
+    pub worker: usize,
+    /// When the successful attempt started and ended.
+    pub start_ms: f64,
+    /// See `start_ms`.
+    pub end_ms: f64,
+    /// Input bytes: a map task's share of the input files, a reduce
+    /// task's encoded keys and values.
+    pub input_bytes: u64,
+    /// Input records (lines or pairs; a reduce task's values).
+    pub input_records: u64,
+    /// Records the task emitted.
+    pub output_records: u64,
+    /// Sorted runs the task spilled to disk.
+    pub spills: u64,
+    /// Records it wrote in spills and merges.
+    pub spilled_records: u64,
+}
+
+/// One reduce partition's input: what shows skew.
+#[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
+pub struct PartitionStats {
+    /// Records (values) in the partition.
+    pub records: u64,
+    /// Distinct keys.
+    pub groups: u64,
+    /// Bytes of its encoded keys and values.
+    pub bytes: u64,
+}
+
+/// A task attempt that failed and was retried.
+#[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
+pub struct FailedAttempt {
+    /// `map` or `reduce`.
+    pub phase: &'static str,
+    /// The task's index within its phase.
+    pub index: usize,
+    /// The attempt (from 1).
+    pub attempt: u32,
+    /// When it started and ended.
+    pub start_ms: f64,
+    /// See `start_ms`.
+    pub end_ms: f64,
+    /// Its error.
+    pub error: String,
 }
 
 /// What a finished job did.

@@ -24,6 +24,22 @@ pub(crate) trait GroupSource {
     fn add_counters(&self, counters: &mut FrameworkCounters);
 }
 
+/// A key's values, their bytes counted as they are read.
+struct Counted<'a> {
+    inner: &'a mut dyn ValueSource,
+    bytes: u64,
+}
+
+impl ValueSource for Counted<'_> {
+    fn next_value(&mut self) -> Option<Result<&[u8]>> {
+        let value = self.inner.next_value();
+        if let Some(Ok(v)) = &value {
+            self.bytes += v.len() as u64;
+        }
+        value
+    }
+}
+
 /// Runs one reduce task attempt over `groups`.
 pub(crate) fn reduce_task<E: Outputs>(
     cx: &StepContext<'_>,
@@ -47,7 +63,20 @@ pub(crate) fn reduce_task<E: Outputs>(
         reducer.setup(sink.target(), &mut ctx).map_err(fail)?;
         groups.for_each_group(&mut |key, values| {
             counters.reduce_input_groups += 1;
-            reducer.reduce(key, values, sink.target(), &mut ctx).map_err(fail)
+            let mut counted = Counted {
+                inner: values,
+                bytes: key.len() as u64,
+            };
+            reducer
+                .reduce(key, &mut counted, sink.target(), &mut ctx)
+                .map_err(fail)?;
+            // What the reducer left unread is the partition's too (the
+            // source would skip it at the same cost).
+            while let Some(v) = counted.next_value() {
+                v?;
+            }
+            counters.reduce_shuffle_bytes += counted.bytes;
+            Ok(())
         })?;
         reducer.cleanup(sink.target(), &mut ctx).map_err(fail)
     })?;

@@ -19,6 +19,17 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::tracker::panic;
 
+thread_local! {
+    /// Which of its pool's workers this thread is (0 outside a pool).
+    static WORKER: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The index of the pool worker running the calling task (0 to workers-1),
+/// for the task timeline.
+pub(crate) fn worker_index() -> usize {
+    WORKER.with(std::cell::Cell::get)
+}
+
 /// Runs `tasks` tasks with `workers` threads; `run(task, attempt)` runs one
 /// attempt (attempts count from 1). Returns the results in task order.
 pub(crate) fn run_tasks<T, F>(
@@ -36,7 +47,8 @@ where
     let stop = AtomicBool::new(false);
     let results: Mutex<Vec<Option<T>>> = Mutex::new((0..tasks).map(|_| None).collect());
     let failure: Mutex<Option<(usize, Error)>> = Mutex::new(None);
-    let worker = || {
+    let worker = |index: usize| {
+        WORKER.with(|w| w.set(index));
         while !stop.load(Ordering::Relaxed) {
             let task = next.fetch_add(1, Ordering::Relaxed);
             if task >= tasks {
@@ -64,10 +76,11 @@ where
     };
     let workers = workers.clamp(1, tasks.max(1));
     std::thread::scope(|s| {
-        for _ in 1..workers {
-            s.spawn(worker);
+        for index in 1..workers {
+            let worker = &worker;
+            s.spawn(move || worker(index));
         }
-        worker();
+        worker(0);
     });
     if let Some((_, e)) = failure.into_inner().ok().flatten() {
         return Err(e);
