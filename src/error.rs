@@ -27,10 +27,16 @@ pub struct Location {
     /// first line the engine skipped): where that split starts. The
     /// record's place in the whole file is then unknown to the task.
     pub split_start: Option<u64>,
+    /// For a reduce task: the key it was reducing (as JSON, like the
+    /// output shows keys).
+    pub key: Option<String>,
 }
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(key) = &self.key {
+            return write!(f, "key {key}");
+        }
         match &self.path {
             Some(p) => write!(f, "{}", p.display())?,
             None => f.write_str("<stdin>")?,
@@ -439,6 +445,7 @@ mod tests {
             line: Some(7),
             offset: Some(120),
             split_start: None,
+            key: None,
         };
         let bad = Error::BadRecord {
             step: 1,

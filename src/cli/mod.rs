@@ -380,7 +380,7 @@ fn run_job_with(
     match runner::run_then_commit(job, &config, &mut out, &mut write_files) {
         Ok(report) => {
             if !args.quiet {
-                print_summary(&report, args.verbose);
+                print_summary(&report, args.verbose, &output_place(&config));
             }
             for (file, what) in [(stats, "stats file"), (html, "report")] {
                 if let Some(file) = file
@@ -461,7 +461,16 @@ pub fn list(jobs: &[Box<dyn AnyJob>], out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-fn print_summary(report: &JobReport, verbose: bool) {
+/// Where a finished run's output is, as the summary says it.
+fn output_place(config: &RunConfig) -> String {
+    match (&config.output, &config.cluster.output_dir) {
+        (Some(dir), _) => format!("output in {}", dir.display()),
+        (None, Some(uri)) => format!("output left on the cluster at {uri}"),
+        (None, None) => "output written to stdout".to_owned(),
+    }
+}
+
+fn print_summary(report: &JobReport, verbose: bool, place: &str) {
     let steps = report.steps.len();
     let mut err = io::stderr().lock();
     for (i, step) in report.steps.iter().enumerate() {
@@ -481,14 +490,10 @@ fn print_summary(report: &JobReport, verbose: bool) {
         }
     }
     let _ = write!(err, "Job {} finished in {:.3}s", report.job, report.seconds);
-    match report.peak_rss_bytes {
-        Some(rss) => {
-            let _ = writeln!(err, ", peak memory {:.1} MiB", rss as f64 / (1 << 20) as f64);
-        }
-        None => {
-            let _ = writeln!(err);
-        }
+    if let Some(rss) = report.peak_rss_bytes {
+        let _ = write!(err, ", peak memory {:.1} MiB", rss as f64 / (1 << 20) as f64);
     }
+    let _ = writeln!(err, "; {place}");
 }
 
 fn is_broken_pipe(e: &Error) -> bool {

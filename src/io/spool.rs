@@ -196,6 +196,7 @@ impl LineCheck {
                 line: Some(self.lines + 1),
                 offset: Some(self.line_start),
                 split_start: None,
+                key: None,
             },
             max: self.max,
         }

@@ -6,7 +6,7 @@ use super::sink::{Outputs, Sink};
 use super::{StepContext, TaskId, TaskOutcome, status_line};
 use crate::api::context::TaskContext;
 use crate::api::counters::FrameworkCounters;
-use crate::error::{Error, Phase, Result};
+use crate::error::{Error, Location, Phase, Result};
 use crate::shuffle::ValueSource;
 
 /// What a reduce task does with one key group.
@@ -59,6 +59,14 @@ pub(crate) fn reduce_task<E: Outputs>(
     ctx.env = std::sync::Arc::clone(cx.env);
     let mut counters = FrameworkCounters::default();
     let fail = |e| id.task_error(Phase::Reduce, index, None, e);
+    // An error while reducing a key names it.
+    let fail_at = |key: &[u8], e| {
+        let at = Location {
+            key: Some((shuffle.key_text)(key)),
+            ..Location::default()
+        };
+        id.task_error(Phase::Reduce, index, Some(at), e)
+    };
     capture(fail, || {
         reducer.setup(sink.target(), &mut ctx).map_err(fail)?;
         groups.for_each_group(&mut |key, values| {
@@ -69,7 +77,7 @@ pub(crate) fn reduce_task<E: Outputs>(
             };
             reducer
                 .reduce(key, &mut counted, sink.target(), &mut ctx)
-                .map_err(fail)?;
+                .map_err(|e| fail_at(key, e))?;
             // What the reducer left unread is the partition's too (the
             // source would skip it at the same cost).
             while let Some(v) = counted.next_value() {

@@ -112,7 +112,11 @@ where
         let retryable = err.is_retryable();
         let err = first.take().unwrap_or(err);
         if !retryable || attempt >= max_attempts || stop.load(Ordering::Relaxed) {
-            return Err(if attempt > 1 { with_attempts(err, attempt) } else { err });
+            return Err(if attempt > 1 {
+                with_attempts(err, attempt, max_attempts)
+            } else {
+                err
+            });
         }
         first = Some(err);
         std::thread::sleep(backoff(attempt));
@@ -127,8 +131,9 @@ pub(crate) fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(10u64 << attempt.saturating_sub(1).min(7)).min(Duration::from_secs(1))
 }
 
-/// Notes in a task error how many attempts failed.
-fn with_attempts(err: Error, attempts: u32) -> Error {
+/// Notes in a task error how many attempts failed: the error is printed
+/// once, the first attempt's, however many attempts saw it.
+fn with_attempts(err: Error, attempts: u32, max: u32) -> Error {
     match err {
         Error::Task {
             step,
@@ -143,7 +148,7 @@ fn with_attempts(err: Error, attempts: u32) -> Error {
             phase,
             task,
             at,
-            source: format!("{source} (failed {attempts} attempts)").into(),
+            source: format!("{source} (attempt 1 of {max}; attempts 1 to {attempts} all failed)").into(),
         },
         other => other,
     }
@@ -254,7 +259,8 @@ mod tests {
         .unwrap_err();
         assert_eq!(calls.load(Ordering::Relaxed), 3);
         assert!(
-            err.to_string().ends_with("failure of attempt 1 (failed 3 attempts)"),
+            err.to_string()
+                .ends_with("failure of attempt 1 (attempt 1 of 3; attempts 1 to 3 all failed)"),
             "{err}"
         );
         // Waited between attempts (a lower bound only: never a speed test).
@@ -294,7 +300,7 @@ mod tests {
     #[test]
     fn gives_up_after_max_attempts_and_does_not_retry_input_errors() {
         let err = run_tasks(5, 2, 4, |t, _| if t == 3 { Err(task_error(t)) } else { Ok(()) }, &|| {}).unwrap_err();
-        assert!(err.to_string().contains("failed 4 attempts"), "{err}");
+        assert!(err.to_string().contains("attempts 1 to 4 all failed"), "{err}");
         let calls = AtomicUsize::new(0);
         let err = run_tasks(
             1,

@@ -236,7 +236,10 @@ fn failed_attempts_are_retried_and_a_job_that_keeps_failing_reports_where() {
     let msg = err.to_string();
     assert!(msg.contains("step 1 of 1, mapper task 0"), "{msg}");
     assert!(msg.contains("line 2 (byte offset 2)"), "{msg}");
-    assert!(msg.contains("cannot map b (failed 3 attempts)"), "{msg}");
+    assert!(
+        msg.contains("cannot map b (attempt 1 of 3; attempts 1 to 3 all failed)"),
+        "{msg}"
+    );
     let tmp = inputs.dir.path().join("tmp");
     assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0, "the job directory is gone");
 }
@@ -270,4 +273,34 @@ fn typed_aggregation_that_overflows_its_table_still_gives_the_right_counts() {
         "{combined} of {words}: flushed many times"
     );
     assert!(c.framework("SPILLS") > 20);
+}
+
+/// Fails on one key.
+#[derive(Clone)]
+struct FailsOnB;
+
+impl Reducer for FailsOnB {
+    type Key = String;
+    type Value = u64;
+    type OutKey = String;
+    type OutValue = u64;
+
+    fn reduce(&mut self, key: &String, values: Values<'_, u64>, out: &mut Emitter<'_, String, u64>) -> TaskResult {
+        if key == "b" {
+            return Err("no b allowed".into());
+        }
+        out.emit(key.clone(), values.sum());
+        Ok(())
+    }
+}
+
+#[test]
+fn a_reducer_error_names_the_key_it_was_reducing() {
+    let inputs = Inputs::new(&[b"a b\nc\n"]);
+    let mut config = local(&inputs);
+    config.max_attempts = 2;
+    let err = run(&Job::new("fails-on-b", step::map(Words).reduce(FailsOnB)), &config).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("reducer task 0, at key \"b\": no b allowed"), "{msg}");
+    assert!(msg.contains("(attempt 1 of 2; attempts 1 to 2 all failed)"), "{msg}");
 }

@@ -132,7 +132,10 @@ fn status_lines_counters_and_panics_read_the_same_under_every_runner() {
         assert_eq!(e.step(), Some(1));
         assert!(e.to_string().contains("boom at offset 2"), "{e}");
         // A panic in user code is retried: it may be transient.
-        assert!(e.to_string().contains("(failed 4 attempts)"), "{e}");
+        assert!(
+            e.to_string().contains("(attempt 1 of 4; attempts 1 to 4 all failed)"),
+            "{e}"
+        );
     }
     assert_eq!(errors[0].to_string(), errors[1].to_string());
 }

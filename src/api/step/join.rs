@@ -270,6 +270,7 @@ impl<K: Key, L: Value, R: Value> JoinStage<K, L, R> {
                     combining: CombinePlan::None,
                     partitioning: Partitioning::Hash,
                     values: ValueCodec::Tagged(LEFT),
+                    key_text: super::plan::key_text::<K>,
                 }),
             },
             _types: PhantomData,

@@ -389,6 +389,7 @@ impl<I: InputFormat, K: Key, V: Value> MapStage<I, K, V> {
                     combining,
                     partitioning: self.partitioning.kind(),
                     values: codec,
+                    key_text: plan::key_text::<K>,
                 }),
             },
             _types: PhantomData,

@@ -111,6 +111,21 @@ pub(crate) struct ShufflePlan {
     /// How the map stage encodes values: order-preserving for a secondary
     /// sort, so that the shuffle sorts them as bytes.
     pub(crate) values: ValueCodec,
+    /// An encoded key as a reduce error names it.
+    pub(crate) key_text: fn(&[u8]) -> String,
+}
+
+/// [`ShufflePlan::key_text`] for keys of type `K`: JSON, or the bytes in
+/// hex if they do not decode.
+pub(crate) fn key_text<K: crate::api::Key>(bytes: &[u8]) -> String {
+    crate::codec::key::decode::<K>(bytes)
+        .ok()
+        .and_then(|k| serde_json::to_string(&k).ok())
+        .unwrap_or_else(|| {
+            let mut hex = Vec::new();
+            crate::codec::streaming::push_hex(&mut hex, bytes);
+            format!("(undecodable bytes {})", String::from_utf8_lossy(&hex))
+        })
 }
 
 /// How map output is combined before the shuffle.
