@@ -27,16 +27,40 @@ pub struct Location {
     /// first line the engine skipped): where that split starts. The
     /// record's place in the whole file is then unknown to the task.
     pub split_start: Option<u64>,
-    /// For a reduce task: the key it was reducing (as JSON, like the
-    /// output shows keys).
-    pub key: Option<String>,
+}
+
+/// A reduce task's error while it reduced one key: names the key (as
+/// JSON, as the output shows keys). The task's retry rule looks through
+/// it to the error inside.
+#[derive(Debug)]
+pub(crate) struct AtKey {
+    pub(crate) key: String,
+    pub(crate) source: BoxError,
+}
+
+impl fmt::Display for AtKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "while reducing key {}: {}", self.key, self.source)
+    }
+}
+
+impl std::error::Error for AtKey {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.source.as_ref())
+    }
+}
+
+/// The framework's error inside a task's error, if it is one (through a
+/// reduce task's [`AtKey`]).
+fn inner_error(source: &BoxError) -> Option<&Error> {
+    match source.downcast_ref::<AtKey>() {
+        Some(at) => at.source.downcast_ref::<Error>(),
+        None => source.downcast_ref::<Error>(),
+    }
 }
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(key) = &self.key {
-            return write!(f, "key {key}");
-        }
         match &self.path {
             Some(p) => write!(f, "{}", p.display())?,
             None => f.write_str("<stdin>")?,
@@ -290,7 +314,7 @@ impl Error {
     /// failed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Task { source, .. } => source.downcast_ref::<Error>().is_none_or(Error::is_retryable),
+            Error::Task { source, .. } => inner_error(source).is_none_or(Error::is_retryable),
             Error::TaskProcess { retryable, .. } => *retryable,
             _ => false,
         }
@@ -304,9 +328,7 @@ impl Error {
             Error::BadRecord { location, .. }
             | Error::TooManyBadRecords { location, .. }
             | Error::LineTooLong { location, .. } => Some(location),
-            Error::Task { at, source, .. } => at
-                .as_ref()
-                .or_else(|| source.downcast_ref::<Error>().and_then(Error::location)),
+            Error::Task { at, source, .. } => at.as_ref().or_else(|| inner_error(source).and_then(Error::location)),
             _ => None,
         }
     }
@@ -334,7 +356,7 @@ impl Error {
             | Error::OutputExists { path }
             | Error::OutputRefused { path, .. }
             | Error::Corrupt { path, .. } => Some(path),
-            Error::Task { source, .. } => source.downcast_ref::<Error>().and_then(Error::path),
+            Error::Task { source, .. } => inner_error(source).and_then(Error::path),
             _ => self.location().and_then(|l| l.path.as_deref()),
         }
     }
@@ -445,7 +467,6 @@ mod tests {
             line: Some(7),
             offset: Some(120),
             split_start: None,
-            key: None,
         };
         let bad = Error::BadRecord {
             step: 1,

@@ -112,7 +112,6 @@ impl<R: Read> LineReader<R> {
                 line: Some(self.number + 1),
                 offset: Some(self.offset),
                 split_start: None,
-                key: None,
             },
             max: self.max_line as u64,
         }

@@ -196,7 +196,6 @@ impl LineCheck {
                 line: Some(self.lines + 1),
                 offset: Some(self.line_start),
                 split_start: None,
-                key: None,
             },
             max: self.max,
         }

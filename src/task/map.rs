@@ -62,7 +62,6 @@ pub(crate) fn map_task<E: Outputs>(
             line,
             offset: Some(offset),
             split_start,
-            key: None,
         })
     };
     let fail = |at: Option<Location>, e: BoxError| id.task_error(Phase::Map, index, at, e);

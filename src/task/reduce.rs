@@ -6,7 +6,7 @@ use super::sink::{Outputs, Sink};
 use super::{StepContext, TaskId, TaskOutcome, status_line};
 use crate::api::context::TaskContext;
 use crate::api::counters::FrameworkCounters;
-use crate::error::{Error, Location, Phase, Result};
+use crate::error::{AtKey, Error, Phase, Result};
 use crate::shuffle::ValueSource;
 
 /// What a reduce task does with one key group.
@@ -61,11 +61,11 @@ pub(crate) fn reduce_task<E: Outputs>(
     let fail = |e| id.task_error(Phase::Reduce, index, None, e);
     // An error while reducing a key names it.
     let fail_at = |key: &[u8], e| {
-        let at = Location {
-            key: Some((shuffle.key_text)(key)),
-            ..Location::default()
+        let keyed = AtKey {
+            key: (shuffle.key_text)(key),
+            source: e,
         };
-        id.task_error(Phase::Reduce, index, Some(at), e)
+        id.task_error(Phase::Reduce, index, None, Box::new(keyed))
     };
     capture(fail, || {
         reducer.setup(sink.target(), &mut ctx).map_err(fail)?;

@@ -301,6 +301,9 @@ fn a_reducer_error_names_the_key_it_was_reducing() {
     config.max_attempts = 2;
     let err = run(&Job::new("fails-on-b", step::map(Words).reduce(FailsOnB)), &config).unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("reducer task 0, at key \"b\": no b allowed"), "{msg}");
+    assert!(
+        msg.contains("reducer task 0: while reducing key \"b\": no b allowed"),
+        "{msg}"
+    );
     assert!(msg.contains("(attempt 1 of 2; attempts 1 to 2 all failed)"), "{msg}");
 }
