@@ -970,3 +970,160 @@ fn issue8_extreme_settings_give_the_default_runs_output() {
     ));
     assert_eq!(sorted_lines(&got), sorted_lines(&expected));
 }
+
+// ---------------------------------------------------------------------------
+// Issue 12: the mrjob switches a migrating user expects
+// ---------------------------------------------------------------------------
+
+#[test]
+fn output_dir_is_dash_o_and_cat_output_prints_it_too() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "in.txt", "b a\na\n");
+    let o = run(&mut mr(&tmp), &["word-count", "in.txt", "--output-dir", "out", "-q"]);
+    assert_eq!(assert_ok(&o), "", "mrjob prints nothing with --output-dir");
+    assert_eq!(names(&tmp.path().join("out")), set(&["_SUCCESS", "part-00000"]));
+    let o = run(
+        &mut mr(&tmp),
+        &[
+            "word-count",
+            "in.txt",
+            "-o",
+            "out2",
+            "--reducers",
+            "2",
+            "--cat-output",
+            "-q",
+        ],
+    );
+    let mut printed: Vec<String> = assert_ok(&o).lines().map(str::to_owned).collect();
+    printed.sort();
+    assert_eq!(printed, ["\"a\"\t2", "\"b\"\t1"]);
+    assert_eq!(
+        names(&tmp.path().join("out2")),
+        set(&["_SUCCESS", "part-00000", "part-00001"])
+    );
+    // The summary says where the output went.
+    let o = run(&mut mr(&tmp), &["word-count", "in.txt", "--output-dir", "out3"]);
+    assert!(stderr(&o).contains("output in out3"), "{}", stderr(&o));
+    let o = run(&mut mr(&tmp), &["word-count", "in.txt"]);
+    assert!(stderr(&o).contains("output written to stdout"), "{}", stderr(&o));
+    // Both at once on this machine is a mistake, said before any work.
+    let o = run(&mut mr(&tmp), &["word-count", "in.txt", "-o", "x", "--output-dir", "y"]);
+    assert!(assert_error(&o, 1).contains("-o and --output-dir"));
+    assert!(!tmp.path().join("x").exists() && !tmp.path().join("y").exists());
+}
+
+#[test]
+fn no_cat_output_prints_nothing_and_still_runs() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "in.txt", "b a\na\n");
+    let o = run(
+        &mut mr(&tmp),
+        &["word-count", "in.txt", "--no-cat-output", "--stats", "s.json"],
+    );
+    assert_eq!(assert_ok(&o), "");
+    assert!(stderr(&o).contains("output discarded"), "{}", stderr(&o));
+    let stats: serde_json::Value = serde_json::from_slice(&fs::read(tmp.path().join("s.json")).unwrap()).unwrap();
+    assert_eq!(stats["counters"]["Map-Reduce Framework"]["REDUCE_OUTPUT_RECORDS"], 2);
+    // The later of the two switches wins, as in mrjob.
+    let o = run(
+        &mut mr(&tmp),
+        &["word-count", "in.txt", "--no-cat-output", "--cat-output", "-q"],
+    );
+    assert_eq!(assert_ok(&o), "\"a\"\t2\n\"b\"\t1\n");
+}
+
+#[test]
+fn conf_path_gives_defaults_per_runner_and_the_command_line_wins() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "in.txt", "b a\na\nc\n");
+    write(
+        &tmp,
+        "mr-run.toml",
+        "[runners.local]\nreducers = 3\nquiet = true\n\n[runners.inline]\nreducers = 2\njobconf = [\"a.b=1\", \"c=2\"]\n",
+    );
+    let parts = |dir: &str| {
+        names(&tmp.path().join(dir))
+            .into_iter()
+            .filter(|n| n.starts_with("part-"))
+            .count()
+    };
+    let o = run(
+        &mut mr(&tmp),
+        &["word-count", "in.txt", "--conf-path", "mr-run.toml", "-o", "a"],
+    );
+    assert_eq!(assert_ok(&o), "");
+    assert_eq!(stderr(&o), "", "quiet = true");
+    assert_eq!(parts("a"), 3);
+    let o = run(
+        &mut mr(&tmp),
+        &[
+            "word-count",
+            "in.txt",
+            "--conf-path",
+            "mr-run.toml",
+            "-r",
+            "inline",
+            "-o",
+            "b",
+            "-q",
+        ],
+    );
+    assert_ok(&o);
+    assert_eq!(parts("b"), 2, "the inline runner's section");
+    let o = run(
+        &mut mr(&tmp),
+        &[
+            "word-count",
+            "in.txt",
+            "--conf-path",
+            "mr-run.toml",
+            "--reducers",
+            "1",
+            "-o",
+            "c",
+        ],
+    );
+    assert_ok(&o);
+    assert_eq!(parts("c"), 1, "the command line wins");
+    // $MR_RUN_CONF names it too; --no-conf reads none.
+    let o = mr(&tmp)
+        .args(["word-count", "in.txt", "-o", "d", "-q"])
+        .env("MR_RUN_CONF", tmp.path().join("mr-run.toml"))
+        .output()
+        .unwrap();
+    assert_ok(&o);
+    assert_eq!(parts("d"), 3);
+    let o = mr(&tmp)
+        .args(["word-count", "in.txt", "-o", "e", "-q", "--no-conf"])
+        .env("MR_RUN_CONF", tmp.path().join("mr-run.toml"))
+        .output()
+        .unwrap();
+    assert_ok(&o);
+    assert_eq!(parts("e"), 1);
+    // A key that is no option is an error naming the file and the key.
+    write(&tmp, "bad.toml", "[runners.local]\nreducer_count = 3\n");
+    let o = run(&mut mr(&tmp), &["word-count", "in.txt", "--conf-path", "bad.toml"]);
+    let err = assert_error(&o, 1);
+    assert!(
+        err.contains("bad.toml: runners.local.reducer_count is not an option"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_switches_get_a_hint_not_clap_advice() {
+    let tmp = TempDir::new().unwrap();
+    for (arg, hint) in [
+        ("--reducres", "'--reducers'"),
+        ("--files", "--side NAME=PATH"),
+        ("--num-cores", "--workers"),
+        ("--outptu-dir", "'--output-dir'"),
+    ] {
+        let o = run(&mut mr(&tmp), &["word-count", arg, "x"]);
+        let err = assert_usage_error(&o);
+        assert!(err.contains(&format!("unknown option '{arg}'")), "{err}");
+        assert!(err.contains(hint), "{arg}: {err}");
+        assert!(!err.contains("use '--"), "{arg}: clap's advice: {err}");
+    }
+}

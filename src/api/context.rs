@@ -16,6 +16,8 @@ pub(crate) struct JobEnv {
     pub(crate) options: Option<JobOptions>,
     /// `--side NAME=PATH`, as the task process can open them.
     pub(crate) sides: Vec<(String, PathBuf)>,
+    /// `-D KEY=VALUE` (`--jobconf`).
+    pub(crate) jobconf: Vec<(String, String)>,
 }
 
 /// The framework's side of one running task.

@@ -301,6 +301,21 @@ impl<'a, K: Serialize + serde::de::DeserializeOwned, V: Serialize> Emitter<'a, K
             .ok_or_else(|| Error::Config(format!("the job's options are not a {}", std::any::type_name::<T>())))
     }
 
+    /// The job setting `key` given as `-D KEY=VALUE` (`--jobconf`,
+    /// mrjob's `jobconf_from_env`): from the run's options, or, in a task
+    /// process on Hadoop or Spark, from the environment the engine
+    /// exports it in (`.` and other non-alphanumerics as `_`).
+    pub fn jobconf(&self, key: &str) -> Option<String> {
+        if let Some((_, value)) = self.ctx.env.jobconf.iter().rev().find(|(k, _)| k == key) {
+            return Some(value.clone());
+        }
+        let var: String = key
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        std::env::var(var).ok()
+    }
+
     /// 1-based number of the step this task belongs to.
     pub fn step_number(&self) -> usize {
         self.ctx.step + 1

@@ -17,6 +17,7 @@ use crate::error::Error;
 use crate::runner::streaming::{TaskKind, TaskMode};
 use crate::runner::{self, JobReport, RunConfig, RunnerKind, SpillCompression};
 
+mod conf;
 mod report;
 mod stats;
 use stats::PendingFile;
@@ -44,6 +45,13 @@ pub struct RunArgs {
     /// --step-output-dir), to see what a step handed the next.
     #[arg(long, value_name = "DIR")]
     pub step_output_dir: Option<PathBuf>,
+    /// Defaults for the options, per runner, from this TOML file (like
+    /// mrjob.conf) [default: $MR_RUN_CONF, else ~/.mr-run.toml if there is one].
+    #[arg(long, value_name = "FILE", conflicts_with = "no_conf")]
+    pub conf_path: Option<PathBuf>,
+    /// Read no config file.
+    #[arg(long)]
+    pub no_conf: bool,
     /// Streaming task mode: the job's own options, as the runner passes
     /// them to its tasks (hex of their JSON).
     #[arg(long, value_name = "HEX", hide = true)]
@@ -140,9 +148,19 @@ pub struct RunArgs {
     /// in the cluster user's home; this machine's temp dir under Hadoop's local runner].
     #[arg(long, visible_alias = "hadoop-tmp-dir", value_name = "URI")]
     pub cloud_tmp_dir: Option<String>,
-    /// -r hadoop/-r spark: leave the output at URI on the cluster instead of copying it back.
-    #[arg(long, value_name = "URI")]
+    /// Where the output goes (mrjob's --output-dir): with -r local, inline
+    /// or streaming the same as -o; with -r hadoop/-r spark a URI on the
+    /// cluster, where the output stays instead of being copied back.
+    #[arg(long, value_name = "DIR|URI")]
     pub output_dir: Option<String>,
+    /// Also print the output on stdout when it goes to a directory
+    /// (mrjob's --cat-output).
+    #[arg(long, overrides_with = "no_cat_output")]
+    pub cat_output: bool,
+    /// Do not print the output on stdout: without -o it is discarded
+    /// (mrjob's --no-cat-output; counters and --stats still tell what ran).
+    #[arg(long, overrides_with = "cat_output")]
+    pub no_cat_output: bool,
     /// -r hadoop: a Hadoop setting (-D KEY=VALUE), passed on as it is; -r spark: a Spark --conf.
     #[arg(short = 'D', long = "jobconf", value_name = "KEY=VALUE", value_parser = parse_jobconf)]
     pub jobconf: Vec<(String, String)>,
@@ -251,6 +269,12 @@ pub fn run_with_task_command(
         // The job's own options, under a heading of their own in --help.
         command = (spec.augment)(command.next_help_heading("Options of this job"));
     }
+    // The config file's defaults join the arguments before parsing, so
+    // they are checked as typed ones are.
+    let argv = match conf::with_defaults(argv, &command) {
+        Ok(argv) => argv,
+        Err(e) => return report_error(&e),
+    };
     let parsed = command.clone().try_get_matches_from(&argv).and_then(|matches| {
         let cli = SingleJob::from_arg_matches(&matches)?;
         let options = spec.map(|s| (s.from_matches)(&matches)).transpose()?;
@@ -286,12 +310,80 @@ pub fn report_parse_error(e: &clap::Error, command: &clap::Command, argv: &[OsSt
             return ExitCode::from(2);
         }
     }
+    if e.kind() == clap::error::ErrorKind::UnknownArgument
+        && let Some(clap::error::ContextValue::String(arg)) = e.get(clap::error::ContextKind::InvalidArg)
+    {
+        eprintln!(
+            "error: unknown option '{arg}'\n\n  hint: {}\n\nFor more information, try '--help'.",
+            unknown_hint(arg, command)
+        );
+        return ExitCode::from(2);
+    }
     let _ = e.print();
     if e.use_stderr() {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// mrjob switches with another name here, or no counterpart.
+const MRJOB_SWITCHES: &[(&str, &str)] = &[
+    (
+        "--files",
+        "mrjob's --files is --side NAME=PATH here (a side file per name)",
+    ),
+    ("--file", "mrjob's --file is --side NAME=PATH here"),
+    ("--num-cores", "mrjob's --num-cores is --workers N here"),
+    ("--local-tmp-dir", "mrjob's --local-tmp-dir is --temp-dir DIR here"),
+    ("--no-output", "mrjob's --no-output is --no-cat-output here"),
+    ("--output", "the output directory is -o DIR or --output-dir DIR"),
+    ("--num-reducers", "reduce tasks are --reducers N"),
+    ("--cleanup", "temporary files are always removed; nothing to choose"),
+    ("--python-bin", "jobs are Rust binaries: no interpreter to choose"),
+];
+
+/// What to say of an option `command` does not have: mrjob's name for
+/// one it has, or the closest of its own by edit distance.
+fn unknown_hint(arg: &str, command: &clap::Command) -> String {
+    let name = arg.split('=').next().unwrap_or(arg);
+    if let Some((_, hint)) = MRJOB_SWITCHES.iter().find(|(m, _)| *m == name) {
+        return (*hint).to_owned();
+    }
+    let closest = command
+        .get_arguments()
+        .filter(|a| !a.is_hide_set())
+        .filter_map(|a| a.get_long())
+        .map(|long| (edit_distance(name.trim_start_matches('-'), long), long))
+        .min();
+    match closest {
+        Some((_, long)) => format!("the closest option is '--{long}'; `--help` lists them all"),
+        None => "`--help` lists the options".to_owned(),
+    }
+}
+
+/// Edit distance in characters, a swap of neighbours counting one (the
+/// optimal string alignment distance): typos are mostly swaps.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// Runs `job` with already-parsed options, printing output, counters and
@@ -352,6 +444,14 @@ fn run_job_with(
             Err(e) => report_error(&e),
         };
     }
+    if args.output.is_some()
+        && args.output_dir.is_some()
+        && !matches!(config.runner, RunnerKind::Hadoop | RunnerKind::Spark)
+    {
+        return report_error(&Error::Config(
+            "-o and --output-dir name the same thing on this runner: give one".into(),
+        ));
+    }
     crate::io::cleanup::install_interrupt_cleanup();
     if config.inputs.is_empty() && job.has_sample() && !args.quiet {
         eprintln!(
@@ -367,7 +467,10 @@ fn run_job_with(
     };
     let settings = report::settings(&config);
     let stdout = io::stdout();
-    let mut out = stdout.lock();
+    let mut out: Box<dyn Write> = match args.no_cat_output {
+        true => Box::new(io::sink()),
+        false => Box::new(stdout.lock()),
+    };
     let mut write_files = |report: &JobReport| {
         if let Some(stats) = stats.as_mut() {
             stats.write(&stats::stats_json(report)?)?;
@@ -379,8 +482,16 @@ fn run_job_with(
     };
     match runner::run_then_commit(job, &config, &mut out, &mut write_files) {
         Ok(report) => {
+            if let (true, Some(dir)) = (args.cat_output, &config.output)
+                && let Err(e) = cat_parts(dir, &mut out)
+            {
+                if is_broken_pipe(&e) {
+                    return ExitCode::SUCCESS;
+                }
+                return report_error(&e);
+            }
             if !args.quiet {
-                print_summary(&report, args.verbose, &output_place(&config));
+                print_summary(&report, args.verbose, &output_place(&config, args.no_cat_output));
             }
             for (file, what) in [(stats, "stats file"), (html, "report")] {
                 if let Some(file) = file
@@ -425,7 +536,13 @@ fn run_config(args: &RunArgs) -> RunConfig {
     cluster.spark_submit = args.spark_submit.clone();
     cluster.spark_master = args.spark_master.clone();
     cluster.cloud_tmp_dir = args.cloud_tmp_dir.clone();
-    cluster.output_dir = args.output_dir.clone();
+    // mrjob's --output-dir is -o on a runner of this machine.
+    let on_cluster = matches!(config.runner, RunnerKind::Hadoop | RunnerKind::Spark);
+    match (&args.output_dir, on_cluster) {
+        (Some(dir), false) if config.output.is_none() => config.output = Some(PathBuf::from(dir)),
+        (dir, _) => config.cluster.output_dir = dir.clone(),
+    }
+    let cluster = &mut config.cluster;
     cluster.jobconf = args.jobconf.clone();
     cluster.dry_run = args.dry_run;
     if let Some(workers) = args.workers {
@@ -461,8 +578,27 @@ pub fn list(jobs: &[Box<dyn AnyJob>], out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
+/// `--cat-output`: the part files of the output directory `dir`, in
+/// order, on `out`.
+fn cat_parts(dir: &std::path::Path, out: &mut dyn Write) -> Result<(), Error> {
+    let mut parts: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("part-")))
+        .collect();
+    parts.sort();
+    for part in parts {
+        let mut file = std::fs::File::open(&part).map_err(|e| Error::io(&part, e))?;
+        io::copy(&mut file, out).map_err(|e| Error::io("<stdout>", e))?;
+    }
+    out.flush().map_err(|e| Error::io("<stdout>", e))
+}
+
 /// Where a finished run's output is, as the summary says it.
-fn output_place(config: &RunConfig) -> String {
+fn output_place(config: &RunConfig, discarded: bool) -> String {
+    if discarded && config.output.is_none() && config.cluster.output_dir.is_none() {
+        return "output discarded (--no-cat-output)".to_owned();
+    }
     match (&config.output, &config.cluster.output_dir) {
         (Some(dir), _) => format!("output in {}", dir.display()),
         (None, Some(uri)) => format!("output left on the cluster at {uri}"),

@@ -585,6 +585,7 @@ pub(crate) fn job_env(plan: &JobPlan, config: &RunConfig) -> Result<Arc<JobEnv>>
     Ok(Arc::new(JobEnv {
         options,
         sides: config.side_files.clone(),
+        jobconf: config.cluster.jobconf.clone(),
     }))
 }
 

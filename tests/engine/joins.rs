@@ -352,3 +352,33 @@ fn a_side_file_loads_once_per_process_and_options_reach_every_task() {
     let e = run(&job, &config).unwrap_err().to_string();
     assert!(e.contains("side file names") && e.contains("expected KEY=NAME"), "{e}");
 }
+
+/// Counts lines under the value of the `tag` job setting.
+#[derive(Clone)]
+struct Tagged;
+
+impl Mapper for Tagged {
+    type Input = TextLine;
+    type Key = String;
+    type Value = u64;
+
+    fn map(&mut self, _: Line<'_>, out: &mut Emitter<'_, String, u64>) -> TaskResult {
+        let tag = out.jobconf("my.tag").unwrap_or_else(|| "none".into());
+        out.emit(tag, 1);
+        Ok(())
+    }
+}
+
+#[test]
+fn jobconf_settings_reach_every_task() {
+    let inputs = Inputs::new(&[b"a\nb\nc\n"]);
+    for runner in [RunnerKind::Local, RunnerKind::Inline] {
+        let mut config = inputs.config();
+        config.runner = runner;
+        let (out, _) = run(&Job::new("tagged", step::map(Tagged)), &config).unwrap();
+        assert_eq!(out, "\"none\"\t1\n".repeat(3));
+        config.cluster.jobconf = vec![("my.tag".into(), "x".into()), ("my.tag".into(), "y".into())];
+        let (out, _) = run(&Job::new("tagged", step::map(Tagged)), &config).unwrap();
+        assert_eq!(out, "\"y\"\t1\n".repeat(3), "the last -D of a key wins");
+    }
+}

@@ -105,6 +105,7 @@ pub(crate) fn run_steps(
         "reducers": config.reducers,
         "inputs": uris,
         "input_names": inputs.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>(),
+        "jobconf": cluster.jobconf,
         "steps": steps,
         "output": output_uri,
         "report": report_path.display().to_string(),

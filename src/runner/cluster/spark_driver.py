@@ -149,6 +149,8 @@ def main():
     sc.setLogLevel("WARN")
     counters = sc.accumulator({}, CounterParam())
     binary = spec["binary"]
+    # -D KEY=VALUE reaches tasks as Hadoop Streaming exports it.
+    jobconf = {"".join(c if c.isascii() and c.isalnum() else "_" for c in k): v for k, v in spec.get("jobconf", [])}
     reducers = spec["reducers"]
     files = []
     for uri, input_name in zip(spec["inputs"], spec["input_names"]):
@@ -172,7 +174,7 @@ def main():
                     }
                     if input_name is not None:
                         env["mr_run_input"] = input_name
-                    return run_task(binary, step["mapper"], env, lines, counters, n)
+                    return run_task(binary, step["mapper"], dict(jobconf, **env), lines, counters, n)
 
                 parts.append(text.mapPartitionsWithIndex(first))
             mapped = sc.union(parts) if len(parts) != 1 else parts[0]
@@ -185,7 +187,7 @@ def main():
                     "mapreduce_job_reduces": str(reducers),
                     "mr_run_inputs": inputs_json,
                 }
-                return run_task(binary, step["mapper"], env, lines, counters, n)
+                return run_task(binary, step["mapper"], dict(jobconf, **env), lines, counters, n)
 
             mapped = rdd.mapPartitionsWithIndex(later)
         if step["reducer"] is None:
@@ -203,7 +205,7 @@ def main():
 
         def reduce(i, lines, step=step, n=n):
             env = {"mapreduce_task_partition": str(i), "mapreduce_job_reduces": str(reducers)}
-            return run_task(binary, step["reducer"], env, lines, counters, n)
+            return run_task(binary, step["reducer"], dict(jobconf, **env), lines, counters, n)
 
         rdd = shuffled.mapPartitionsWithIndex(reduce)
 

@@ -256,6 +256,13 @@ impl Pipeline<'_> {
             .arg(self.config.skip_bad_records.to_string())
             .arg("--max-line-length")
             .arg(self.config.max_line_length.to_string())
+            .args(
+                self.config
+                    .cluster
+                    .jobconf
+                    .iter()
+                    .flat_map(|(k, v)| ["-D".to_owned(), format!("{k}={v}")]),
+            )
             .args(self.config.task_options(|_, path| {
                 std::path::absolute(path).map_or_else(|_| path.display().to_string(), |p| p.display().to_string())
             }))
