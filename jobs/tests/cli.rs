@@ -1127,3 +1127,47 @@ fn unknown_switches_get_a_hint_not_clap_advice() {
         assert!(!err.contains("use '--"), "{arg}: clap's advice: {err}");
     }
 }
+
+/// On a terminal (a pty from `script`), the map line shows bytes read of
+/// the input with a rate and an ETA, the reduce line records and a rate;
+/// a line per phase stays.
+#[test]
+fn progress_on_a_terminal_shows_bytes_rate_and_eta() {
+    let tmp = TempDir::new().unwrap();
+    let input = tmp.path().join("text.txt");
+    mapreduce_jobs::datagen::write_file(&input, mapreduce_jobs::datagen::text, 48 << 20, 3).unwrap();
+    let command = format!(
+        "{} word-count {} --workers 2 --block-size 8M -o out",
+        assert_cmd::cargo::cargo_bin!("mr-run").display(),
+        input.display()
+    );
+    let o = std::process::Command::new("script")
+        .current_dir(tmp.path())
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("script (util-linux) runs");
+    let shown = String::from_utf8_lossy(&o.stdout).replace('\r', "\n");
+    assert!(o.status.success(), "{shown}");
+    let map = shown
+        .lines()
+        .filter(|l| l.contains("step 1/1 map") && l.contains("6/6 tasks"))
+        .last()
+        .unwrap_or_else(|| panic!("no finished map line:\n{shown}"));
+    assert!(
+        map.contains("48.00 MiB of 48.00 MiB") && map.contains("MiB/s") && map.contains("ETA"),
+        "{map}"
+    );
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.contains("step 1/1 reduce") && l.contains("records") && l.contains("/s")),
+        "{shown}"
+    );
+    // Not a terminal: no progress at all.
+    let plain = run(
+        &mut mr(&tmp),
+        &["word-count", "text.txt", "--block-size", "8M", "-o", "out2"],
+    );
+    assert!(!stderr(&plain).contains("tasks"), "{}", stderr(&plain));
+}

@@ -23,7 +23,7 @@ use crate::task::{
     BadRecords, GroupSource, Outputs, RecordSource, StepContext, StepId, TaskId, TaskOutcome, map_task, reduce_task,
 };
 use crate::tracker::pool::{run_tasks, worker_index};
-use crate::tracker::progress::PhaseBar;
+use crate::tracker::progress::{Meter, PhaseBar};
 
 /// A runner: where map tasks read, how map output is shuffled to reduce
 /// tasks, and where task output goes.
@@ -83,6 +83,7 @@ pub(crate) fn run_steps<E: Engine>(
     let ranges = super::sample::ranges(plan, &sources, config)?.map(Arc::new);
     let bad = BadRecords::new(config.skip_bad_records);
     let env = super::job_env(plan, config)?;
+    let input_bytes = input_size(&sources);
     let mut splits = engine.text_splits(sources)?;
     let mut reports = Vec::with_capacity(plan.steps.len());
     let epoch = Instant::now();
@@ -102,7 +103,8 @@ pub(crate) fn run_steps<E: Engine>(
             env: &env,
         };
         let mut report = StepReport::default();
-        let outputs = run_step(engine, &cx, config, &splits, stamps, epoch, &mut report)?;
+        let bytes = if index == 0 { input_bytes } else { None };
+        let outputs = run_step(engine, &cx, config, &splits, stamps, epoch, bytes, &mut report)?;
         engine.step_done(index);
         reports.push(report);
         if !cx.last {
@@ -139,6 +141,21 @@ fn write_step_output<E: Engine>(
         out.flush().map_err(|e| crate::error::Error::io(&path, e))?;
     }
     Ok(())
+}
+
+/// The first step's input size, when every input is a file that is read
+/// as it is (a compressed one's decoded size is not known ahead).
+fn input_size(sources: &[TextSource]) -> Option<u64> {
+    sources
+        .iter()
+        .map(|s| match s {
+            TextSource::Sample(bytes) => Some(bytes.len() as u64),
+            TextSource::Input(src, _) => match crate::io::split::is_splittable(src) {
+                Ok(true) => src.read_path().and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len()),
+                _ => None,
+            },
+        })
+        .sum()
 }
 
 /// What a phase's tasks added up to.
@@ -199,6 +216,7 @@ fn run_step<E: Engine>(
     splits: &[E::Split],
     stamps: &[Stamp],
     epoch: Instant,
+    input_bytes: Option<u64>,
     report: &mut StepReport,
 ) -> Result<Vec<E::Output>> {
     let failed = std::sync::Mutex::new(Vec::new());
@@ -208,19 +226,16 @@ fn run_step<E: Engine>(
 
     let started = Instant::now();
     let clock = Clock { epoch, failed: &failed };
-    let maps = run_phase(
-        engine,
-        config,
-        &label("map"),
-        id,
-        Phase::Map,
-        splits.len(),
-        &clock,
-        |task| {
-            let mut source = engine.open(&splits[task.index])?;
-            map_task(cx, engine, task, source.as_mut())
-        },
-    )?;
+    let phase = PhaseSpec {
+        label: label("map"),
+        phase: Phase::Map,
+        tasks: splits.len(),
+        bytes: input_bytes,
+    };
+    let maps = run_phase(engine, config, id, &phase, &clock, |task, meter| {
+        let mut source = engine.open(&splits[task.index])?;
+        map_task(cx, engine, task, source.as_mut(), meter)
+    })?;
     if id.index == 0 {
         super::check_unchanged(stamps)?;
     }
@@ -230,19 +245,16 @@ fn run_step<E: Engine>(
     if let Some(shuffle) = &cx.step.shuffle {
         let started = Instant::now();
         let shuffled = engine.shuffle(shuffle, outputs)?;
-        let reduces = run_phase(
-            engine,
-            config,
-            &label("reduce"),
-            id,
-            Phase::Reduce,
-            cx.reducers as usize,
-            &clock,
-            |task| {
-                let mut groups = engine.groups(&task, shuffle, &shuffled)?;
-                reduce_task(cx, engine, task, groups.as_mut())
-            },
-        )?;
+        let phase = PhaseSpec {
+            label: label("reduce"),
+            phase: Phase::Reduce,
+            tasks: cx.reducers as usize,
+            bytes: None,
+        };
+        let reduces = run_phase(engine, config, id, &phase, &clock, |task, meter| {
+            let mut groups = engine.groups(&task, shuffle, &shuffled)?;
+            reduce_task(cx, engine, task, groups.as_mut(), meter)
+        })?;
         report.reduce_seconds = started.elapsed().as_secs_f64();
         outputs = tally.add(reduces, report);
     }
@@ -278,19 +290,27 @@ impl Clock<'_> {
     }
 }
 
-/// Runs `tasks` attempts of `run` on the pool, with a progress bar.
-#[allow(clippy::too_many_arguments)]
+/// A phase as its progress line shows it.
+struct PhaseSpec {
+    label: String,
+    phase: Phase,
+    tasks: usize,
+    /// The input's size, when the phase reads files of known size.
+    bytes: Option<u64>,
+}
+
+/// Runs the phase's tasks (`run` for each attempt, given the progress
+/// line's meter when it is shown) on the pool.
 fn run_phase<E: Engine, T: Send>(
     engine: &E,
     config: &RunConfig,
-    label: &str,
     step: StepId,
-    phase: Phase,
-    tasks: usize,
+    spec: &PhaseSpec,
     clock: &Clock<'_>,
-    run: impl Fn(TaskId) -> Result<T> + Sync,
+    run: impl Fn(TaskId, Option<&Meter>) -> Result<T> + Sync,
 ) -> Result<Vec<(T, Timing)>> {
-    let bar = PhaseBar::new(config.progress, label.to_owned(), tasks);
+    let (phase, tasks) = (spec.phase, spec.tasks);
+    let bar = PhaseBar::new(config.progress, spec.label.clone(), tasks, spec.bytes);
     run_tasks(
         tasks,
         engine.workers(),
@@ -303,7 +323,7 @@ fn run_phase<E: Engine, T: Send>(
                 attempt,
             };
             let started = Instant::now();
-            let result = run(task);
+            let result = run(task, bar.meter());
             let (start_ms, end_ms) = (clock.ms(started), clock.ms(Instant::now()));
             match result {
                 Ok(value) => Ok((

@@ -16,6 +16,10 @@ use crate::api::counters::{Counters, FrameworkCounters};
 use crate::api::step::plan::MapFailure;
 use crate::error::{BoxError, Location, Phase, Result};
 use crate::shuffle::spill::Combine;
+use crate::tracker::progress::Meter;
+
+/// Records between two reports to the progress line.
+const METER_EVERY: u64 = 256;
 
 /// Where in its input a line is: (line number, byte offset).
 type Position = (Option<u64>, u64);
@@ -26,6 +30,7 @@ pub(crate) fn map_task<E: Outputs>(
     engine: &E,
     task: TaskId,
     source: &mut dyn RecordSource,
+    meter: Option<&Meter>,
 ) -> Result<TaskOutcome<E::Output>> {
     let (id, index) = (cx.id, task.index);
     let typed_budget = cx
@@ -74,8 +79,26 @@ pub(crate) fn map_task<E: Outputs>(
             mapper.select_input(input.as_deref()).map_err(|e| fail(None, e))?;
             mapper.setup(sink.target(), &mut ctx).map_err(|e| fail(None, e))?;
             let mut records = 0u64;
+            // What the progress line has been told (bytes from the first
+            // line's offset, records).
+            let (mut first, mut told_bytes, mut told_records) = (None, 0u64, 0u64);
             while let Some(record) = source.next_record()? {
                 records += 1;
+                if let Some(m) = meter
+                    && records % METER_EVERY == 0
+                {
+                    match &record {
+                        Record::Line { offset, .. } => {
+                            let done = offset - *first.get_or_insert(*offset);
+                            m.add_bytes(done.saturating_sub(told_bytes));
+                            told_bytes = done;
+                        }
+                        Record::Pair { .. } => {
+                            m.add_records(records - told_records);
+                            told_records = records;
+                        }
+                    }
+                }
                 let result = match record {
                     Record::Line { bytes, offset, number } => {
                         at.set(Some((number, offset)));
@@ -109,6 +132,12 @@ pub(crate) fn map_task<E: Outputs>(
             at.set(None);
             counters.map_input_records += records;
             counters.bytes_read += source.bytes_read();
+            if let Some(m) = meter {
+                m.add_bytes(source.bytes_read().saturating_sub(told_bytes));
+                if told_records > 0 || source.bytes_read() == 0 {
+                    m.add_records(records - told_records);
+                }
+            }
             mapper.cleanup(sink.target(), &mut ctx).map_err(|e| fail(None, e))
         },
     )?;

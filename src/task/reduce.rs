@@ -8,6 +8,7 @@ use crate::api::context::TaskContext;
 use crate::api::counters::FrameworkCounters;
 use crate::error::{AtKey, Error, Phase, Result};
 use crate::shuffle::ValueSource;
+use crate::tracker::progress::Meter;
 
 /// What a reduce task does with one key group.
 pub(crate) type ReduceGroup<'a> = dyn FnMut(&[u8], &mut dyn ValueSource) -> Result<()> + 'a;
@@ -28,6 +29,7 @@ pub(crate) trait GroupSource {
 struct Counted<'a> {
     inner: &'a mut dyn ValueSource,
     bytes: u64,
+    records: u64,
 }
 
 impl ValueSource for Counted<'_> {
@@ -35,6 +37,7 @@ impl ValueSource for Counted<'_> {
         let value = self.inner.next_value();
         if let Some(Ok(v)) = &value {
             self.bytes += v.len() as u64;
+            self.records += 1;
         }
         value
     }
@@ -46,6 +49,7 @@ pub(crate) fn reduce_task<E: Outputs>(
     engine: &E,
     task: TaskId,
     groups: &mut dyn GroupSource,
+    meter: Option<&Meter>,
 ) -> Result<TaskOutcome<E::Output>> {
     let (id, index) = (cx.id, task.index);
     let shuffle = cx
@@ -74,6 +78,7 @@ pub(crate) fn reduce_task<E: Outputs>(
             let mut counted = Counted {
                 inner: values,
                 bytes: key.len() as u64,
+                records: 0,
             };
             reducer
                 .reduce(key, &mut counted, sink.target(), &mut ctx)
@@ -84,6 +89,9 @@ pub(crate) fn reduce_task<E: Outputs>(
                 v?;
             }
             counters.reduce_shuffle_bytes += counted.bytes;
+            if let Some(m) = meter {
+                m.add_records(counted.records);
+            }
             Ok(())
         })?;
         reducer.cleanup(sink.target(), &mut ctx).map_err(fail)

@@ -212,6 +212,7 @@ impl Pipeline<'_> {
             self.config.progress,
             format!("step {}/{} {name}", step + 1, self.steps),
             inputs.len(),
+            None,
         );
         run_tasks(
             inputs.len(),

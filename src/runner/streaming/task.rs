@@ -168,10 +168,16 @@ pub fn run_task(
             let start = env_number("mapreduce_map_input_start").unwrap_or(0);
             let reader = SplitReader::streamed(input, name, start, config.max_line_length);
             let mut source = LineSource::from_reader(reader, path.map(Arc::new), task_input_name()?);
-            map_task(&cx, &outputs, task, &mut source)?
+            map_task(&cx, &outputs, task, &mut source, None)?
         }
-        TaskKind::Mapper => map_task(&cx, &outputs, task, &mut PairLines::new(input))?,
-        TaskKind::Reducer => reduce_task(&cx, &outputs, task, &mut ShuffleGroups::new(input, parts, arrival))?,
+        TaskKind::Mapper => map_task(&cx, &outputs, task, &mut PairLines::new(input), None)?,
+        TaskKind::Reducer => reduce_task(
+            &cx,
+            &outputs,
+            task,
+            &mut ShuffleGroups::new(input, parts, arrival),
+            None,
+        )?,
         TaskKind::Combiner => combine_task(&cx, task, input, parts, arrival)?,
     };
     report_counters(report, &outcome.framework, &outcome.user, step.shuffle.is_some())?;
