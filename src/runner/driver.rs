@@ -104,7 +104,7 @@ pub(crate) fn run_steps<E: Engine>(
         };
         let mut report = StepReport::default();
         let bytes = if index == 0 { input_bytes } else { None };
-        let outputs = run_step(engine, &cx, config, &splits, stamps, epoch, bytes, &mut report)?;
+        let outputs = run_step(engine, &cx, config, &splits, stamps, (epoch, bytes), &mut report)?;
         engine.step_done(index);
         reports.push(report);
         if !cx.last {
@@ -215,8 +215,7 @@ fn run_step<E: Engine>(
     config: &RunConfig,
     splits: &[E::Split],
     stamps: &[Stamp],
-    epoch: Instant,
-    input_bytes: Option<u64>,
+    (epoch, input_bytes): (Instant, Option<u64>),
     report: &mut StepReport,
 ) -> Result<Vec<E::Output>> {
     let failed = std::sync::Mutex::new(Vec::new());

@@ -85,7 +85,7 @@ pub(crate) fn map_task<E: Outputs>(
             while let Some(record) = source.next_record()? {
                 records += 1;
                 if let Some(m) = meter
-                    && records % METER_EVERY == 0
+                    && records.is_multiple_of(METER_EVERY)
                 {
                     match &record {
                         Record::Line { offset, .. } => {
