@@ -1151,8 +1151,7 @@ fn progress_on_a_terminal_shows_bytes_rate_and_eta() {
     assert!(o.status.success(), "{shown}");
     let map = shown
         .lines()
-        .filter(|l| l.contains("step 1/1 map") && l.contains("6/6 tasks"))
-        .last()
+        .rfind(|l| l.contains("step 1/1 map") && l.contains("6/6 tasks"))
         .unwrap_or_else(|| panic!("no finished map line:\n{shown}"));
     assert!(
         map.contains("48.00 MiB of 48.00 MiB") && map.contains("MiB/s") && map.contains("ETA"),
