@@ -81,6 +81,11 @@ mod tracker;
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+// Compiles the guide's examples as doc tests.
+#[doc = include_str!("../docs/guide.md")]
+#[cfg(doctest)]
+pub struct GuideDoctests;
+
 pub use api::job::{AnyJob, Job, JobDescription};
 pub use api::step::{self, MapStage, Step, StepDescription};
 pub use api::{Combiner, Emitter, JobOptions, Key, Mapper, Reducer, SideFile, TaskResult, Value, Values};
