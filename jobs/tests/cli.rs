@@ -1170,3 +1170,48 @@ fn progress_on_a_terminal_shows_bytes_rate_and_eta() {
     );
     assert!(!stderr(&plain).contains("tasks"), "{}", stderr(&plain));
 }
+
+/// Skipped bad records are kept, with where they were and why.
+#[test]
+fn bad_records_log_keeps_every_skipped_record_with_its_place() {
+    let tmp = TempDir::new().unwrap();
+    write(
+        &tmp,
+        "b.json",
+        "{\"city\": \"Reno\", \"stars\": 4.5}\nnot json\n{\"city\": \"Elko\"}\n{\"city\": 3\n",
+    );
+    let o = run(
+        &mut mr(&tmp),
+        &[
+            "yelp-city-stats",
+            "b.json",
+            "--skip-bad-records",
+            "5",
+            "--bad-records-log",
+            "bad.jsonl",
+            "--block-size",
+            "20",
+            "-q",
+        ],
+    );
+    assert!(assert_ok(&o).contains("Reno"));
+    let log = fs::read_to_string(tmp.path().join("bad.jsonl")).unwrap();
+    let mut lines: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    lines.sort_by_key(|l| l["offset"].as_u64());
+    assert_eq!(lines.len(), 2, "{log}");
+    assert_eq!(lines[0]["record"], "not json");
+    assert_eq!(lines[0]["file"], "b.json");
+    assert_eq!(lines[0]["offset"], 31);
+    assert_eq!(lines[0]["step"], 1);
+    assert!(
+        lines[0]["error"].as_str().unwrap().contains("invalid JSON record"),
+        "{log}"
+    );
+    assert_eq!(lines[1]["record"], "{\"city\": 3");
+    // Only where tasks run in this process.
+    let o = run(
+        &mut mr(&tmp),
+        &["yelp-city-stats", "b.json", "--bad-records-log", "x", "-r", "streaming"],
+    );
+    assert!(assert_error(&o, 1).contains("--bad-records-log works with -r local and -r inline"));
+}

@@ -100,6 +100,10 @@ pub struct RunArgs {
     /// Skip and count up to N malformed input records instead of failing on the first.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub skip_bad_records: u64,
+    /// With --skip-bad-records: write each skipped record, where it was
+    /// and why, as a JSON line to FILE (Hadoop keeps skipped records).
+    #[arg(long, value_name = "FILE")]
+    pub bad_records_log: Option<PathBuf>,
     /// Write counters and timings, per step and per task, as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub stats: Option<PathBuf>,
@@ -520,6 +524,7 @@ fn run_config(args: &RunArgs) -> RunConfig {
         .map(|(name, path)| (name.clone(), PathBuf::from(path)))
         .collect();
     config.step_output_dir = args.step_output_dir.clone();
+    config.bad_records_log = args.bad_records_log.clone();
     config.recursive = args.recursive;
     config.output = args.output.clone();
     config.overwrite = args.overwrite;

@@ -81,7 +81,10 @@ pub(crate) fn run_steps<E: Engine>(
     stamps: &[Stamp],
 ) -> Result<Vec<StepReport>> {
     let ranges = super::sample::ranges(plan, &sources, config)?.map(Arc::new);
-    let bad = BadRecords::new(config.skip_bad_records);
+    let bad = match &config.bad_records_log {
+        Some(path) => BadRecords::with_log(config.skip_bad_records, path)?,
+        None => BadRecords::new(config.skip_bad_records),
+    };
     let env = super::job_env(plan, config)?;
     let input_bytes = input_size(&sources);
     let mut splits = engine.text_splits(sources)?;
@@ -107,6 +110,7 @@ pub(crate) fn run_steps<E: Engine>(
         let outputs = run_step(engine, &cx, config, &splits, stamps, (epoch, bytes), &mut report)?;
         engine.step_done(index);
         reports.push(report);
+        bad.flush()?;
         if !cx.last {
             splits = engine.pair_splits(outputs)?;
             if let Some(dir) = &config.step_output_dir {

@@ -150,6 +150,9 @@ pub struct RunConfig {
     /// Also write each step's output, as text lines in the job's output
     /// protocol, to `DIR/step-N/part-NNNNN` (mrjob's `--step-output-dir`).
     pub step_output_dir: Option<PathBuf>,
+    /// Write each skipped bad record (`skip_bad_records`), with where it
+    /// was and why, as a JSON line to this file.
+    pub bad_records_log: Option<PathBuf>,
 }
 
 impl Default for RunConfig {
@@ -180,6 +183,7 @@ impl Default for RunConfig {
             side_files: Vec::new(),
             job_options: None,
             step_output_dir: None,
+            bad_records_log: None,
         }
     }
 }
@@ -567,6 +571,11 @@ pub(crate) fn check_declared(plan: &JobPlan, config: &RunConfig) -> Result<()> {
                 dir.display()
             )));
         }
+    }
+    if config.bad_records_log.is_some() && !matches!(config.runner, RunnerKind::Local | RunnerKind::Inline) {
+        return Err(Error::Config(
+            "--bad-records-log works with -r local and -r inline".into(),
+        ));
     }
     if config.job_options.is_some() && plan.options.is_none() {
         return Err(Error::Config(format!("job {job} takes no options of its own")));

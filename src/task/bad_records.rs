@@ -1,6 +1,20 @@
 //! The job's budget of malformed records (`--skip-bad-records`), shared by
-//! every map task of every step, and the error when it runs out.
+//! every map task of every step, the error when it runs out, and the log
+//! of the records it skipped (`--bad-records-log FILE`, as Hadoop keeps
+//! skipped records).
+//!
+//! The log has one JSON object a line, a skipped record each, written when
+//! the attempt that skipped it succeeds (a failed attempt's skips are not
+//! the job's):
+//!
+//! ```text
+//! {"step": 1, "file": "in.json" | null, "line": 7 | null, "offset": 120 | null,
+//!  "error": "invalid JSON record: ...", "record": "the line, UTF-8 (lossy)"}
+//! ```
 
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::StepId;
@@ -10,6 +24,8 @@ use crate::error::{BoxError, Error, Location};
 pub(crate) struct BadRecords {
     budget: u64,
     skipped: AtomicU64,
+    /// `--bad-records-log`: the file and its writer.
+    log: Option<(PathBuf, Mutex<std::io::BufWriter<std::fs::File>>)>,
 }
 
 impl BadRecords {
@@ -17,13 +33,45 @@ impl BadRecords {
         BadRecords {
             budget,
             skipped: AtomicU64::new(0),
+            log: None,
         }
+    }
+
+    /// A budget whose skipped records are logged to `path` (created or
+    /// truncated now, so that a path it cannot write fails before any
+    /// work).
+    pub(crate) fn with_log(budget: u64, path: &std::path::Path) -> Result<Self, Error> {
+        let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+        Ok(BadRecords {
+            log: Some((path.to_path_buf(), Mutex::new(std::io::BufWriter::new(file)))),
+            ..BadRecords::new(budget)
+        })
+    }
+
+    /// Whether skipped records are logged.
+    pub(crate) fn logs(&self) -> bool {
+        self.log.is_some()
+    }
+
+    /// Writes out what the log holds.
+    pub(crate) fn flush(&self) -> Result<(), Error> {
+        if let Some((path, log)) = &self.log {
+            let mut log = log
+                .lock()
+                .map_err(|_| Error::Internal("the bad-records log's lock".into()))?;
+            log.flush().map_err(|e| Error::io(path, e))?;
+        }
+        Ok(())
     }
 
     /// One task attempt's share: what it skips is given back if the
     /// attempt fails, so a retry counts its own skips again.
     pub(crate) fn attempt(&self) -> AttemptSkips<'_> {
-        AttemptSkips { shared: self, mine: 0 }
+        AttemptSkips {
+            shared: self,
+            mine: 0,
+            lines: Vec::new(),
+        }
     }
 
     /// The error for a bad record the budget cannot take.
@@ -50,6 +98,8 @@ impl BadRecords {
 pub(crate) struct AttemptSkips<'a> {
     shared: &'a BadRecords,
     mine: u64,
+    /// The log lines of the records it skipped, until it succeeds.
+    lines: Vec<String>,
 }
 
 impl AttemptSkips<'_> {
@@ -65,9 +115,36 @@ impl AttemptSkips<'_> {
         }
     }
 
-    /// The attempt succeeded: its skips stay counted.
-    pub(crate) fn commit(mut self) {
+    /// Notes a skipped record for the log, if there is one.
+    pub(crate) fn log(&mut self, step: StepId, at: &Location, error: &BoxError, record: &[u8]) {
+        if !self.shared.logs() {
+            return;
+        }
+        let line = serde_json::json!({
+            "step": step.index + 1,
+            "file": at.path.as_ref().map(|p| p.display().to_string()),
+            "line": at.line,
+            "offset": at.offset,
+            "error": error.to_string(),
+            "record": String::from_utf8_lossy(record),
+        });
+        self.lines.push(line.to_string());
+    }
+
+    /// The attempt succeeded: its skips stay counted, and are logged.
+    pub(crate) fn commit(mut self) -> Result<(), Error> {
         self.mine = 0;
+        if let Some((path, log)) = &self.shared.log
+            && !self.lines.is_empty()
+        {
+            let mut log = log
+                .lock()
+                .map_err(|_| Error::Internal("the bad-records log's lock".into()))?;
+            for line in &self.lines {
+                writeln!(log, "{line}").map_err(|e| Error::io(path, e))?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -89,7 +166,7 @@ mod tests {
         drop(a);
         let mut b = bad.attempt();
         assert!(b.skip());
-        b.commit();
+        b.commit().unwrap();
         let mut c = bad.attempt();
         assert!(c.skip() && !c.skip());
     }

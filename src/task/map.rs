@@ -82,6 +82,7 @@ pub(crate) fn map_task<E: Outputs>(
             // What the progress line has been told (bytes from the first
             // line's offset, records).
             let (mut first, mut told_bytes, mut told_records) = (None, 0u64, 0u64);
+            let mut bad_line = Vec::new();
             while let Some(record) = source.next_record()? {
                 records += 1;
                 if let Some(m) = meter
@@ -102,7 +103,13 @@ pub(crate) fn map_task<E: Outputs>(
                 let result = match record {
                     Record::Line { bytes, offset, number } => {
                         at.set(Some((number, offset)));
-                        mapper.map_line(bytes, offset, sink.target(), &mut ctx)
+                        let result = mapper.map_line(bytes, offset, sink.target(), &mut ctx);
+                        // Kept for --bad-records-log, the only copy made.
+                        if matches!(result, Err(MapFailure::BadRecord(_))) && cx.bad.logs() {
+                            bad_line.clear();
+                            bad_line.extend_from_slice(bytes);
+                        }
+                        result
                     }
                     Record::Pair { key, value } => match mapper.map_pair(key, value, sink.target(), &mut ctx) {
                         // The previous step wrote it: not a record to skip.
@@ -119,6 +126,15 @@ pub(crate) fn map_task<E: Outputs>(
                     Err(MapFailure::BadRecord(e)) => {
                         if skips.skip() {
                             counters.skipped_records += 1;
+                            if let Some((line, offset)) = at.get() {
+                                let here = Location {
+                                    path: name.clone(),
+                                    line,
+                                    offset: Some(offset),
+                                    split_start,
+                                };
+                                skips.log(id, &here, &e, &bad_line);
+                            }
                             continue;
                         }
                         let location = locate(at.get()).unwrap_or_default();
@@ -152,7 +168,7 @@ pub(crate) fn map_task<E: Outputs>(
     if let Ok(c) = combine_counters.lock() {
         user.merge(&c);
     }
-    skips.commit();
+    skips.commit()?;
     Ok(TaskOutcome {
         output,
         framework: counters,
