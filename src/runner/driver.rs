@@ -237,7 +237,11 @@ fn run_step<E: Engine>(
     };
     let maps = run_phase(engine, config, id, &phase, &clock, |task, meter| {
         let mut source = engine.open(&splits[task.index])?;
-        map_task(cx, engine, task, source.as_mut(), meter)
+        let outcome = map_task(cx, engine, task, source.as_mut(), meter)?;
+        if let Some(m) = meter {
+            m.add_spills(outcome.framework.spills, outcome.framework.merge_passes);
+        }
+        Ok(outcome)
     })?;
     if id.index == 0 {
         super::check_unchanged(stamps)?;
@@ -256,7 +260,11 @@ fn run_step<E: Engine>(
         };
         let reduces = run_phase(engine, config, id, &phase, &clock, |task, meter| {
             let mut groups = engine.groups(&task, shuffle, &shuffled)?;
-            reduce_task(cx, engine, task, groups.as_mut(), meter)
+            let outcome = reduce_task(cx, engine, task, groups.as_mut(), meter)?;
+            if let Some(m) = meter {
+                m.add_spills(outcome.framework.spills, outcome.framework.merge_passes);
+            }
+            Ok(outcome)
         })?;
         report.reduce_seconds = started.elapsed().as_secs_f64();
         outputs = tally.add(reduces, report);

@@ -19,6 +19,9 @@ pub(crate) struct Meter {
     pub(crate) bytes: AtomicU64,
     /// Records read (map tasks over pairs, reduce tasks).
     pub(crate) records: AtomicU64,
+    /// Spills and merge passes of the tasks finished so far.
+    pub(crate) spills: AtomicU64,
+    pub(crate) merge_passes: AtomicU64,
 }
 
 impl Meter {
@@ -29,6 +32,26 @@ impl Meter {
     pub(crate) fn add_records(&self, n: u64) {
         self.records.fetch_add(n, Ordering::Relaxed);
     }
+
+    /// A finished task's spills and merge passes.
+    pub(crate) fn add_spills(&self, spills: u64, merge_passes: u64) {
+        self.spills.fetch_add(spills, Ordering::Relaxed);
+        self.merge_passes.fetch_add(merge_passes, Ordering::Relaxed);
+    }
+}
+
+/// ", N spills, M merge passes" for what is not zero.
+fn spills(meter: &Meter) -> String {
+    let mut text = String::new();
+    for (n, what) in [
+        (meter.spills.load(Ordering::Relaxed), "spills"),
+        (meter.merge_passes.load(Ordering::Relaxed), "merge passes"),
+    ] {
+        if n > 0 {
+            text.push_str(&format!(", {n} {what}"));
+        }
+    }
+    text
 }
 
 /// A phase's line: a bar of finished tasks, and the meter's rates.
@@ -60,12 +83,13 @@ fn message(meter: &Meter, total_bytes: Option<u64>, elapsed: Duration) -> String
             }
             None => format!("{}, {text}", HumanBytes(bytes)),
         };
-        return text;
+        return text + &spills(meter);
     }
     format!(
-        "{} records, {}/s",
+        "{} records, {}/s{}",
         HumanCount(records),
-        HumanCount((records as f64 / seconds) as u64)
+        HumanCount((records as f64 / seconds) as u64),
+        spills(meter)
     )
 }
 
