@@ -1157,6 +1157,8 @@ fn progress_on_a_terminal_shows_bytes_rate_and_eta() {
         map.contains("48.00 MiB of 48.00 MiB") && map.contains("MiB/s") && map.contains("ETA"),
         "{map}"
     );
+    // The tasks' spills, counted as each task ends.
+    assert!(map.contains(" spills"), "{map}");
     assert!(
         shown
             .lines()
