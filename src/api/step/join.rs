@@ -262,6 +262,7 @@ impl<K: Key, L: Value, R: Value> JoinStage<K, L, R> {
                             joiner: joiner.clone(),
                             kind,
                             lefts: Vec::new(),
+                            key: None,
                             unmatched_left: 0,
                             unmatched_right: 0,
                             _types: PhantomData,
@@ -355,6 +356,8 @@ struct JoinReduce<J: Joiner> {
     kind: JoinKind,
     /// The current key's left records (reused from key to key).
     lefts: Vec<J::Left>,
+    /// The last key, decoded into in place.
+    key: Option<J::Key>,
     unmatched_left: i64,
     unmatched_right: i64,
     _types: PhantomData<fn() -> J>,
@@ -374,7 +377,15 @@ impl<J: Joiner> ReduceTask for JoinReduce<J> {
         target: Target<'_>,
         ctx: &mut TaskContext,
     ) -> TaskResult {
-        let key: J::Key = codec::key::decode(key)?;
+        // Decoded in place: a `String` key's buffer is reused from key to
+        // key, as the plain reduce task does.
+        let key = match &mut self.key {
+            Some(last) => {
+                codec::key::decode_in_place(key, last)?;
+                last
+            }
+            None => self.key.insert(codec::key::decode(key)?),
+        };
         self.lefts.clear();
         let mut rights = 0u64;
         let mut out = Emitter::new(target, None, ctx);
@@ -393,7 +404,7 @@ impl<J: Joiner> ReduceTask for JoinReduce<J> {
                     }
                     let right: J::Right = codec::value::decode(rest)?;
                     for left in &self.lefts {
-                        self.joiner.matched(&key, left, &right, &mut out)?;
+                        self.joiner.matched(key, left, &right, &mut out)?;
                     }
                 }
                 _ => {
@@ -408,7 +419,7 @@ impl<J: Joiner> ReduceTask for JoinReduce<J> {
             self.unmatched_left += self.lefts.len() as i64;
             if self.kind != JoinKind::Inner {
                 for left in &self.lefts {
-                    self.joiner.unmatched(&key, left, &mut out)?;
+                    self.joiner.unmatched(key, left, &mut out)?;
                 }
             }
         }
