@@ -2,7 +2,8 @@
 //! (installed by `engines/chromium.sh` on first use; its absence fails the
 //! test). A two-step job on four workers: the page renders with its
 //! script run and no console message, fetches nothing, draws exactly one
-//! timeline bar per task `--stats` lists, and a screenshot is taken.
+//! timeline bar per task `--stats` lists and one thinner bar per spill or
+//! merge it lists, and a screenshot is taken.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -56,6 +57,8 @@ fn the_report_opens_in_chromium_with_one_bar_per_task() {
             "256K",
             "--reducers",
             "3",
+            "--sort-buffer",
+            "1M",
             "-q",
             "--stats",
         ])
@@ -80,6 +83,37 @@ fn the_report_opens_in_chromium_with_one_bar_per_task() {
         .map(|t| t["worker"].as_u64().unwrap())
         .collect();
     assert!(workers.len() > 1 && workers.iter().all(|&w| w < 4), "{workers:?}");
+    let spans = |kind: &str| -> usize {
+        steps
+            .iter()
+            .flat_map(|s| s["tasks"].as_array().unwrap())
+            .map(|t| {
+                let spans = t["spans"].as_array().unwrap();
+                let of_kind = spans.iter().filter(|s| s["kind"] == kind).count();
+                if kind == "spill" {
+                    // Every map task spills at least once, and says so.
+                    assert_eq!(
+                        of_kind as u64,
+                        if t["phase"] == "map" {
+                            t["spills"].as_u64().unwrap()
+                        } else {
+                            0
+                        }
+                    );
+                }
+                for s in spans {
+                    let (a, b) = (s["start_ms"].as_f64().unwrap(), s["end_ms"].as_f64().unwrap());
+                    let (ta, tb) = (t["start_ms"].as_f64().unwrap(), t["end_ms"].as_f64().unwrap());
+                    assert!(ta <= a && a <= b && b <= tb, "span {s} outside its task {t}");
+                }
+                of_kind
+            })
+            .sum()
+    };
+    let (spills, merges) = (spans("spill"), spans("merge"));
+    // A 1 MiB sort buffer over 256 KiB splits of words: several spills per
+    // map task, so the combiner's merge runs in some of them.
+    assert!(spills > tasks && merges > 0, "{spills} spills, {merges} merges");
 
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(!html.contains("http"), "the page names a URL: nothing may be fetched");
@@ -99,6 +133,16 @@ fn the_report_opens_in_chromium_with_one_bar_per_task() {
     assert!(
         dom_text.contains(&format!("id=\"task-count\">{tasks}<")),
         "the page counts its own bars"
+    );
+    assert_eq!(
+        dom_text.matches("<rect class=\"span spill\"").count(),
+        spills,
+        "one bar per spill"
+    );
+    assert_eq!(
+        dom_text.matches("<rect class=\"span merge\"").count(),
+        merges,
+        "one bar per merge"
     );
     let log = String::from_utf8_lossy(&dom.stderr);
     assert!(

@@ -6,7 +6,10 @@
 //!
 //! Everything is inline (CSS, SVG, a few lines of script) and nothing is
 //! fetched, so the file works opened from disk, mailed, or archived. The
-//! timeline draws one `<rect class="task">` per task of `--stats`' `tasks`
+//! timeline draws one `<rect class="task">` per task of `--stats`' `tasks`,
+//! one `<rect class="span spill">` or `<rect class="span merge">` per
+//! entry of a task's `spans` (a thinner bar along the bottom of the task's
+//! lane: a map task's spills run beside its mapping, on its spill thread),
 //! and one `<rect class="failed">` per failed attempt.
 
 use std::fmt::Write as _;
@@ -84,6 +87,7 @@ h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ccc
 table{border-collapse:collapse;margin:8px 0}td,th{padding:2px 10px;border-bottom:1px solid #eee;text-align:left}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}\
 rect.task,rect.failed{stroke:#fff;stroke-width:1}rect.map{fill:#4c78a8}rect.reduce{fill:#f58518}rect.failed{fill:#e45756}rect.bar{fill:#54a24b}\
+rect.spill{fill:#1b3a5c}rect.merge{fill:#9d4edd}\
 rect.task:hover,rect.bar:hover{opacity:.7}text{font-size:11px;fill:#444}.legend span{display:inline-block;\
 width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}";
 
@@ -146,6 +150,22 @@ fn timeline(out: &mut String, step: &StepReport) {
             spills = t.spills,
         );
     }
+    for t in &step.tasks {
+        let y = lane * t.worker as f64 + lane - 9.0;
+        for s in &t.spans {
+            let (x0, x1) = (x(s.start_ms), x(s.end_ms));
+            let _ = write!(
+                out,
+                "<rect class=\"span {kind}\" x=\"{x0:.1}\" y=\"{y}\" width=\"{w:.1}\" height=\"5\"><title>{kind} of {phase} task {index}: {ms:.1} ms, {records} records written</title></rect>",
+                kind = s.kind,
+                w = (x1 - x0).max(1.0),
+                phase = t.phase,
+                index = t.index,
+                ms = s.end_ms - s.start_ms,
+                records = s.records,
+            );
+        }
+    }
     for a in &step.failed_attempts {
         let (x0, x1) = (x(a.start_ms), x(a.end_ms));
         let _ = write!(
@@ -166,6 +186,27 @@ fn timeline(out: &mut String, step: &StepReport) {
         let _ = write!(out, "<text x=\"{:.1}\" y=\"{axis}\">{:.0} ms</text>", x(ms) - 10.0, ms);
     }
     out.push_str("</svg>");
+}
+
+/// One step's spills and merges: how many, how long, what they wrote.
+fn spill_summary(out: &mut String, step: &StepReport) {
+    let mut line = Vec::new();
+    for kind in ["spill", "merge"] {
+        let spans = step.tasks.iter().flat_map(|t| &t.spans).filter(|s| s.kind == kind);
+        let (n, ms, longest, records) = spans.fold((0u64, 0.0, 0.0f64, 0u64), |(n, ms, most, r), s| {
+            let took = s.end_ms - s.start_ms;
+            (n + 1, ms + took, most.max(took), r + s.records)
+        });
+        if n > 0 {
+            let plural = if n == 1 { "" } else { "s" };
+            line.push(format!(
+                "<span class=\"{kind}-count\">{n}</span> {kind}{plural} ({ms:.1} ms in all, longest {longest:.1} ms, {records} records written)"
+            ));
+        }
+    }
+    if !line.is_empty() {
+        let _ = write!(out, "<p class=\"spills\">{}.</p>", line.join("; "));
+    }
 }
 
 /// One step's reduce partitions as bars of their record counts.
@@ -216,7 +257,7 @@ pub(super) fn html(report: &JobReport, settings: &[(String, String)]) -> String 
             .map_or(String::new(), |b| format!(", peak memory {}", size(b)))
     );
     out.push_str(
-        "<p class=\"legend\"><span style=\"background:#4c78a8\"></span>map task<span style=\"background:#f58518\"></span>reduce task<span style=\"background:#e45756\"></span>failed attempt</p>",
+        "<p class=\"legend\"><span style=\"background:#4c78a8\"></span>map task<span style=\"background:#f58518\"></span>reduce task<span style=\"background:#1b3a5c\"></span>spill<span style=\"background:#9d4edd\"></span>merge<span style=\"background:#e45756\"></span>failed attempt</p>",
     );
     for (n, step) in report.steps.iter().enumerate() {
         let _ = write!(
@@ -230,6 +271,7 @@ pub(super) fn html(report: &JobReport, settings: &[(String, String)]) -> String 
             step.tasks.len()
         );
         timeline(&mut out, step);
+        spill_summary(&mut out, step);
         partitions(&mut out, step);
         out.push_str("<h3>Counters</h3><table>");
         for (group, name, value) in step.counters.iter() {
@@ -286,7 +328,7 @@ pub(super) fn html(report: &JobReport, settings: &[(String, String)]) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::{PartitionStats, TaskStats};
+    use crate::runner::{PartitionStats, SpanStats, TaskStats};
 
     #[test]
     fn the_page_has_a_bar_per_task_and_escapes_what_it_shows() {
@@ -301,6 +343,20 @@ mod tests {
                 ..TaskStats::default()
             });
         }
+        step.tasks[0].spans = vec![
+            SpanStats {
+                kind: "spill",
+                start_ms: 1.0,
+                end_ms: 2.0,
+                records: 7,
+            },
+            SpanStats {
+                kind: "merge",
+                start_ms: 3.0,
+                end_ms: 4.5,
+                records: 5,
+            },
+        ];
         step.partitions.push(PartitionStats::default());
         let report = JobReport {
             job: "<job>".into(),
@@ -310,6 +366,12 @@ mod tests {
         let page = html(&report, &[("input".into(), "a&b".into())]);
         assert_eq!(page.matches("<rect class=\"task ").count(), 3);
         assert_eq!(page.matches("<rect class=\"bar\"").count(), 1);
+        assert_eq!(page.matches("<rect class=\"span spill\"").count(), 1);
+        assert_eq!(page.matches("<rect class=\"span merge\"").count(), 1);
+        assert!(
+            page.contains("1</span> spill (1.0 ms in all, longest 1.0 ms, 7 records written)"),
+            "{page}"
+        );
         assert!(page.contains("&lt;job&gt;") && page.contains("a&amp;b"));
         assert!(!page.contains("<job>"));
         // Nothing to fetch: no URL but the SVG namespace, which none is.

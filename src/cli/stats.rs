@@ -15,7 +15,10 @@
 //!                             "start_ms": F, "end_ms": F,
 //!                             "input_bytes": N, "input_records": N,
 //!                             "output_records": N, "spills": N,
-//!                             "spilled_records": N } ],
+//!                             "spilled_records": N,
+//!                             "spans": [ { "kind": "spill" | "merge",
+//!                                          "start_ms": F, "end_ms": F,
+//!                                          "records": N } ] } ],
 //!                "partitions": [ { "records": N, "groups": N, "bytes": N } ],
 //!                "failed_attempts": [ { "phase": S, "index": N, "attempt": N,
 //!                                       "start_ms": F, "end_ms": F,
@@ -23,7 +26,11 @@
 //! ```
 //!
 //! Times are milliseconds since the job's first task could start; a
-//! task's `worker` is the pool thread that ran it; `partitions[r]` is
+//! task's `worker` is the pool thread that ran it; a task's `spans` are
+//! its spills (a map task's, on its spill thread, beside its mapping) and
+//! merges (a map task's merge for a combiner, a reduce task's
+//! intermediate passes; the last merge streams into the reducer and is
+//! the task itself), added in version 2's first revision; `partitions[r]` is
 //! reduce task `r`'s input. The cluster runners (`-r hadoop`, `-r spark`)
 //! and `-r streaming` report counters but no tasks.
 

@@ -12,7 +12,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{FailedAttempt, PartitionStats, RunConfig, StepReport, TaskStats, TextSource};
+use super::{FailedAttempt, PartitionStats, RunConfig, SpanStats, StepReport, TaskStats, TextSource};
 use crate::api::counters::{Counters, FrameworkCounters};
 use crate::api::job::JobPlan;
 use crate::api::step::plan::ShufflePlan;
@@ -171,9 +171,24 @@ struct Tally {
 }
 
 impl Tally {
-    fn add<O>(&mut self, outcomes: Vec<(TaskOutcome<O>, Timing)>, report: &mut StepReport) -> Vec<O> {
+    fn add<O>(
+        &mut self,
+        outcomes: Vec<(TaskOutcome<O>, Timing)>,
+        clock: &Clock<'_>,
+        report: &mut StepReport,
+    ) -> Vec<O> {
         let mut outputs = Vec::with_capacity(outcomes.len());
         for (o, t) in outcomes {
+            let spans = o
+                .spans
+                .iter()
+                .map(|s| SpanStats {
+                    kind: s.kind.name(),
+                    start_ms: clock.ms(s.start),
+                    end_ms: clock.ms(s.end),
+                    records: s.records,
+                })
+                .collect();
             let f = &o.framework;
             let map = t.phase == Phase::Map;
             report.tasks.push(TaskStats {
@@ -196,6 +211,7 @@ impl Tally {
                 },
                 spills: f.spills,
                 spilled_records: f.spilled_records,
+                spans,
             });
             if !map {
                 report.partitions.push(PartitionStats {
@@ -247,7 +263,7 @@ fn run_step<E: Engine>(
         super::check_unchanged(stamps)?;
     }
     report.map_seconds = started.elapsed().as_secs_f64();
-    let mut outputs = tally.add(maps, report);
+    let mut outputs = tally.add(maps, &clock, report);
 
     if let Some(shuffle) = &cx.step.shuffle {
         let started = Instant::now();
@@ -267,7 +283,7 @@ fn run_step<E: Engine>(
             Ok(outcome)
         })?;
         report.reduce_seconds = started.elapsed().as_secs_f64();
-        outputs = tally.add(reduces, report);
+        outputs = tally.add(reduces, &clock, report);
     }
     report.seconds = report.map_seconds + report.reduce_seconds;
     tally

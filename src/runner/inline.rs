@@ -20,6 +20,7 @@ use crate::error::Result;
 use crate::io::split::named_splits;
 use crate::shuffle::PairSink;
 use crate::shuffle::buffer::{GroupValues, SortBuffer};
+use crate::shuffle::span::Span;
 use crate::shuffle::spill::Combine;
 use crate::task::reduce::ReduceGroup;
 use crate::task::source::{BufferSource, LineSource};
@@ -136,7 +137,7 @@ impl PairSink for MapOutput {
 }
 
 impl PairOutput<SortBuffer> for MapOutput {
-    fn finish(self: Box<Self>, counters: &mut FrameworkCounters) -> Result<SortBuffer> {
+    fn finish(self: Box<Self>, counters: &mut FrameworkCounters, _spans: &mut Vec<Span>) -> Result<SortBuffer> {
         let MapOutput {
             mut buf,
             by_value,
@@ -166,7 +167,7 @@ impl PairSink for PassOutput {
 }
 
 impl PairOutput<SortBuffer> for PassOutput {
-    fn finish(self: Box<Self>, _counters: &mut FrameworkCounters) -> Result<SortBuffer> {
+    fn finish(self: Box<Self>, _counters: &mut FrameworkCounters, _spans: &mut Vec<Span>) -> Result<SortBuffer> {
         Ok(self.0)
     }
 }

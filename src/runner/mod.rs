@@ -278,6 +278,23 @@ pub struct TaskStats {
     pub spills: u64,
     /// Records it wrote in spills and merges.
     pub spilled_records: u64,
+    /// Its spills and merges, as they ran (a map task's spills overlap
+    /// its mapping: they run on the task's spill thread).
+    pub spans: Vec<SpanStats>,
+}
+
+/// One spill or merge of a task: the timeline's thinner bars.
+#[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
+pub struct SpanStats {
+    /// `spill` or `merge`.
+    pub kind: &'static str,
+    /// When it started and ended, on the tasks' clock.
+    pub start_ms: f64,
+    /// See `start_ms`.
+    pub end_ms: f64,
+    /// Records it wrote.
+    pub records: u64,
 }
 
 /// One reduce partition's input: what shows skew.

@@ -21,6 +21,7 @@ use std::thread::JoinHandle;
 use super::PairSink;
 use super::aggregate::{AggTable, MergeValues};
 use super::buffer::SortBuffer;
+use super::span::{Span, SpanKind};
 use super::spill::{Combine, RunSettings, SpillStats, merge_runs, spill_buffer, spill_table};
 use crate::error::{Error, Result};
 
@@ -66,6 +67,7 @@ impl Buffer {
 struct Spilled {
     runs: Vec<PathBuf>,
     stats: SpillStats,
+    spans: Vec<Span>,
     combine: Option<Box<dyn Combine>>,
 }
 
@@ -88,6 +90,8 @@ pub struct Collector {
 pub struct MapOutput {
     pub runs: Vec<PathBuf>,
     pub stats: SpillStats,
+    /// Each spill and merge, in the order they started.
+    pub spans: Vec<Span>,
 }
 
 impl Collector {
@@ -159,11 +163,13 @@ impl Collector {
         let Spilled {
             runs,
             mut stats,
+            mut spans,
             mut combine,
         } = spilled;
         if combine.is_none() || runs.len() < COMBINE_MIN_SPILLS {
-            return Ok(MapOutput { runs, stats });
+            return Ok(MapOutput { runs, stats, spans });
         }
+        let started = std::time::Instant::now();
         let path = self.config.dir.join("map-output");
         let merged = merge_runs(
             runs,
@@ -173,10 +179,12 @@ impl Collector {
             COMBINE_MIN_SPILLS,
             &self.config.dir,
         )?;
+        spans.push(Span::since(SpanKind::Merge, started, merged.spilled_records));
         stats.add(merged);
         Ok(MapOutput {
             runs: vec![path],
             stats,
+            spans,
         })
     }
 }
@@ -207,16 +215,24 @@ fn spill_loop(
 ) -> Result<Spilled> {
     let mut runs = Vec::new();
     let mut stats = SpillStats::default();
+    let mut spans = Vec::new();
     for mut buffer in inbox {
         let path = config.dir.join(format!("spill-{}", runs.len()));
+        let started = std::time::Instant::now();
         let s = match &mut buffer {
             Buffer::Sorted(b) => spill_buffer(b, combine.as_deref_mut(), &path, &config.runs)?,
             Buffer::Table(t) => spill_table(t, &path, &config.runs)?,
         };
+        spans.push(Span::since(SpanKind::Spill, started, s.spilled_records));
         stats.add(s);
         runs.push(path);
         // The collector may have finished and stopped listening.
         let _ = give_back.try_send(buffer);
     }
-    Ok(Spilled { runs, stats, combine })
+    Ok(Spilled {
+        runs,
+        stats,
+        spans,
+        combine,
+    })
 }

@@ -11,6 +11,7 @@ pub mod collector;
 pub mod merge;
 pub mod plan;
 pub mod run;
+pub mod span;
 pub mod spill;
 
 use crate::error::Result;

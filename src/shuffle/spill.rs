@@ -16,6 +16,7 @@ use super::buffer::SortBuffer;
 use super::merge::{Cursor, Groups, Merger};
 use super::plan::merge_down;
 use super::run::{Compression, RunCursor, RunFile, RunWriter};
+use super::span::{Span, SpanKind};
 use crate::error::{Error, Result};
 
 /// Runs a combiner over one key's values; the output goes into `out`
@@ -235,13 +236,14 @@ fn remove_all(paths: &[PathBuf]) {
 /// output, merged down to at most `settings.fan_in` by intermediate passes
 /// written under `scratch`, then one streaming merge for the reducer.
 /// `settings.partitions` is ignored: intermediate runs hold only this
-/// partition.
+/// partition. Each intermediate pass is a span in `spans`.
 pub fn reduce_input(
     map_outputs: &[PathBuf],
     partition: u32,
     settings: &RunSettings,
     scratch: &Path,
     stats: &mut SpillStats,
+    spans: &mut Vec<Span>,
 ) -> Result<Merger<RunCursor>> {
     let (by_value, read_buffer) = (settings.by_value, settings.read_buffer);
     let open = |segments: &[(PathBuf, u32)]| {
@@ -255,6 +257,7 @@ pub fn reduce_input(
     let segments: Vec<(PathBuf, u32)> = map_outputs.iter().map(|p| (p.clone(), partition)).collect();
     let segments = merge_down(segments, settings.fan_in, |group, pass| {
         let path = scratch.join(format!("reduce-merge-{pass}"));
+        let (started, written) = (std::time::Instant::now(), stats.spilled_records);
         let mut w = RunWriter::create(&path, 1, settings.compression)?;
         merge_into(Merger::new(open(&group)?, by_value)?, 0, None, &mut w, stats)?;
         w.finish()?;
@@ -265,6 +268,7 @@ pub fn reduce_input(
             }
         }
         stats.merge_passes += 1;
+        spans.push(Span::since(SpanKind::Merge, started, stats.spilled_records - written));
         Ok((path, 0))
     })?;
     stats.merge_passes += 1;
@@ -348,7 +352,13 @@ mod tests {
             let scratch = dir.path().join("scratch");
             std::fs::create_dir(&scratch).unwrap();
             let mut stats = SpillStats::default();
-            let merger = reduce_input(&map_outputs, 0, &settings(fan_in), &scratch, &mut stats).unwrap();
+            let mut spans = Vec::new();
+            let merger = reduce_input(&map_outputs, 0, &settings(fan_in), &scratch, &mut stats, &mut spans).unwrap();
+            assert_eq!(
+                spans.len() as u64 + 1,
+                stats.merge_passes,
+                "a span per intermediate pass"
+            );
             drain_checked(merger, n, k);
             assert!(stats.spilled_records <= (n * k) as u64 * (depth - 1), "fan-in {fan_in}");
         }

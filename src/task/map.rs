@@ -161,7 +161,8 @@ pub(crate) fn map_task<E: Outputs>(
     if cx.step.shuffle.is_some() {
         counters.map_output_bytes += ctx.emitted_bytes;
     }
-    let output = sink.finish(&mut counters)?;
+    let mut spans = Vec::new();
+    let output = sink.finish(&mut counters, &mut spans)?;
     counters += ctx.framework;
     let mut user = ctx.counters;
     // The combiner has been dropped with the sink.
@@ -172,6 +173,7 @@ pub(crate) fn map_task<E: Outputs>(
     Ok(TaskOutcome {
         output,
         framework: counters,
+        spans,
         user,
         status: status_line(&task, ctx.status),
     })

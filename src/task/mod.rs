@@ -35,6 +35,7 @@ use crate::api::step::plan::StepPlan;
 use crate::codec::protocol::Protocol;
 use crate::error::{BoxError, Error, Location, Phase};
 use crate::io::output::OutputDir;
+use crate::shuffle::span::Span;
 
 /// Identifies a running step for error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +114,8 @@ pub(crate) struct TaskOutcome<O> {
     /// What the next phase or step reads (`None` for the job's output).
     pub(crate) output: Option<O>,
     pub(crate) framework: FrameworkCounters,
+    /// The task's spills and merges, in the order they started.
+    pub(crate) spans: Vec<Span>,
     pub(crate) user: Counters,
     /// The last status line the task set, prefixed with its step, phase
     /// and index.

@@ -8,6 +8,7 @@ use crate::api::context::TaskContext;
 use crate::api::counters::FrameworkCounters;
 use crate::error::{AtKey, Error, Phase, Result};
 use crate::shuffle::ValueSource;
+use crate::shuffle::span::Span;
 use crate::tracker::progress::Meter;
 
 /// What a reduce task does with one key group.
@@ -23,6 +24,11 @@ pub(crate) trait GroupSource {
     /// Adds what reading did (records read, merge passes, records spilled
     /// by intermediate merges) to `counters`.
     fn add_counters(&self, counters: &mut FrameworkCounters);
+
+    /// The merges reading took (intermediate passes), for the timeline.
+    fn take_spans(&mut self) -> Vec<Span> {
+        Vec::new()
+    }
 }
 
 /// A key's values, their bytes counted as they are read.
@@ -97,12 +103,14 @@ pub(crate) fn reduce_task<E: Outputs>(
         reducer.cleanup(sink.target(), &mut ctx).map_err(fail)
     })?;
     groups.add_counters(&mut counters);
+    let mut spans = groups.take_spans();
     counters.reduce_output_records += ctx.emitted;
-    let output = sink.finish(&mut counters)?;
+    let output = sink.finish(&mut counters, &mut spans)?;
     counters += ctx.framework;
     Ok(TaskOutcome {
         output,
         framework: counters,
+        spans,
         user: ctx.counters,
         status: status_line(&task, ctx.status),
     })

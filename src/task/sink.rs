@@ -21,13 +21,15 @@ use crate::error::{Error, Result};
 use crate::io::output::PartWriter;
 use crate::shuffle::PairSink;
 use crate::shuffle::aggregate::MergeValues;
+use crate::shuffle::span::Span;
 use crate::shuffle::spill::Combine;
 
 /// A runner's destination for a task's encoded pairs.
 pub(crate) trait PairOutput<O>: PairSink + Send {
     /// Closes the output (a last spill, a flush); adds what it did to
-    /// `counters` and returns what the next phase or step reads.
-    fn finish(self: Box<Self>, counters: &mut FrameworkCounters) -> Result<O>;
+    /// `counters`, its spills and merges to `spans`, and returns what the
+    /// next phase or step reads.
+    fn finish(self: Box<Self>, counters: &mut FrameworkCounters, spans: &mut Vec<Span>) -> Result<O>;
 }
 
 /// A destination for the job's text output (a part file, a Streaming
@@ -173,9 +175,9 @@ impl<O> Sink<O> {
     }
 
     /// Closes the sink: what the next phase or step reads, if anything.
-    pub(crate) fn finish(self, counters: &mut FrameworkCounters) -> Result<Option<O>> {
+    pub(crate) fn finish(self, counters: &mut FrameworkCounters, spans: &mut Vec<Span>) -> Result<Option<O>> {
         match self {
-            Sink::Shuffle { out, .. } | Sink::Pass(out) => out.finish(counters).map(Some),
+            Sink::Shuffle { out, .. } | Sink::Pass(out) => out.finish(counters, spans).map(Some),
             Sink::Text(part, _) => {
                 counters.bytes_written += part.finish()?;
                 Ok(None)

@@ -24,6 +24,7 @@ use crate::shuffle::PairSink;
 use crate::shuffle::collector::{Collector, CollectorConfig};
 use crate::shuffle::merge::{Groups, Merger};
 use crate::shuffle::run::{Compression, RunCursor, RunFile, RunWriter};
+use crate::shuffle::span::Span;
 use crate::shuffle::spill::{RunSettings, SpillStats, reduce_input};
 use crate::task::reduce::ReduceGroup;
 use crate::task::source::{CursorSource, LineSource};
@@ -147,12 +148,13 @@ impl Engine for Local<'_> {
         map_outputs: &'a Vec<PathBuf>,
     ) -> Result<Box<dyn GroupSource + 'a>> {
         let dir = self.attempt_dir(task)?;
-        let mut stats = SpillStats::default();
+        let (mut stats, mut spans) = (SpillStats::default(), Vec::new());
         let settings = self.run_settings(1, shuffle.sort_values());
-        let merger = reduce_input(map_outputs, task.index as u32, &settings, &dir, &mut stats)?;
+        let merger = reduce_input(map_outputs, task.index as u32, &settings, &dir, &mut stats, &mut spans)?;
         Ok(Box::new(MergedGroups {
             groups: Groups::new(merger),
             stats,
+            spans,
             key: Vec::new(),
         }))
     }
@@ -189,9 +191,10 @@ impl PairSink for CollectorOutput {
 }
 
 impl PairOutput<Vec<PathBuf>> for CollectorOutput {
-    fn finish(self: Box<Self>, counters: &mut FrameworkCounters) -> Result<Vec<PathBuf>> {
+    fn finish(self: Box<Self>, counters: &mut FrameworkCounters, spans: &mut Vec<Span>) -> Result<Vec<PathBuf>> {
         let out = self.0.finish()?;
         add_spill_counters(counters, &out.stats);
+        spans.extend(out.spans);
         Ok(out.runs)
     }
 }
@@ -209,7 +212,7 @@ impl PairSink for RunOutput {
 }
 
 impl PairOutput<Vec<PathBuf>> for RunOutput {
-    fn finish(self: Box<Self>, _counters: &mut FrameworkCounters) -> Result<Vec<PathBuf>> {
+    fn finish(self: Box<Self>, _counters: &mut FrameworkCounters, _spans: &mut Vec<Span>) -> Result<Vec<PathBuf>> {
         self.writer.finish()?;
         Ok(vec![self.path])
     }
@@ -220,6 +223,8 @@ struct MergedGroups {
     groups: Groups<Merger<RunCursor>>,
     /// What the intermediate merges did.
     stats: SpillStats,
+    /// When they ran.
+    spans: Vec<Span>,
     /// The current key, copied: the values' cursor moves under it.
     key: Vec<u8>,
 }
@@ -238,5 +243,9 @@ impl GroupSource for MergedGroups {
         counters.reduce_input_records += self.groups.records_read();
         counters.spilled_records += self.stats.spilled_records;
         counters.merge_passes += self.stats.merge_passes;
+    }
+
+    fn take_spans(&mut self) -> Vec<Span> {
+        std::mem::take(&mut self.spans)
     }
 }

@@ -36,6 +36,7 @@ use crate::io::lines::LineReader;
 use crate::io::split::SplitReader;
 use crate::runner::RunConfig;
 use crate::shuffle::buffer::SortBuffer;
+use crate::shuffle::span::Span;
 use crate::shuffle::spill::Combine;
 use crate::shuffle::{PairSink, ValueSource};
 use crate::task::combine::CombineTask;
@@ -241,13 +242,14 @@ fn combine_task(
         }
     }
     framework.combine_input_records += groups.reader.records;
-    Box::new(out).finish(&mut framework)?;
+    Box::new(out).finish(&mut framework, &mut Vec::new())?;
     // The combiner hands its counters over when dropped.
     drop(combine);
     let user = user.lock().map(|c| c.clone()).unwrap_or_default();
     Ok(TaskOutcome {
         output: None,
         framework,
+        spans: Vec::new(),
         user,
         status: None,
     })
@@ -581,7 +583,7 @@ impl PairSink for LineOutput {
 }
 
 impl PairOutput<()> for LineOutput {
-    fn finish(mut self: Box<Self>, _counters: &mut FrameworkCounters) -> Result<()> {
+    fn finish(mut self: Box<Self>, _counters: &mut FrameworkCounters, _spans: &mut Vec<Span>) -> Result<()> {
         self.out.flush().map_err(|e| Error::io("<stdout>", e))
     }
 }
