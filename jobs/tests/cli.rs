@@ -1217,3 +1217,120 @@ fn bad_records_log_keeps_every_skipped_record_with_its_place() {
     );
     assert!(assert_error(&o, 1).contains("--bad-records-log works with -r local and -r inline"));
 }
+
+#[test]
+fn max_output_files_joins_adjacent_parts_keeping_their_order() {
+    let tmp = TempDir::new().unwrap();
+    let text: String = (0..3000).map(|i| format!("w{} w{} x{}\n", i % 97, i % 13, i)).collect();
+    write(&tmp, "in.txt", &text);
+    let parts = |dir: &str| -> Vec<String> {
+        let mut names: Vec<String> = names(&tmp.path().join(dir))
+            .into_iter()
+            .filter(|n| n.starts_with("part-"))
+            .collect();
+        names.sort();
+        names
+    };
+    let joined = |dir: &str| -> String {
+        parts(dir)
+            .iter()
+            .map(|p| fs::read_to_string(tmp.path().join(dir).join(p)).unwrap())
+            .collect()
+    };
+    for runner in ["local", "inline", "streaming"] {
+        let (all, few) = (format!("all-{runner}"), format!("few-{runner}"));
+        let o = run(
+            &mut mr(&tmp),
+            &[
+                "word-count",
+                "in.txt",
+                "-r",
+                runner,
+                "--reducers",
+                "5",
+                "-q",
+                "-o",
+                &all,
+            ],
+        );
+        assert_ok(&o);
+        assert_eq!(parts(&all).len(), 5);
+        let o = run(
+            &mut mr(&tmp),
+            &[
+                "word-count",
+                "in.txt",
+                "-r",
+                runner,
+                "--reducers",
+                "5",
+                "-q",
+                "-o",
+                &few,
+                "--max-output-files",
+                "2",
+            ],
+        );
+        assert_ok(&o);
+        assert_eq!(parts(&few), ["part-00000", "part-00001"], "{runner}");
+        assert!(tmp.path().join(&few).join("_SUCCESS").exists());
+        assert_eq!(joined(&few), joined(&all), "{runner}: the same lines in the same order");
+        // Parts 0 and 1 of five make the first of two (Spark's grouping).
+        let first: String = ["part-00000", "part-00001"]
+            .iter()
+            .map(|p| fs::read_to_string(tmp.path().join(&all).join(p)).unwrap())
+            .collect();
+        assert_eq!(
+            fs::read_to_string(tmp.path().join(&few).join("part-00000")).unwrap(),
+            first
+        );
+    }
+    // More room than parts changes nothing; stdout is one stream anyway.
+    let o = run(
+        &mut mr(&tmp),
+        &[
+            "word-count",
+            "in.txt",
+            "--reducers",
+            "3",
+            "-q",
+            "-o",
+            "roomy",
+            "--max-output-files",
+            "9",
+        ],
+    );
+    assert_ok(&o);
+    assert_eq!(parts("roomy").len(), 3);
+    let o = run(
+        &mut mr(&tmp),
+        &[
+            "word-count",
+            "in.txt",
+            "--reducers",
+            "5",
+            "-q",
+            "--max-output-files",
+            "1",
+        ],
+    );
+    assert_eq!(sorted_lines(&assert_ok(&o)), sorted_lines(&joined("all-local")));
+    let o = run(&mut mr(&tmp), &["word-count", "in.txt", "--max-output-files", "0"]);
+    assert!(assert_usage_error(&o).contains("--max-output-files"));
+    // Output left on a cluster is the engine's one file per task: refused
+    // before anything starts, rather than ignored.
+    let o = run(
+        &mut mr(&tmp),
+        &[
+            "word-count",
+            "in.txt",
+            "-r",
+            "hadoop",
+            "--output-dir",
+            "hdfs:///out",
+            "--max-output-files",
+            "2",
+        ],
+    );
+    assert!(assert_error(&o, 1).contains("--max-output-files"));
+}

@@ -165,6 +165,10 @@ pub struct RunArgs {
     /// (mrjob's --no-cat-output; counters and --stats still tell what ran).
     #[arg(long, overrides_with = "cat_output")]
     pub no_cat_output: bool,
+    /// Write at most N part files (mrjob's --max-output-files): adjacent
+    /// parts are joined, in order, when the output is committed.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_output_files: Option<u32>,
     /// -r hadoop: a Hadoop setting (-D KEY=VALUE), passed on as it is; -r spark: a Spark --conf.
     #[arg(short = 'D', long = "jobconf", value_name = "KEY=VALUE", value_parser = parse_jobconf)]
     pub jobconf: Vec<(String, String)>,
@@ -525,6 +529,7 @@ fn run_config(args: &RunArgs) -> RunConfig {
         .collect();
     config.step_output_dir = args.step_output_dir.clone();
     config.bad_records_log = args.bad_records_log.clone();
+    config.max_output_files = args.max_output_files.map(|n| n as usize);
     config.recursive = args.recursive;
     config.output = args.output.clone();
     config.overwrite = args.overwrite;

@@ -34,7 +34,11 @@
 //!
 //! Layout of a committed directory: `part-00000`, `part-00001`, ... (one per
 //! reduce task, or per map task in a map-only last step), each a sequence of
-//! protocol lines ending in `\n`, and an empty `_SUCCESS`.
+//! protocol lines ending in `\n`, and an empty `_SUCCESS`. With a limit of
+//! K parts (`--max-output-files`) and N > K written, part i of the
+//! committed output is the staged parts `i*N/K .. (i+1)*N/K` concatenated
+//! in order (Spark's `coalesce` grouping), joined in the staging directory
+//! before `_SUCCESS` is written.
 
 use std::ffi::OsStr;
 use std::fs::{self, File, OpenOptions};
@@ -56,6 +60,8 @@ pub(crate) struct OutputDir {
     /// `None` means standard output.
     dest: Option<Dest>,
     parts: AtomicUsize,
+    /// `--max-output-files`.
+    max_parts: Option<usize>,
     committed: bool,
 }
 
@@ -112,8 +118,49 @@ impl OutputDir {
             staging,
             dest,
             parts: AtomicUsize::new(0),
+            max_parts: None,
             committed: false,
         })
+    }
+
+    /// At most `max` part files when committed (`None`: one per task).
+    pub(crate) fn set_max_parts(&mut self, max: Option<usize>) {
+        self.max_parts = max;
+    }
+
+    /// Joins adjacent parts so that at most `max_parts` remain (see the
+    /// module docs for which go together).
+    fn coalesce(&mut self) -> Result<()> {
+        let n = self.parts.load(Ordering::Relaxed);
+        let k = match self.max_parts {
+            Some(k) if k >= 1 && n > k => k,
+            _ => return Ok(()),
+        };
+        let part = |i: usize| self.staging.join(format!("part-{i:05}"));
+        for group in 0..k {
+            let (first, end) = (group * n / k, (group + 1) * n / k);
+            // Parts below `first` are already joined into lower groups, so
+            // the name `part-{group}` is free when `first > group`.
+            let target = part(group);
+            if first != group {
+                fs::rename(part(first), &target).map_err(|e| Error::io(&target, e))?;
+            }
+            if end == first + 1 {
+                continue;
+            }
+            let mut out = OpenOptions::new()
+                .append(true)
+                .open(&target)
+                .map_err(|e| Error::io(&target, e))?;
+            for j in first + 1..end {
+                let from = part(j);
+                let mut input = File::open(&from).map_err(|e| Error::io(&from, e))?;
+                io::copy(&mut input, &mut out).map_err(|e| Error::io(&target, e))?;
+                fs::remove_file(&from).map_err(|e| Error::io(&from, e))?;
+            }
+        }
+        self.parts.store(k, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Opens part file `index` for writing.
@@ -146,6 +193,9 @@ impl OutputDir {
     /// a test stops there (and forgets `self`, as a kill would) to check
     /// that every intermediate state is safe.
     fn commit_observed(&mut self, stdout: &mut dyn Write, step: &mut dyn FnMut(CommitStep)) -> Result<()> {
+        if self.dest.is_some() {
+            self.coalesce()?;
+        }
         let Some(dest) = &self.dest else {
             for i in 0..self.parts.load(Ordering::Relaxed) {
                 let path = self.staging.join(format!("part-{i:05}"));

@@ -153,6 +153,11 @@ pub struct RunConfig {
     /// Write each skipped bad record (`skip_bad_records`), with where it
     /// was and why, as a JSON line to this file.
     pub bad_records_log: Option<PathBuf>,
+    /// At most this many part files in the output (mrjob's
+    /// `--max-output-files`): adjacent parts are concatenated when the
+    /// output is committed, as Spark's `coalesce` groups partitions, so a
+    /// total order stays one across files.
+    pub max_output_files: Option<usize>,
 }
 
 impl Default for RunConfig {
@@ -183,6 +188,7 @@ impl Default for RunConfig {
             side_files: Vec::new(),
             job_options: None,
             step_output_dir: None,
+            max_output_files: None,
             bad_records_log: None,
         }
     }
@@ -408,7 +414,8 @@ pub fn run_then_commit(
     std::fs::create_dir_all(&temp_root).map_err(|e| Error::io(&temp_root, e))?;
     cleanup::sweep_stale(&temp_root);
     let input_paths: Vec<&Path> = resolved.iter().flatten().filter_map(|(s, _)| s.path()).collect();
-    let output = OutputDir::create(config.output.as_deref(), config.overwrite, &temp_root, &input_paths)?;
+    let mut output = OutputDir::create(config.output.as_deref(), config.overwrite, &temp_root, &input_paths)?;
+    output.set_max_parts(config.max_output_files);
     // Lives until the job is done: the copies of streams it reads.
     let mut spool = SpoolDir::new(&temp_root);
     let mut stamps = Vec::new();
@@ -479,14 +486,18 @@ fn run_on_cluster(
     std::fs::create_dir_all(temp_root).map_err(|e| Error::io(temp_root, e))?;
     cleanup::sweep_stale(temp_root);
     let stays = config.cluster.output_dir.is_some() && config.output.is_none();
+    if stays && config.max_output_files.is_some() && !config.cluster.dry_run {
+        return Err(Error::Config(
+            "--max-output-files joins part files as the output comes back; with --output-dir on the cluster the engine writes one file per task: give -o DIR (or none, for stdout) instead".into(),
+        ));
+    }
     let output = match config.cluster.dry_run || stays {
         true => None,
-        false => Some(OutputDir::create(
-            config.output.as_deref(),
-            config.overwrite,
-            temp_root,
-            &[],
-        )?),
+        false => {
+            let mut output = OutputDir::create(config.output.as_deref(), config.overwrite, temp_root, &[])?;
+            output.set_max_parts(config.max_output_files);
+            Some(output)
+        }
     };
     let work = tempfile::Builder::new()
         .prefix(".mr-run-cluster-")

@@ -286,3 +286,41 @@ fn issue8_a_full_output_disk_is_an_io_error_naming_the_part() {
     assert!(!e.is_retryable());
     assert!(e.to_string().contains("out/part-00000: No space left on device"), "{e}");
 }
+
+#[test]
+fn a_part_limit_joins_adjacent_parts_in_order_as_spark_coalesce_groups_them() {
+    for (n, k, groups) in [
+        (7, 3, vec![vec![0, 1], vec![2, 3], vec![4, 5, 6]]),
+        (5, 1, vec![vec![0, 1, 2, 3, 4]]),
+        (4, 4, vec![vec![0], vec![1], vec![2], vec![3]]),
+        (3, 8, vec![vec![0], vec![1], vec![2]]),
+        (10, 4, vec![vec![0, 1], vec![2, 3, 4], vec![5, 6], vec![7, 8, 9]]),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let dest = tmp.path().join("out");
+        let mut out = OutputDir::create(Some(&dest), false, tmp.path(), &[]).unwrap();
+        out.set_max_parts(Some(k));
+        // Written out of order, as tasks finish; part 1 is empty.
+        for i in (0..n).rev() {
+            let mut p = out.part(i).unwrap();
+            if i != 1 {
+                p.write_all(format!("line {i}\nmore {i}\n").as_bytes()).unwrap();
+            }
+            p.finish().unwrap();
+        }
+        out.commit(&mut io::sink()).unwrap();
+        let mut expected: Vec<String> = (0..groups.len()).map(|g| format!("part-{g:05}")).collect();
+        expected.push("_SUCCESS".into());
+        expected.sort();
+        assert_eq!(names(&dest), expected, "{n} parts, at most {k}");
+        for (g, members) in groups.iter().enumerate() {
+            let want: String = members
+                .iter()
+                .filter(|&&i| i != 1)
+                .map(|i| format!("line {i}\nmore {i}\n"))
+                .collect();
+            let got = fs::read_to_string(dest.join(format!("part-{g:05}"))).unwrap();
+            assert_eq!(got, want, "{n} parts, at most {k}: part {g}");
+        }
+    }
+}
