@@ -59,7 +59,8 @@ fn parse_business(line: &str) -> Option<(Cow<'_, str>, String)> {
     if !line.trim_start().starts_with('{') {
         return None;
     }
-    let b: BusinessFields<'_> = serde_json::from_str(line).ok()?;
+    // From bytes, not `from_str`: see `parse_review`.
+    let b: BusinessFields<'_> = serde_json::from_slice(line.as_bytes()).ok()?;
     let city = match b.city.as_deref() {
         Some(c) if !c.is_empty() => c.to_owned(),
         _ => MISSING_CITY.to_owned(),
@@ -72,7 +73,13 @@ fn parse_review(line: &str) -> Option<(Cow<'_, str>, u64)> {
     if !line.trim_start().starts_with('{') {
         return None;
     }
-    let r: ReviewFields<'_> = serde_json::from_str(line).ok()?;
+    // Read from bytes, which costs this job a UTF-8 check of the fields it
+    // keeps, because the derived skip of unknown fields for `from_str` is
+    // a generic function `yelp-top-city`'s record uses too: with three
+    // users in the crate the compiler stopped inlining it into that job's
+    // loop (callgrind, 64 MiB: 917M instructions before this job existed,
+    // 963M with it on `from_str`, 918M with it on `from_slice`).
+    let r: ReviewFields<'_> = serde_json::from_slice(line.as_bytes()).ok()?;
     let stars = [1.0, 2.0, 3.0, 4.0, 5.0].iter().position(|&s| s == r.stars)? as u64 + 1;
     Some((r.business_id, stars))
 }
