@@ -1239,39 +1239,11 @@ fn max_output_files_joins_adjacent_parts_keeping_their_order() {
     };
     for runner in ["local", "inline", "streaming"] {
         let (all, few) = (format!("all-{runner}"), format!("few-{runner}"));
-        let o = run(
-            &mut mr(&tmp),
-            &[
-                "word-count",
-                "in.txt",
-                "-r",
-                runner,
-                "--reducers",
-                "5",
-                "-q",
-                "-o",
-                &all,
-            ],
-        );
-        assert_ok(&o);
+        let job = ["word-count", "in.txt", "-r", runner, "--reducers", "5", "-q", "-o"];
+        assert_ok(&run(&mut mr(&tmp), &[&job[..], &[all.as_str()]].concat()));
         assert_eq!(parts(&all).len(), 5);
-        let o = run(
-            &mut mr(&tmp),
-            &[
-                "word-count",
-                "in.txt",
-                "-r",
-                runner,
-                "--reducers",
-                "5",
-                "-q",
-                "-o",
-                &few,
-                "--max-output-files",
-                "2",
-            ],
-        );
-        assert_ok(&o);
+        let limited = [&job[..], &[few.as_str(), "--max-output-files", "2"]].concat();
+        assert_ok(&run(&mut mr(&tmp), &limited));
         assert_eq!(parts(&few), ["part-00000", "part-00001"], "{runner}");
         assert!(tmp.path().join(&few).join("_SUCCESS").exists());
         assert_eq!(joined(&few), joined(&all), "{runner}: the same lines in the same order");

@@ -255,7 +255,8 @@ fn run_step<E: Engine>(
         let mut source = engine.open(&splits[task.index])?;
         let outcome = map_task(cx, engine, task, source.as_mut(), meter)?;
         if let Some(m) = meter {
-            m.add_spills(outcome.framework.spills, outcome.framework.merge_passes);
+            // Spills were counted as they were written.
+            m.add_merge_passes(outcome.framework.merge_passes);
         }
         Ok(outcome)
     })?;
@@ -278,7 +279,7 @@ fn run_step<E: Engine>(
             let mut groups = engine.groups(&task, shuffle, &shuffled)?;
             let outcome = reduce_task(cx, engine, task, groups.as_mut(), meter)?;
             if let Some(m) = meter {
-                m.add_spills(outcome.framework.spills, outcome.framework.merge_passes);
+                m.add_merge_passes(outcome.framework.merge_passes);
             }
             Ok(outcome)
         })?;

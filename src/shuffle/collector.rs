@@ -15,6 +15,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
@@ -39,6 +40,8 @@ pub struct CollectorConfig {
     pub dir: PathBuf,
     /// Set for an associative combiner: aggregate in a hash table.
     pub merge: Option<Arc<MergeValues>>,
+    /// Counted up as each spill is written (the progress line's spills).
+    pub live_spills: Option<Arc<AtomicU64>>,
 }
 
 enum Buffer {
@@ -224,6 +227,9 @@ fn spill_loop(
             Buffer::Table(t) => spill_table(t, &path, &config.runs)?,
         };
         spans.push(Span::since(SpanKind::Spill, started, s.spilled_records));
+        if let Some(live) = &config.live_spills {
+            live.fetch_add(s.spills, Ordering::Relaxed);
+        }
         stats.add(s);
         runs.push(path);
         // The collector may have finished and stopped listening.

@@ -40,18 +40,25 @@ pub(crate) fn map_task<E: Outputs>(
         .filter(|s| s.combining.typed())
         .and(engine.agg_budget());
     let combine_counters = Arc::new(Mutex::new(Counters::default()));
-    let mut sink = Sink::for_map(cx, engine, &task, typed_budget.is_some(), || {
-        let shuffle = cx.step.shuffle.as_ref()?;
-        let new = shuffle.combining.combiner()?;
-        Some(Box::new(CombineTask::new(
-            new(),
-            id,
-            index,
-            cx.reducers,
-            shuffle.values,
-            Arc::clone(&combine_counters),
-        )) as Box<dyn Combine>)
-    })?;
+    let mut sink = Sink::for_map(
+        cx,
+        engine,
+        &task,
+        typed_budget.is_some(),
+        || {
+            let shuffle = cx.step.shuffle.as_ref()?;
+            let new = shuffle.combining.combiner()?;
+            Some(Box::new(CombineTask::new(
+                new(),
+                id,
+                index,
+                cx.reducers,
+                shuffle.values,
+                Arc::clone(&combine_counters),
+            )) as Box<dyn Combine>)
+        },
+        meter.map(Meter::live_spills),
+    )?;
     let mut mapper = (cx.step.new_mapper)(typed_budget);
     let mut ctx = TaskContext::new(id.index, index);
     ctx.input_path = source.input_path();

@@ -11,6 +11,7 @@
 //! else the step's partitioner or the key hash.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use super::{StepContext, TaskId};
 use crate::api::counters::FrameworkCounters;
@@ -58,6 +59,9 @@ pub(crate) struct ShuffleSpec {
     /// reaches the output is already combined, and the task's table has
     /// taken part of the memory budget: see [`Outputs::agg_budget`]).
     pub(crate) typed_agg: bool,
+    /// Counted up as each spill is written, when a progress line shows
+    /// spills (an output that spills counts them here, not at the end).
+    pub(crate) live_spills: Option<Arc<AtomicU64>>,
 }
 
 /// What a runner provides for task output.
@@ -108,6 +112,7 @@ impl<O> Sink<O> {
         task: &TaskId,
         typed_agg: bool,
         combine: impl FnOnce() -> Option<Box<dyn Combine>>,
+        live_spills: Option<Arc<AtomicU64>>,
     ) -> Result<Self> {
         match &cx.step.shuffle {
             Some(shuffle) => {
@@ -121,6 +126,7 @@ impl<O> Sink<O> {
                         shuffle.combining.merge().cloned()
                     },
                     typed_agg,
+                    live_spills,
                 };
                 Ok(Sink::Shuffle {
                     out: engine.shuffle_output(task, spec)?,

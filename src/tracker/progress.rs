@@ -1,7 +1,9 @@
 //! Progress on stderr, one line per phase (`step 1/2 map`, `step 1/2
 //! reduce`): tasks done, and what the tasks report as they go through a
 //! [`Meter`]: input bytes with their rate and an ETA for a map phase over
-//! files, records with their rate otherwise. Hidden with `-q`, and by
+//! files, records with their rate otherwise; spills as each is written
+//! (the spill threads count them) and merge passes as tasks finish (a map
+//! task merges at its end, a reduce task at its start). Hidden with `-q`, and by
 //! indicatif itself when stderr is not a terminal, so pipes, logs and
 //! tests see no bars; a hidden bar has no meter, so tasks then count
 //! nothing.
@@ -19,8 +21,9 @@ pub(crate) struct Meter {
     pub(crate) bytes: AtomicU64,
     /// Records read (map tasks over pairs, reduce tasks).
     pub(crate) records: AtomicU64,
-    /// Spills and merge passes of the tasks finished so far.
-    pub(crate) spills: AtomicU64,
+    /// Spills written so far (counted by the spill threads as they go).
+    pub(crate) spills: Arc<AtomicU64>,
+    /// Merge passes of the tasks finished so far.
     pub(crate) merge_passes: AtomicU64,
 }
 
@@ -33,9 +36,14 @@ impl Meter {
         self.records.fetch_add(n, Ordering::Relaxed);
     }
 
-    /// A finished task's spills and merge passes.
-    pub(crate) fn add_spills(&self, spills: u64, merge_passes: u64) {
-        self.spills.fetch_add(spills, Ordering::Relaxed);
+    /// The spill count, for a task's spill thread to count up as it
+    /// writes each spill.
+    pub(crate) fn live_spills(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.spills)
+    }
+
+    /// A finished task's merge passes.
+    pub(crate) fn add_merge_passes(&self, merge_passes: u64) {
         self.merge_passes.fetch_add(merge_passes, Ordering::Relaxed);
     }
 }

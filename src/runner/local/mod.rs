@@ -96,6 +96,7 @@ impl Outputs for Local<'_> {
                 sort_buffer,
                 dir: self.attempt_dir(task)?,
                 merge: spec.merge,
+                live_spills: spec.live_spills,
             },
             spec.combine,
         )?;
