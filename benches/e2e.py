@@ -7,20 +7,26 @@ of its hand-written baseline's.
 
 The cases, in groups that must all write the same bytes:
 
-- word-count: `mr-run word-count --workers 1|2` and `baseline-wordcount
+- word-count: `mr-run word-count --workers 1|2`, `baseline-wordcount
   --threads 2` (benches/baselines/wordcount.rs: plain threads and hash maps,
-  no framework);
-- yelp-top-city: `mr-run yelp-top-city --workers 1|2` and `baseline-yelp
-  --threads 2`;
+  no framework), `baseline-wordcount-limit --threads 2`
+  (benches/baselines/wordcount_limit.rs: mmap, a byte-class tokenizer, a
+  per-thread FxHash map owning each distinct word once: the fastest plain
+  program we know) and the peers DuckDB and Polars (benches/peers.py);
+- yelp-top-city: `mr-run yelp-top-city --workers 1|2`, `baseline-yelp
+  --threads 2` and the peers;
 - city-reviews: the reduce-side join `mr-run yelp-city-reviews --input
   business=B --input review=R --workers 1|2` (if mr-run has it) and
   `baseline-city-reviews --threads 2 --business B R` (a hash join), on a
   review file R of SIZE (`mr-run gen yelp-reviews`) for a business file B of
   SIZE/16 (`mr-run gen yelp`); MB/s counts both files;
 - sort: `baseline-sort --threads 2` (in memory), GNU `LC_ALL=C sort -S
-  SORT_MEM --parallel=2`, and `mr-run terasort --workers 2` with 1 and 2
-  reducers (if mr-run has it), on SORT_SIZE of 100-byte TeraSort records
-  (from `mr-run teragen` if it has it, else from this script).
+  SORT_MEM --parallel=2`, the peers, and `mr-run terasort --workers 2` with
+  1 and 2 reducers (if mr-run has it), on SORT_SIZE of 100-byte TeraSort
+  records (from `mr-run teragen` if it has it, else from this script).
+
+The peers run with the virtualenv benches/e2e.sh makes (.bench-venv); with
+PEERS=0, or without that virtualenv, they are left out.
 
 Every run's output is checked against the first output of its group (stdout
 bytes, or the SHA-256 of the output file or part files); a difference stops
@@ -60,8 +66,11 @@ MR = os.path.join(ROOT, "target", "release", "mr-run")
 EXAMPLES = os.path.join(ROOT, "target", "release", "examples")
 BASELINES = {
     name: os.path.join(EXAMPLES, name)
-    for name in ("baseline-wordcount", "baseline-yelp", "baseline-city-reviews", "baseline-sort")
+    for name in ("baseline-wordcount", "baseline-wordcount-limit", "baseline-yelp", "baseline-city-reviews", "baseline-sort")
 }
+VENV_PYTHON = os.path.join(ROOT, ".bench-venv", "bin", "python")
+PEERS_PY = os.path.join(ROOT, "benches", "peers.py")
+PEERS = os.environ.get("PEERS", "1") != "0" and os.path.exists(VENV_PYTHON)
 SIZE = os.environ.get("SIZE", "1G")
 SORT_SIZE = os.environ.get("SORT_SIZE", SIZE)
 SORT_MEM = os.environ.get("SORT_MEM", "1G")
@@ -196,6 +205,11 @@ def cases():
             argv = [MR, job, INPUT, "--workers", str(workers), "-q"]
             out.append(Case(f"{job} --workers {workers}", job, argv, kind, baseline=base_name, stats=True))
         out.append(Case(base_name, job, [BASELINES[baseline], INPUT, "--threads", THREADS], kind))
+        if job == "word-count":
+            limit = f"baseline-wordcount-limit --threads {THREADS}"
+            out.append(Case(limit, job, [BASELINES["baseline-wordcount-limit"], INPUT, "--threads", THREADS], kind))
+        for engine in ("duckdb", "polars") if PEERS else ():
+            out.append(Case(f"{engine} (peer)", job, [VENV_PYTHON, PEERS_PY, engine, job, INPUT], kind))
 
     base_name = f"baseline-city-reviews --threads {THREADS}"
     if "yelp-city-reviews" in jobs:
@@ -218,6 +232,10 @@ def cases():
     argv = ["sort", "-S", SORT_MEM, "--parallel=2", "-T", sorted_dir, INPUT, "-o", path]
     name = f"LC_ALL=C sort -S {SORT_MEM} --parallel=2"
     out.append(Case(name, "sort", argv, "sort", base_name, out_path=path, env=dict(os.environ, LC_ALL="C")))
+    for engine in ("duckdb", "polars") if PEERS else ():
+        path = os.path.join(sorted_dir, engine)
+        argv = [VENV_PYTHON, PEERS_PY, engine, "sort", INPUT, path]
+        out.append(Case(f"{engine} (peer)", "sort", argv, "sort", base_name, out_path=path))
     if "terasort" in jobs:
         for reducers in (1, 2):
             path = os.path.join(sorted_dir, f"terasort-{reducers}")
@@ -262,8 +280,9 @@ def remove(path):
 
 
 def run(case, argv, stats):
-    """Runs a case with stdout to a file; returns (wall, cpu, rss_bytes,
-    output), output being stdout's bytes or a digest of the output files."""
+    """Runs a case with stdout to a file; returns (wall, (user, sys),
+    rss_bytes, output), output being stdout's bytes or a digest of the
+    output files."""
     if case.out_path:
         remove(case.out_path)
     argv = argv + (["--stats", stats] if case.stats else [])
@@ -277,7 +296,7 @@ def run(case, argv, stats):
         if status != 0:
             sys.exit(f"failed ({status}): {' '.join(argv)}")
         # rusage covers GNU time and its child; its own CPU is negligible.
-        cpu = usage.ru_utime + usage.ru_stime
+        cpu = (usage.ru_utime, usage.ru_stime)
         rss = int(timing.read().split()[-1]) * 1024 if gnu_time else usage.ru_maxrss * 1024
         out.seek(0)
         output = out.read()
@@ -339,18 +358,31 @@ def main():
         for kind, paths in inputs.items()
     )
     print(f"Inputs: {described} (seed 1); {RUNS} rounds, medians; {os.cpu_count()} cores\n")
-    print("| case | wall s | MB/s | CPU s | peak RSS MB | spilled records | merge passes | x baseline wall |")
+    print("| case | wall s | MB/s | CPU s (user + sys) | peak RSS MB | spilled records | merge passes | x baseline wall |")
     print("|---|---|---|---|---|---|---|---|")
     for case in todo:
         rows = results[case.name]
         w = wall[case.name]
-        cpu = statistics.median(r[1] for r in rows)
+        cpu = statistics.median(sum(r[1]) for r in rows)
+        user = statistics.median(r[1][0] for r in rows)
+        sys_cpu = statistics.median(r[1][1] for r in rows)
         rss = statistics.median(r[2] for r in rows)
         mb = input_bytes[case.input] / 1e6
         c = rows[0][3]
         spilled, passes = (c.get("SPILLED_RECORDS", 0), c.get("MERGE_PASSES", 0)) if case.stats else ("-", "-")
         ratio = f"{w / wall[case.baseline]:.2f}" if case.baseline in wall else "-"
-        print(f"| {case.name} | {w:.2f} | {mb / w:.0f} | {cpu:.2f} | {rss / 2**20:.0f} | {spilled} | {passes} | {ratio} |")
+        print(f"| {case.name} | {w:.2f} | {mb / w:.0f} | {cpu:.2f} ({user:.2f} + {sys_cpu:.2f}) | {rss / 2**20:.0f} | {spilled} | {passes} | {ratio} |")
+    cpu_of = {c.name: statistics.median(sum(r[1]) for r in results[c.name]) for c in todo}
+    for group in dict.fromkeys(c.group for c in todo):
+        ours = [c.name for c in todo if c.group == group and c.argv[0] in (MR, MR_BASE)]
+        others = [c.name for c in todo if c.group == group and c.argv[0] not in (MR, MR_BASE)]
+        if ours and others:
+            print(f"\n{group}, wall (CPU) time as a multiple of each other program's:\n")
+            print("| | " + " | ".join(others) + " |")
+            print("|---|" + "---|" * len(others))
+            for name in ours:
+                cells = [f"{wall[name] / wall[o]:.2f} ({cpu_of[name] / cpu_of[o]:.2f})" for o in others]
+                print(f"| {name} | " + " | ".join(cells) + " |")
     for group in dict.fromkeys(c.group for c in todo):
         one = [c.name for c in todo if c.group == group and c.name.endswith("--workers 1")]
         two = [c.name for c in todo if c.group == group and c.name.endswith("--workers 2")]
