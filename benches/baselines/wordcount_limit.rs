@@ -204,7 +204,6 @@ impl Counter {
         }
     }
 
-
     fn count_unicode(&mut self, token: &[u8]) {
         let latin1: String;
         let text = match std::str::from_utf8(token) {

@@ -14,37 +14,78 @@ pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
     WORD_RE.find_iter(text).map(|m| m.as_str().to_lowercase())
 }
 
-/// Calls `f` with each word of `text`, lowercased into a reused buffer (no
-/// allocation per word: the word-count hot path).
+/// A byte's class for the scanner in [`for_each_word`]: 0 ends a word;
+/// the others are bits, OR-ed over a word's bytes to say what it holds.
+const WORD: u8 = 1;
+/// An ASCII capital: the word must be copied to be lowercased.
+const UPPER: u8 = 2;
+/// A byte of a non-ASCII character: the word goes to the regex.
+const HIGH: u8 = 4;
+
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_uppercase() {
+            WORD | UPPER
+        } else if c.is_ascii_alphanumeric() || c == b'_' || c == b'\'' {
+            WORD
+        } else if c >= 0x80 {
+            WORD | HIGH
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
+
+/// Calls `f` with each word of `text`, lowercased: the word-count hot path.
+///
+/// One pass over the bytes finds *tokens*, maximal runs of ASCII
+/// `[A-Za-z0-9_']` and non-ASCII bytes. A token with no capital and no
+/// non-ASCII byte is a word as it is, handed to `f` borrowed from `text`
+/// (no copy); one with capitals is lowercased into `buf` (reused, so no
+/// allocation). A token with a non-ASCII byte holds exactly the regex's
+/// words that lie inside it, because its ends are ASCII non-word bytes,
+/// which end a match of `[\w']+` too; the regex finds them there.
 pub fn for_each_word(text: &str, buf: &mut String, mut f: impl FnMut(&str)) {
-    if text.is_ascii() {
-        // On ASCII, `[\w']` is exactly `[A-Za-z0-9_']`: a byte scan finds
-        // the same words as the regex, several times faster.
-        let bytes = text.as_bytes();
-        let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'\'';
-        let mut i = 0;
-        while i < bytes.len() {
-            if !is_word(bytes[i]) {
-                i += 1;
-                continue;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if CLASS[usize::from(bytes[i])] == 0 {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut seen = 0;
+        while let Some(&b) = bytes.get(i) {
+            let class = CLASS[usize::from(b)];
+            if class == 0 {
+                break;
             }
-            let start = i;
-            while i < bytes.len() && is_word(bytes[i]) {
-                i += 1;
+            seen |= class;
+            i += 1;
+        }
+        // Token ends are ASCII bytes, so both are char boundaries.
+        let token = &text[start..i];
+        if seen & HIGH != 0 {
+            for m in WORD_RE.find_iter(token) {
+                buf.clear();
+                // `str::to_lowercase`, not per char: a word-final Σ becomes
+                // ς, as Python's `str.lower` makes it.
+                buf.push_str(&m.as_str().to_lowercase());
+                f(buf);
             }
+        } else if seen & UPPER != 0 {
             buf.clear();
-            buf.push_str(&text[start..i]);
+            buf.push_str(token);
             buf.make_ascii_lowercase();
             f(buf);
+        } else {
+            f(token);
         }
-        return;
-    }
-    for m in WORD_RE.find_iter(text) {
-        buf.clear();
-        // `str::to_lowercase`, not per char: a word-final Σ becomes ς, as
-        // Python's `str.lower` makes it.
-        buf.push_str(&m.as_str().to_lowercase());
-        f(buf);
     }
 }
 
@@ -323,6 +364,8 @@ mod tests {
             "'",
             "café naïve Zürich mixed ASCII",
             "ΣΣΣ ΟΔΥΣΣΕΥΣ σς",
+            "x—y Ünïcode—word's—end é'é—",
+            "MiXeD CASE's UPPER_case 123ABC",
         ];
         for line in lines {
             let mut got = Vec::new();

@@ -85,8 +85,43 @@ fn key_of<'a>(word: &'a [u8; 16], keys: &'a [u8]) -> &'a [u8] {
 fn hash_of(word: &[u8; 16], keys: &[u8]) -> u64 {
     match word[INLINE_KEY] {
         LONG => xxh3_64(long_key(word, keys)),
-        _ => xxh3_64(word),
+        _ => short_hash(word),
     }
+}
+
+/// A short key's slot word: the key zero-padded, its length last. Built
+/// from fixed-size (overlapping) copies, so no `memcpy` call per key.
+#[inline]
+fn short_word(key: &[u8]) -> [u8; 16] {
+    let n = key.len();
+    debug_assert!(n <= INLINE_KEY);
+    let mut w = [0u8; 16];
+    if n >= 8 {
+        w[..8].copy_from_slice(&key[..8]);
+        w[n - 8..n].copy_from_slice(&key[n - 8..]);
+    } else if n >= 4 {
+        w[..4].copy_from_slice(&key[..4]);
+        w[n - 4..n].copy_from_slice(&key[n - 4..]);
+    } else if n > 0 {
+        // 0, n/2 and n-1 cover every index below 3.
+        w[0] = key[0];
+        w[n / 2] = key[n / 2];
+        w[n - 1] = key[n - 1];
+    }
+    w[INLINE_KEY] = n as u8;
+    w
+}
+
+/// A short key's hash: one folded 64x64-bit multiply of its two halves
+/// (foldhash's mixer), a third of xxh3's instructions on 16 bytes. The
+/// table takes the low bits, which the fold makes depend on every byte.
+#[inline]
+fn short_hash(word: &[u8; 16]) -> u64 {
+    let v = u128::from_le_bytes(*word);
+    let lo = (v as u64) ^ 0x243f_6a88_85a3_08d3;
+    let hi = ((v >> 64) as u64) ^ 0x1319_8a2e_0370_7344;
+    let p = u128::from(lo) * u128::from(hi);
+    (p as u64) ^ ((p >> 64) as u64)
 }
 
 /// Slots that may be occupied before the table doubles (3/4: linear
@@ -172,10 +207,8 @@ impl<V> TypedAgg<V> {
         if key.len() > INLINE_KEY {
             return self.insert_long(key, value);
         }
-        let mut word = [0u8; 16];
-        word[..key.len()].copy_from_slice(key);
-        word[INLINE_KEY] = key.len() as u8;
-        let hash = xxh3_64(&word);
+        let word = short_word(key);
+        let hash = short_hash(&word);
         if !self.slots.is_empty() {
             prefetch(&self.slots[hash as usize & (self.slots.len() - 1)] as *const Slot<V>);
         }
@@ -189,10 +222,16 @@ impl<V> TypedAgg<V> {
 
     /// Makes room for one more key, doubling the table if it is at its
     /// load limit; `filler` fills new slots' values.
+    #[inline]
     fn reserve_one(&mut self, filler: &V) {
-        if !self.slots.is_empty() && self.occupied < max_load(self.slots.len()) {
-            return;
+        if self.slots.is_empty() || self.occupied >= max_load(self.slots.len()) {
+            self.grow(filler);
         }
+    }
+
+    /// Doubles the table (or allocates its first slots), rehashing.
+    #[cold]
+    fn grow(&mut self, filler: &V) {
         let capacity = (self.slots.len() * 2).max(MIN_SLOTS);
         let clone = self.clone;
         let mut slots = Vec::with_capacity(capacity);
@@ -302,6 +341,17 @@ impl<V> TypedAgg<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_word_is_the_key_padded_with_its_length_last() {
+        let key: Vec<u8> = (1..=15).collect();
+        for n in 0..=INLINE_KEY {
+            let mut want = [0u8; 16];
+            want[..n].copy_from_slice(&key[..n]);
+            want[INLINE_KEY] = n as u8;
+            assert_eq!(short_word(&key[..n]), want, "{n} bytes");
+        }
+    }
 
     #[test]
     fn merges_by_key_and_stays_within_its_limit() {

@@ -199,38 +199,27 @@ impl<'a, K: Serialize + serde::de::DeserializeOwned, V: Serialize> Emitter<'a, K
                 values,
                 route,
             } => {
-                let mut kb = std::mem::take(&mut self.ctx.key_buf);
-                let mut vb = std::mem::take(&mut self.ctx.value_buf);
+                // The buffers are borrowed in place (disjoint fields), not
+                // taken and put back: this runs once per emitted pair.
+                let kb = &mut self.ctx.key_buf;
+                let vb = &mut self.ctx.value_buf;
                 kb.clear();
-                vb.clear();
-                let res = (|| {
-                    codec::key::encode_into(key, &mut kb)?;
-                    if let Some(agg) = self.agg.as_deref_mut() {
-                        // The value is merged as it is; it is encoded only
-                        // when the table is flushed.
-                        self.ctx.emitted_bytes += (kb.len() + values.encoded_len(value, &mut vb)?) as u64;
-                        if !agg.fits(kb.len()) {
-                            drain_agg(
-                                agg,
-                                &mut **sink,
-                                *values,
-                                *route,
-                                *partitions,
-                                self.partitioner,
-                                &mut vb,
-                            )?;
-                        }
-                        agg.insert(&kb, value);
-                        return Ok(());
+                codec::key::encode_into(key, kb)?;
+                if let Some(agg) = self.agg.as_deref_mut() {
+                    // The value is merged as it is; it is encoded only
+                    // when the table is flushed.
+                    self.ctx.emitted_bytes += (kb.len() + values.encoded_len(value, vb)?) as u64;
+                    if !agg.fits(kb.len()) {
+                        drain_agg(agg, &mut **sink, *values, *route, *partitions, self.partitioner, vb)?;
                     }
-                    values.encode_into(value, &mut vb)?;
-                    self.ctx.emitted_bytes += (kb.len() + vb.len()) as u64;
-                    let partition = partition_of::<K>(&kb, *route, *partitions, self.partitioner)?;
-                    sink.collect(partition, &kb, &vb)
-                })();
-                self.ctx.key_buf = kb;
-                self.ctx.value_buf = vb;
-                res
+                    agg.insert(kb, value);
+                    return Ok(());
+                }
+                vb.clear();
+                values.encode_into(value, vb)?;
+                self.ctx.emitted_bytes += (kb.len() + vb.len()) as u64;
+                let partition = partition_of::<K>(kb, *route, *partitions, self.partitioner)?;
+                sink.collect(partition, kb, vb)
             }
             Target::Text { out, protocol } => protocol.write_pair(out, key, value),
         }

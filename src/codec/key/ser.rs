@@ -19,6 +19,14 @@ fn put_escaped(out: &mut Vec<u8>, mut bytes: &[u8]) {
     // The common NUL-free case costs one reservation, one copy and, for the
     // caller's terminator, no reallocation.
     out.reserve(bytes.len() + TERMINATOR.len());
+    if let Some(word) = short_nul_free(bytes) {
+        // A word-sized key (most string keys): a fixed 16-byte copy cut
+        // back to the key's length, inline, instead of a `memcpy` call.
+        let at = out.len();
+        out.extend_from_slice(&word);
+        out.truncate(at + bytes.len());
+        return;
+    }
     while let Some(i) = find_nul(bytes) {
         let (head, rest) = bytes.split_at(i + 1);
         out.extend_from_slice(head);
@@ -26,6 +34,53 @@ fn put_escaped(out: &mut Vec<u8>, mut bytes: &[u8]) {
         bytes = rest;
     }
     out.extend_from_slice(bytes);
+}
+
+/// `bytes` zero-padded to 16, if it is at most 16 bytes and holds no NUL:
+/// two (overlapping) fixed-size loads and a bit trick per 8 bytes.
+#[inline]
+fn short_nul_free(bytes: &[u8]) -> Option<[u8; 16]> {
+    /// Whether any byte of `x` is zero (exact: borrows cannot cross a
+    /// zero byte's lane into a lower one).
+    fn has_zero(x: u64) -> bool {
+        x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080 != 0
+    }
+    let n = bytes.len();
+    let mut w = [0u8; 16];
+    let zero = if n > 8 && n <= 16 {
+        let (a, b) = (load8(&bytes[..8]), load8(&bytes[n - 8..]));
+        w[..8].copy_from_slice(&a.to_le_bytes());
+        w[n - 8..n].copy_from_slice(&b.to_le_bytes());
+        has_zero(a) || has_zero(b)
+    } else if (4..=8).contains(&n) {
+        let (a, b) = (load4(&bytes[..4]), load4(&bytes[n - 4..]));
+        w[..4].copy_from_slice(&a.to_le_bytes());
+        w[n - 4..n].copy_from_slice(&b.to_le_bytes());
+        // One word: the first four bytes low, the last four high.
+        has_zero(u64::from(a) | u64::from(b) << 32)
+    } else if n < 4 {
+        let mut zero = false;
+        for (d, &s) in w.iter_mut().zip(bytes) {
+            *d = s;
+            zero |= s == 0;
+        }
+        zero
+    } else {
+        return None;
+    };
+    (!zero).then_some(w)
+}
+
+fn load8(b: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(b);
+    u64::from_le_bytes(a)
+}
+
+fn load4(b: &[u8]) -> u32 {
+    let mut a = [0u8; 4];
+    a.copy_from_slice(b);
+    u32::from_le_bytes(a)
 }
 
 fn put_string(out: &mut Vec<u8>, bytes: &[u8]) {

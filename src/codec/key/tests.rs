@@ -507,3 +507,31 @@ fn ordering_across_escapes() {
     }
     assert_eq!(Ordering::Less, encode(&1u8).unwrap().cmp(&encode(&2u8).unwrap()));
 }
+
+#[test]
+fn strings_of_every_short_length_escape_each_nul() {
+    // The short-key path covers 0..=16 bytes in three shapes; a NUL at any
+    // position must still be escaped, and the bytes kept in order.
+    for len in 0..=20usize {
+        let base: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+        let mut variants = vec![base.clone()];
+        for at in 0..len {
+            let mut v = base.clone();
+            v[at] = 0;
+            variants.push(v);
+        }
+        for bytes in variants {
+            let s = String::from_utf8(bytes.clone()).unwrap();
+            let mut want = Vec::new();
+            for &b in &bytes {
+                want.push(b);
+                if b == 0 {
+                    want.push(0xFF);
+                }
+            }
+            want.extend_from_slice(&[0, 1]);
+            assert_eq!(encode(&s).unwrap(), want, "{bytes:?}");
+            assert_eq!(decode::<String>(&want).unwrap(), s);
+        }
+    }
+}
