@@ -31,6 +31,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs, unsafe_code)]
 
 #[path = "common.rs"]
+#[allow(dead_code)] // its block reader: this program maps files instead
 mod common;
 use common::{Args, parse_args, write_json_str};
 

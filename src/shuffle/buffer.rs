@@ -2,7 +2,9 @@
 //! fixed-size entries that point into it.
 //!
 //! Sorting moves 32-byte entries, not records; each entry carries the first
-//! eight key bytes big-endian, so most comparisons never touch the arena.
+//! eight key bytes big-endian, so most comparisons never touch the arena,
+//! and the sort is a radix sort on them (`radix`) that compares only
+//! within the buckets those bytes leave.
 //! The sort is stable: records with equal keys keep their arrival order,
 //! which is what makes a reducer see values in input order.
 //!
@@ -170,7 +172,9 @@ impl SortBuffer {
         let mut entries = std::mem::take(&mut self.entries);
         // Arena offsets grow with arrival order, so the offset as the last
         // tie-break makes an unstable sort stable, and cheaper than one.
-        entries.sort_unstable_by(|a, b| {
+        // The radix passes group by (partition, prefix); the comparator
+        // orders what they leave together.
+        let cmp = |a: &Entry, b: &Entry| {
             a.partition
                 .cmp(&b.partition)
                 .then(a.prefix.cmp(&b.prefix))
@@ -183,7 +187,8 @@ impl SortBuffer {
                     }
                 })
                 .then(a.offset.cmp(&b.offset))
-        });
+        };
+        super::radix::sort(&mut entries, |e| (e.partition, e.prefix), cmp);
         self.entries = entries;
     }
 

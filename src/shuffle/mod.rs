@@ -10,6 +10,7 @@ pub mod buffer;
 pub mod collector;
 pub mod merge;
 pub mod plan;
+mod radix;
 pub mod run;
 pub mod span;
 pub mod spill;
