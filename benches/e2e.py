@@ -209,7 +209,8 @@ def cases():
             limit = f"baseline-wordcount-limit --threads {THREADS}"
             out.append(Case(limit, job, [BASELINES["baseline-wordcount-limit"], INPUT, "--threads", THREADS], kind))
         for engine in ("duckdb", "polars") if PEERS else ():
-            out.append(Case(f"{engine} (peer)", job, [VENV_PYTHON, PEERS_PY, engine, job, INPUT], kind))
+            # Names are unique across groups: results are kept by name.
+            out.append(Case(f"{engine} {job} (peer)", job, [VENV_PYTHON, PEERS_PY, engine, job, INPUT], kind))
 
     base_name = f"baseline-city-reviews --threads {THREADS}"
     if "yelp-city-reviews" in jobs:
@@ -235,7 +236,7 @@ def cases():
     for engine in ("duckdb", "polars") if PEERS else ():
         path = os.path.join(sorted_dir, engine)
         argv = [VENV_PYTHON, PEERS_PY, engine, "sort", INPUT, path]
-        out.append(Case(f"{engine} (peer)", "sort", argv, "sort", base_name, out_path=path))
+        out.append(Case(f"{engine} sort (peer)", "sort", argv, "sort", base_name, out_path=path))
     if "terasort" in jobs:
         for reducers in (1, 2):
             path = os.path.join(sorted_dir, f"terasort-{reducers}")
@@ -335,6 +336,8 @@ def main():
     input_bytes = {kind: sum(os.path.getsize(p) for p in paths.values()) for kind, paths in inputs.items()}
 
     results = {c.name: [] for c in todo}
+    if len(results) != len(todo):
+        sys.exit("two cases share a name")
     outputs = {}  # group -> (first case, its output)
     stats = os.path.join(DATA, "stats.json")
     for _ in range(RUNS):
