@@ -324,6 +324,22 @@ fn sort_buffer(c: &mut Criterion) {
     g.bench_function("sort/1M_shared_16B_prefix", |b| {
         b.iter_batched_ref(|| fill(&prefixed), |buf| buf.sort(false), BatchSize::PerIteration)
     });
+    // terasort's shape: 10 random printable bytes, key-encoded as a
+    // `String` (the terminator follows), an 89-byte value, 2 partitions.
+    let tera = {
+        let mut rng = Rng::new(3);
+        let records: Vec<(u32, Record)> = (0..RECORDS)
+            .map(|i| {
+                let k: Vec<u8> = (0..10).map(|_| b'!' + rng.below(94) as u8).chain([0, 1]).collect();
+                let v = format!("{i:020}{}", "A".repeat(69)).into_bytes();
+                ((k[0] > b'O') as u32, (k, v))
+            })
+            .collect();
+        flat(&records)
+    };
+    g.bench_function("sort/1M_terasort_keys", |b| {
+        b.iter_batched_ref(|| fill(&tera), |buf| buf.sort(false), BatchSize::PerIteration)
+    });
     g.finish();
 }
 

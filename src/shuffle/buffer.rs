@@ -68,6 +68,11 @@ impl SortBuffer {
         }
     }
 
+    /// The byte budget it was made with.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
     /// Bytes allocated: arena and entry capacities.
     #[cfg(test)]
     pub fn memory(&self) -> usize {

@@ -28,7 +28,27 @@ const KEY_BYTES: usize = 12;
 /// each bucket of equal such bytes by `cmp`, which must agree with that
 /// order (compare partition, then prefix, before anything else).
 pub(crate) fn sort<T>(v: &mut [T], key: impl Fn(&T) -> (u32, u64) + Copy, cmp: impl Fn(&T, &T) -> Ordering + Copy) {
-    sort_from(v, 0, key, cmp);
+    let Some(first) = v.first() else {
+        return;
+    };
+    // The leading bytes every element shares (one partition's three high
+    // bytes at least, often a key codec's fixed first bytes) found in one
+    // pass, instead of one counting pass per shared byte.
+    let k0 = key(first);
+    let (mut dp, mut dk) = (0u32, 0u64);
+    for e in v.iter() {
+        let k = key(e);
+        dp |= k.0 ^ k0.0;
+        dk |= k.1 ^ k0.1;
+    }
+    let digit = if dp != 0 {
+        dp.leading_zeros() as usize / 8
+    } else if dk != 0 {
+        4 + dk.leading_zeros() as usize / 8
+    } else {
+        KEY_BYTES
+    };
+    sort_from(v, digit, key, cmp);
 }
 
 /// The key's byte `digit` (0 = the partition's most significant).

@@ -12,6 +12,7 @@
 pub(in crate::runner) mod plan;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::budget::Budget;
 use super::driver::Engine;
@@ -21,7 +22,7 @@ use crate::api::step::plan::ShufflePlan;
 use crate::error::Result;
 use crate::io::split::split_size;
 use crate::shuffle::PairSink;
-use crate::shuffle::collector::{Collector, CollectorConfig};
+use crate::shuffle::collector::{BufferPool, Collector, CollectorConfig};
 use crate::shuffle::merge::{Groups, Merger};
 use crate::shuffle::run::{Compression, RunCursor, RunFile, RunWriter};
 use crate::shuffle::span::Span;
@@ -39,6 +40,8 @@ pub(super) struct Local<'a> {
     job_dir: JobDir,
     /// Bytes per split, for text and run files alike.
     split_bytes: u64,
+    /// Map tasks' sort buffers, passed from each task to the next.
+    buffers: Arc<BufferPool>,
 }
 
 impl<'a> Local<'a> {
@@ -49,6 +52,7 @@ impl<'a> Local<'a> {
             budget,
             job_dir: JobDir::create(temp_root)?,
             split_bytes: capped_split_size(sources, split_bytes, config.progress),
+            buffers: Arc::default(),
         })
     }
 
@@ -97,6 +101,7 @@ impl Outputs for Local<'_> {
                 dir: self.attempt_dir(task)?,
                 merge: spec.merge,
                 live_spills: spec.live_spills,
+                pool: Some(Arc::clone(&self.buffers)),
             },
             spec.combine,
         )?;
@@ -139,6 +144,8 @@ impl Engine for Local<'_> {
     }
 
     fn shuffle(&self, _shuffle: &ShufflePlan, outputs: Vec<Vec<PathBuf>>) -> Result<Vec<PathBuf>> {
+        // The map phase is over: its buffers' memory goes to the reducers.
+        self.buffers.clear();
         Ok(outputs.into_iter().flatten().collect())
     }
 
