@@ -129,6 +129,8 @@ pub struct Collector {
     /// is `'static` and can sit behind the emitter's sink.
     spiller: Option<JoinHandle<Result<Spilled>>>,
     records: u64,
+    /// Buffers handed to the spill thread because they were full.
+    rotations: u64,
 }
 
 /// The finished map output: sorted runs, each with every partition, in
@@ -159,11 +161,13 @@ impl Collector {
             spiller: Some(spiller),
             config,
             records: 0,
+            rotations: 0,
         })
     }
 
     /// Hands the active buffer to the spill thread and takes an empty one.
     fn rotate(&mut self) -> Result<()> {
+        self.rotations += 1;
         let next = match self.spare.take() {
             Some(b) => b,
             // Waits for the previous spill: the mapper outran the disk.
@@ -243,11 +247,15 @@ impl Collector {
     /// Leaves the task's sort buffers in the pool, if there is one: the
     /// active and spare ones and those the spill thread gave back.
     fn pool_buffers(&mut self) {
-        let Some(pool) = self.config.pool.clone() else {
+        // Only a task whose buffers filled: growing such buffers again is
+        // the cost the pool saves. A task that never filled one (a
+        // combined or small task) frees them, so that their memory can
+        // serve other allocations, as without a pool.
+        let Some(pool) = self.config.pool.clone().filter(|_| self.rotations > 0) else {
             return;
         };
         let put = |b: Buffer| {
-            // Stand-ins (limit 0) hold no memory and fit no task.
+            // Stand-ins (limit 0) hold nothing.
             if let Buffer::Sorted(b) = b
                 && b.limit() > 0
             {
@@ -363,6 +371,15 @@ mod tests {
         assert!(spill_counts[0] > 2, "{spill_counts:?}");
         assert!(spill_counts.iter().all(|&n| n == spill_counts[0]), "{spill_counts:?}");
         pool.clear();
+        assert!(pool.0.lock().unwrap().is_empty());
+
+        // A task that never filled a buffer frees them instead.
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = Collector::start(config(dir.path(), &pool), None).unwrap();
+        for i in 0..10u32 {
+            c.collect(0, &i.to_be_bytes(), b"v").unwrap();
+        }
+        c.finish().unwrap();
         assert!(pool.0.lock().unwrap().is_empty());
     }
 }
