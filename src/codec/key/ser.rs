@@ -19,9 +19,13 @@ fn put_escaped(out: &mut Vec<u8>, mut bytes: &[u8]) {
     // The common NUL-free case costs one reservation, one copy and, for the
     // caller's terminator, no reallocation.
     out.reserve(bytes.len() + TERMINATOR.len());
-    if let Some(word) = short_nul_free(bytes) {
-        // A word-sized key (most string keys): a fixed 16-byte copy cut
-        // back to the key's length, inline, instead of a `memcpy` call.
+    // A word-sized key (most string keys) into a reused buffer with room
+    // for 16 bytes (the emitter's): a fixed 16-byte copy cut back to the
+    // key's length, inline, instead of a `memcpy` call. A fresh `Vec` is
+    // not grown for it: that allocation would cost more than the call.
+    if out.capacity() - out.len() >= 16
+        && let Some(word) = short_nul_free(bytes)
+    {
         let at = out.len();
         out.extend_from_slice(&word);
         out.truncate(at + bytes.len());

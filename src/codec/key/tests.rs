@@ -531,6 +531,11 @@ fn strings_of_every_short_length_escape_each_nul() {
             }
             want.extend_from_slice(&[0, 1]);
             assert_eq!(encode(&s).unwrap(), want, "{bytes:?}");
+            // Into a buffer with room, as the emitter's: the short path.
+            let mut roomy = Vec::with_capacity(64);
+            roomy.push(7);
+            encode_into(&s, &mut roomy).unwrap();
+            assert_eq!(roomy[1..], want[..], "{bytes:?} after a byte");
             assert_eq!(decode::<String>(&want).unwrap(), s);
         }
     }
