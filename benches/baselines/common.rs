@@ -133,6 +133,27 @@ pub fn read_full(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> 
     Ok(done)
 }
 
+/// Prints word counts as `mr-run word-count` does: one
+/// `JSON(word)<TAB>count` line per word, sorted by word (byte order of
+/// UTF-8 is code point order: the job's and Python's order).
+#[allow(dead_code)] // the word counts' only
+pub fn print_word_counts(words: &mut [(String, u64)]) -> io::Result<()> {
+    use std::io::Write;
+    words.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    let mut line = Vec::new();
+    for (word, n) in words.iter() {
+        line.clear();
+        write_json_str(&mut line, word);
+        line.push(b'\t');
+        line.extend_from_slice(n.to_string().as_bytes());
+        line.push(b'\n');
+        out.write_all(&line)?;
+    }
+    out.flush()
+}
+
 /// Appends `s` as Python's `json.dumps` writes it (`ensure_ascii=True`).
 pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";

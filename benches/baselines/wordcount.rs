@@ -23,11 +23,10 @@
 
 #[path = "common.rs"]
 mod common;
-use common::{Args, for_each_lines, parse_args, write_json_str};
+use common::{Args, for_each_lines, parse_args, print_word_counts};
 
 use std::error::Error;
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
 
 use hashbrown::HashMap;
 use regex::Regex;
@@ -105,20 +104,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         words.push((String::from_utf8(key[..len].to_vec())?, n));
     }
 
-    // Byte order of UTF-8 is code point order: the job's (and Python's) order.
-    words.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let stdout = io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
-    let mut line = Vec::new();
-    for (word, n) in &words {
-        line.clear();
-        write_json_str(&mut line, word);
-        line.push(b'\t');
-        line.extend_from_slice(n.to_string().as_bytes());
-        line.push(b'\n');
-        out.write_all(&line)?;
-    }
-    out.flush()?;
+    print_word_counts(&mut words)?;
     Ok(())
 }
 

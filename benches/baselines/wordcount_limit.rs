@@ -33,11 +33,10 @@
 #[path = "common.rs"]
 #[allow(dead_code)] // its block reader: this program maps files instead
 mod common;
-use common::{Args, parse_args, write_json_str};
+use common::{Args, parse_args, print_word_counts};
 
 use std::error::Error;
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
 
 use hashbrown::HashMap;
 use memmap2::Mmap;
@@ -130,26 +129,16 @@ fn main() -> Result<(), Box<dyn Error>> {
             *all.long.entry(word).or_insert(0) += n;
         }
     }
-    let mut words: Vec<(Box<[u8]>, u64)> = all.long.into_iter().collect();
+    let mut words = Vec::with_capacity(all.short.len() + all.long.len());
+    for (word, n) in all.long {
+        words.push((String::from_utf8(word.into_vec())?, n));
+    }
     for (key, n) in all.short {
         let bytes = key.to_le_bytes();
         let len = bytes.iter().position(|&b| b == 0).unwrap_or(16);
-        words.push((bytes[..len].into(), n));
+        words.push((String::from_utf8(bytes[..len].to_vec())?, n));
     }
-    // Byte order of UTF-8 is code point order: the job's (and Python's) order.
-    words.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let stdout = io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
-    let mut line = Vec::new();
-    for (word, n) in &words {
-        line.clear();
-        write_json_str(&mut line, std::str::from_utf8(word)?);
-        line.push(b'\t');
-        line.extend_from_slice(n.to_string().as_bytes());
-        line.push(b'\n');
-        out.write_all(&line)?;
-    }
-    out.flush()?;
+    print_word_counts(&mut words)?;
     Ok(())
 }
 
