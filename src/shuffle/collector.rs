@@ -88,6 +88,12 @@ enum Buffer {
 }
 
 impl Buffer {
+    /// A buffer that holds no memory (limit 0, never pooled): the
+    /// active one's place once a task has collected its last.
+    fn stand_in() -> Buffer {
+        Buffer::Sorted(SortBuffer::with_limit(0))
+    }
+
     fn new(config: &CollectorConfig) -> Buffer {
         let half = (config.sort_buffer / 2).max(1);
         match config.merge {
@@ -199,9 +205,9 @@ impl Collector {
     pub fn finish(mut self) -> Result<MapOutput> {
         // An empty task still spills once, so every task has an output.
         if !self.active.is_empty() || self.records == 0 {
-            // Nothing is collected after this: an unallocated stand-in,
-            // not a third buffer.
-            let last = std::mem::replace(&mut self.active, Buffer::Sorted(SortBuffer::with_limit(0)));
+            // Nothing is collected after this: a stand-in, not a third
+            // buffer.
+            let last = std::mem::replace(&mut self.active, Buffer::stand_in());
             if let Some(tx) = &self.to_spiller {
                 // A failed send means the thread stopped; join says why.
                 let _ = tx.send(last);
@@ -241,9 +247,7 @@ impl Collector {
             spans,
         })
     }
-}
 
-impl Collector {
     /// Leaves the task's sort buffers in the pool, if there is one: the
     /// active and spare ones and those the spill thread gave back.
     fn pool_buffers(&mut self) {
@@ -262,10 +266,7 @@ impl Collector {
                 pool.put(b);
             }
         };
-        put(std::mem::replace(
-            &mut self.active,
-            Buffer::Sorted(SortBuffer::with_limit(0)),
-        ));
+        put(std::mem::replace(&mut self.active, Buffer::stand_in()));
         if let Some(b) = self.spare.take() {
             put(b);
         }
