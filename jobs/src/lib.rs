@@ -8,6 +8,7 @@ use mapreduce::AnyJob;
 
 pub mod datagen;
 pub mod examples;
+pub mod json_field;
 pub mod reviews;
 pub mod sample;
 pub mod terasort;
