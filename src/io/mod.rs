@@ -4,6 +4,7 @@
 
 pub mod cleanup;
 pub mod compression;
+pub(crate) mod direct;
 pub mod input;
 pub mod lines;
 pub(crate) mod output;

@@ -42,12 +42,13 @@
 
 use std::ffi::OsStr;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, ErrorKind, Write};
+use std::io::{self, ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::{Error, FileWriteError, Result};
 use crate::io::cleanup;
+use crate::io::direct::DirectWriter;
 
 const STAGING_TAG: &str = ".mr-staging-";
 const OLD_TAG: &str = ".mr-old-";
@@ -177,7 +178,7 @@ impl OutputDir {
         };
         let file = File::create(&path).map_err(|e| Error::io(&shown, e))?;
         Ok(PartWriter {
-            out: BufWriter::with_capacity(1 << 16, file),
+            out: DirectWriter::new(file),
             path: shown,
             bytes: 0,
         })
@@ -548,7 +549,7 @@ fn exchange_unsupported(e: &io::Error) -> bool {
 
 /// One part file being written; counts the bytes.
 pub(crate) struct PartWriter {
-    out: BufWriter<File>,
+    out: DirectWriter,
     /// The part as the user will find it, for messages.
     path: PathBuf,
     bytes: u64,

@@ -260,7 +260,7 @@ fn issue8_a_full_output_disk_is_an_io_error_naming_the_part() {
     let mut part = out.part(0).unwrap();
     // /dev/full fails every write with ENOSPC: a full disk without root.
     let full = File::options().write(true).open("/dev/full").unwrap();
-    part.out = BufWriter::with_capacity(64, full);
+    part.out = crate::io::direct::DirectWriter::new(full);
     let mut ctx = TaskContext::new(0, 0);
     {
         let target = Target::Text {
@@ -268,7 +268,8 @@ fn issue8_a_full_output_disk_is_an_io_error_naming_the_part() {
             protocol: Protocol::Json,
         };
         let mut emit: Emitter<'_, String, u64> = Emitter::new(target, None, &mut ctx);
-        for i in 0..100 {
+        // More than the writer buffers, so the write fails, not a flush.
+        for i in 0..200_000 {
             emit.emit(format!("key-{i}"), i);
         }
     }
