@@ -316,6 +316,9 @@ pub struct RunCursor {
     state: CursorState,
 }
 
+/// How much of a record past its first cache line [`RunCursor`] prefetches.
+const PREFETCH_BYTES: usize = 192;
+
 impl RunCursor {
     fn new(index: Arc<Index>, first: usize, last: usize) -> Self {
         let start = index.blocks.get(first).copied().unwrap_or(index.index_offset);
@@ -522,6 +525,19 @@ impl RunCursor {
             self.value_at = pos + k as usize;
             self.value_end = self.value_at + v as usize;
             self.pos = self.value_end;
+            // In a k-way merge this record now waits until it is the
+            // smallest: about k records later. The comparisons meanwhile
+            // read only its first bytes; fetching the rest of it now (and
+            // the next record's header) turns the miss at its turn, which
+            // with dozens of runs no hardware prefetcher tracks, into a hit.
+            let next_header = self.value_end + 8;
+            for at in [pos + 64, pos + 128, next_header] {
+                if at <= next_header.min(pos + PREFETCH_BYTES)
+                    && let Some(byte) = data.get(at)
+                {
+                    crate::shuffle::prefetch(byte);
+                }
+            }
             self.left -= 1;
             self.seen_records += 1;
             self.seen_bytes += k + v;
