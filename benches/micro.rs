@@ -446,6 +446,41 @@ fn merge(c: &mut Criterion) {
             })
         });
     }
+    // terasort's reduce: 48 runs (what 1 GiB in a 64 MiB sort buffer
+    // spills per reducer) of 100-byte keys, every key its own group. More
+    // runs than hardware prefetchers follow, so this is where the cursors'
+    // own prefetch shows.
+    const WIDE: usize = 48;
+    let mut rng = Rng::new(9);
+    let wide: Vec<PathBuf> = (0..WIDE)
+        .map(|i| {
+            let mut run: Vec<Record> = (0..8_000)
+                .map(|_| {
+                    let mut key = Vec::with_capacity(100);
+                    rng.letters(10, &mut key);
+                    rng.letters(90, &mut key);
+                    (key, 1u64.to_le_bytes().to_vec())
+                })
+                .collect();
+            run.sort_unstable();
+            let flat: Flat = run.iter().map(|r| (0, r)).collect();
+            let path = dir.path().join(format!("wide-{i}"));
+            write_run(&path, &flat, 1, Compression::None);
+            path
+        })
+        .collect();
+    let wide_total = (WIDE * 8_000) as u64;
+    g.throughput(Throughput::Elements(wide_total));
+    g.bench_function("files_groups/48x8k_100B_keys", |b| {
+        b.iter(|| {
+            let cursors = wide
+                .iter()
+                .map(|p| RunFile::open(p).and_then(|f| f.partition_cursor(0)).expect("open"))
+                .collect();
+            let (groups, sum) = reduce_all(Merger::new(cursors, false).expect("merger"));
+            assert_eq!((groups, sum), (wide_total, wide_total));
+        })
+    });
     g.finish();
 }
 
