@@ -59,7 +59,7 @@ impl InputFormat for TextLine {
     const NAME: &'static str = "text";
 
     fn from_line<'a>(line: &'a [u8], offset: u64, scratch: &'a mut String) -> Result<Line<'a>, BoxError> {
-        let text = match std::str::from_utf8(line) {
+        let text = match simdutf8::basic::from_utf8(line) {
             Ok(s) => s,
             Err(_) => {
                 scratch.clear();
