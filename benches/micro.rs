@@ -278,6 +278,11 @@ fn key_codec(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(1));
     g.throughput(Throughput::Elements(1));
     g.bench_function("encode/string", |b| b.iter(|| key::encode(black_box(&word))));
+    // What a combinable map task's emitter does with a short string key
+    // instead of encoding it.
+    g.bench_function("encode/short_string_probe", |b| {
+        b.iter(|| key::short_string(black_box(&word)))
+    });
     g.bench_function("encode/string_u64", |b| b.iter(|| key::encode(black_box(&pair))));
     g.bench_function("encode/u64", |b| b.iter(|| key::encode(black_box(&number))));
     g.bench_function("decode/string", |b| {

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use xxhash_rust::xxh3::xxh3_64;
 
+use crate::codec::key::{SHORT_KEY, ShortKey};
 use crate::shuffle::prefetch;
 
 /// The user's merge as the typed table uses it.
@@ -29,7 +30,7 @@ pub type TypedMerge<V> = Arc<dyn Fn(&mut V, V) + Send + Sync>;
 
 /// Keys up to this many bytes live in the slot: a hit then touches no
 /// other memory than the table (short words, numbers, small tuples).
-const INLINE_KEY: usize = 15;
+const INLINE_KEY: usize = SHORT_KEY;
 /// The last byte of a slot's word when the key lives in `keys`.
 const LONG: u8 = 0xFF;
 /// The last byte of an empty slot's word (never a length, never `LONG`).
@@ -207,7 +208,24 @@ impl<V> TypedAgg<V> {
         if key.len() > INLINE_KEY {
             return self.insert_long(key, value);
         }
-        let word = short_word(key);
+        self.defer_short(short_word(key), value);
+    }
+
+    /// [`insert`](Self::insert) of a key whose encoding the emitter built
+    /// without the serializer (a short string): the same slot word as
+    /// `short_word` of those bytes.
+    pub(crate) fn insert_short_key(&mut self, key: ShortKey, value: &V) {
+        self.records_in += 1;
+        let value = (self.clone)(value);
+        let mut word = key.bytes;
+        word[INLINE_KEY] = key.len as u8;
+        self.defer_short(word, value);
+    }
+
+    /// Prefetches a short key's slot and queues the key; inserts the one
+    /// queued `PIPELINE` keys ago, whose slot has had time to arrive.
+    #[inline]
+    fn defer_short(&mut self, word: [u8; 16], value: V) {
         let hash = short_hash(&word);
         if !self.slots.is_empty() {
             prefetch(&self.slots[hash as usize & (self.slots.len() - 1)] as *const Slot<V>);

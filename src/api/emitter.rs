@@ -203,6 +203,19 @@ impl<'a, K: Serialize + serde::de::DeserializeOwned, V: Serialize> Emitter<'a, K
                 // taken and put back: this runs once per emitted pair.
                 let kb = &mut self.ctx.key_buf;
                 let vb = &mut self.ctx.value_buf;
+                if let Some(agg) = self.agg.as_deref_mut()
+                    && let Some(short) = codec::key::short_string(key)
+                {
+                    // A short word never leaves the table before its
+                    // flush, which encodes it from the slot: built here
+                    // without the serializer (a word count's every pair).
+                    self.ctx.emitted_bytes += (short.len + values.encoded_len(value, vb)?) as u64;
+                    if !agg.fits(short.len) {
+                        drain_agg(agg, &mut **sink, *values, *route, *partitions, self.partitioner, vb)?;
+                    }
+                    agg.insert_short_key(short, value);
+                    return Ok(());
+                }
                 kb.clear();
                 codec::key::encode_into(key, kb)?;
                 if let Some(agg) = self.agg.as_deref_mut() {

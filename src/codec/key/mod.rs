@@ -54,10 +54,12 @@
 //!
 //! The serializer, which writes this layout, is in `ser`; the deserializer,
 //! which reads it back and reports where damaged bytes go wrong, in `de`;
+//! the short-string probe the map-side table uses, in `short`;
 //! this module holds the public functions and what both sides share.
 
 mod de;
 mod ser;
+mod short;
 #[cfg(test)]
 mod tests;
 
@@ -69,6 +71,8 @@ use serde::{Deserialize, Serialize};
 
 use self::de::KeyDeserializer;
 use self::ser::KeySerializer;
+pub(crate) use self::short::SHORT_KEY;
+pub use self::short::{ShortKey, short_string};
 use crate::error::{Error, Result};
 
 /// Ends every string and byte string; sorts below `00 FF` (an escaped NUL)

@@ -43,7 +43,7 @@ fn put_escaped(out: &mut Vec<u8>, mut bytes: &[u8]) {
 /// `bytes` zero-padded to 16, if it is at most 16 bytes and holds no NUL:
 /// two (overlapping) fixed-size loads and a bit trick per 8 bytes.
 #[inline]
-fn short_nul_free(bytes: &[u8]) -> Option<[u8; 16]> {
+pub(super) fn short_nul_free(bytes: &[u8]) -> Option<[u8; 16]> {
     /// Whether any byte of `x` is zero (exact: borrows cannot cross a
     /// zero byte's lane into a lower one).
     fn has_zero(x: u64) -> bool {
