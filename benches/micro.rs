@@ -231,6 +231,15 @@ fn drain(c: &mut impl Cursor) -> (u64, u64) {
 
 /// Walks a cursor group by group, summing 8-byte LE values: a reducer's
 /// view. Returns (groups, sum).
+/// [`reduce_all`] over a merge of run files' partition 0.
+fn reduce_run_files(paths: &[PathBuf]) -> (u64, u64) {
+    let cursors = paths
+        .iter()
+        .map(|p| RunFile::open(p).and_then(|f| f.partition_cursor(0)).expect("open"))
+        .collect();
+    reduce_all(Merger::new(cursors, false).expect("merger"))
+}
+
 fn reduce_all(c: impl Cursor) -> (u64, u64) {
     let mut groups = Groups::new(c);
     let (mut n, mut sum) = (0u64, 0u64);
@@ -442,11 +451,7 @@ fn merge(c: &mut Criterion) {
         let name = format!("{compression:?}").to_lowercase();
         g.bench_function(format!("files_groups/16x62.5k/{name}"), |b| {
             b.iter(|| {
-                let cursors = paths
-                    .iter()
-                    .map(|p| RunFile::open(p).and_then(|f| f.partition_cursor(0)).expect("open"))
-                    .collect();
-                let (_, sum) = reduce_all(Merger::new(cursors, false).expect("merger"));
+                let (_, sum) = reduce_run_files(&paths);
                 assert_eq!(sum, total);
             })
         });
@@ -478,11 +483,7 @@ fn merge(c: &mut Criterion) {
     g.throughput(Throughput::Elements(wide_total));
     g.bench_function("files_groups/48x8k_100B_keys", |b| {
         b.iter(|| {
-            let cursors = wide
-                .iter()
-                .map(|p| RunFile::open(p).and_then(|f| f.partition_cursor(0)).expect("open"))
-                .collect();
-            let (groups, sum) = reduce_all(Merger::new(cursors, false).expect("merger"));
+            let (groups, sum) = reduce_run_files(&wide);
             assert_eq!((groups, sum), (wide_total, wide_total));
         })
     });
