@@ -206,9 +206,9 @@ impl<'a, K: Serialize + serde::de::DeserializeOwned, V: Serialize> Emitter<'a, K
                 if let Some(agg) = self.agg.as_deref_mut()
                     && let Some(short) = codec::key::short_string(key)
                 {
-                    // A short word never leaves the table before its
-                    // flush, which encodes it from the slot: built here
-                    // without the serializer (a word count's every pair).
+                    // A short key's encoding is all the table keeps (the
+                    // flush writes it from the slot), so it is built here
+                    // without the serializer: a word count's every pair.
                     self.ctx.emitted_bytes += (short.len + values.encoded_len(value, vb)?) as u64;
                     if !agg.fits(short.len) {
                         drain_agg(agg, &mut **sink, *values, *route, *partitions, self.partitioner, vb)?;

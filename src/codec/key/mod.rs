@@ -75,6 +75,13 @@ pub(crate) use self::short::SHORT_KEY;
 pub use self::short::{ShortKey, short_string};
 use crate::error::{Error, Result};
 
+/// Whether any byte of `x` is zero (exact: borrows cannot cross a zero
+/// byte's lane into a lower one): the NUL test of both short-string copies.
+#[inline]
+fn has_zero(x: u64) -> bool {
+    x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080 != 0
+}
+
 /// Ends every string and byte string; sorts below `00 FF` (an escaped NUL)
 /// and below every other byte that could continue the string.
 const TERMINATOR: [u8; 2] = [0x00, 0x01];

@@ -5,7 +5,7 @@ use std::fmt::{self, Display, Write as _};
 
 use serde::ser::{self, Serialize};
 
-use super::{CodecError, CodecResult, ESCAPED_NUL, TERMINATOR, f32_key, f64_key, find_nul};
+use super::{CodecError, CodecResult, ESCAPED_NUL, TERMINATOR, f32_key, f64_key, find_nul, has_zero};
 
 /// Borrows its output buffer, so that [`encode_into`](super::encode_into)
 /// can append to the caller's and cut a failed key back off.
@@ -43,12 +43,7 @@ fn put_escaped(out: &mut Vec<u8>, mut bytes: &[u8]) {
 /// `bytes` zero-padded to 16, if it is at most 16 bytes and holds no NUL:
 /// two (overlapping) fixed-size loads and a bit trick per 8 bytes.
 #[inline]
-pub(super) fn short_nul_free(bytes: &[u8]) -> Option<[u8; 16]> {
-    /// Whether any byte of `x` is zero (exact: borrows cannot cross a
-    /// zero byte's lane into a lower one).
-    fn has_zero(x: u64) -> bool {
-        x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080 != 0
-    }
+fn short_nul_free(bytes: &[u8]) -> Option<[u8; 16]> {
     let n = bytes.len();
     let mut w = [0u8; 16];
     let zero = if n > 8 && n <= 16 {

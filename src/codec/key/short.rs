@@ -7,7 +7,7 @@ use std::fmt::{self, Display};
 use serde::Serialize;
 use serde::ser::{self, Impossible};
 
-use super::TERMINATOR;
+use super::{TERMINATOR, has_zero};
 
 /// The longest encoding [`short_string`] answers for: the map-side table
 /// keeps keys of up to 15 bytes inline (its 16th byte is the length).
@@ -43,11 +43,6 @@ pub fn short_string<Q: Serialize + ?Sized>(key: &Q) -> Option<ShortKey> {
 /// offset. `None` if longer or holding a NUL.
 #[inline]
 fn padded(bytes: &[u8]) -> Option<u128> {
-    /// Whether any byte of `x` is zero (exact: borrows cannot cross a
-    /// zero byte's lane into a lower one).
-    fn has_zero(x: u64) -> bool {
-        x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080 != 0
-    }
     let n = bytes.len();
     let (word, zero) = if n > 8 {
         if n + TERMINATOR.len() > SHORT_KEY {
