@@ -232,6 +232,24 @@ def diskfull_group(jobs, tally):
     tally.group("diskfull", outcomes, failures)
 
 
+def live_files(root):
+    """Files over 64 bytes under a running job's temp dir. The job removes
+    its task directories as it goes, so a directory or file can vanish
+    between listing and looking: that one is skipped, and a vanished
+    subtree ends the scan early (the next look starts over)."""
+    found = []
+    try:
+        for p in root.rglob("*"):
+            try:
+                if p.is_file() and p.stat().st_size > 64:
+                    found.append(p)
+            except FileNotFoundError:
+                continue
+    except FileNotFoundError:
+        pass
+    return found
+
+
 def corrupt_group(jobs, tally, trials):
     """Flips bytes in, or truncates, a spill or run file while the job runs."""
     outcomes = {}
@@ -261,7 +279,7 @@ def corrupt_group(jobs, tally, trials):
         # A data file that is complete: not growing between two looks.
         sizes = {}
         for _ in range(40):
-            files = [p for p in temp.rglob("*") if p.is_file() and p.stat().st_size > 64]
+            files = live_files(temp)
             for p in files:
                 try:
                     size = p.stat().st_size
