@@ -105,24 +105,59 @@ pub enum KeyOf {
     FirstColumn,
 }
 
-/// The shuffle key of a line: its sort key, then the whole line, so equal
-/// keys order by the line as `LC_ALL=C sort` does.
-pub type SortKey = (String, String);
-
-/// Emits `((key, line), ())` for each line.
-#[derive(Debug, Clone)]
-pub struct KeyedLines {
-    key: KeyOf,
-    /// Reused for every line: no allocation per record.
-    buf: SortKey,
+/// The shuffle key of a line: something that orders lines the way
+/// `LC_ALL=C sort` orders them, and gives the line back.
+pub trait LineKey: Key + Default + Clone + Send + Sync + 'static {
+    /// Sets the key for `line`, whose sort key ends at byte `end`.
+    fn set(&mut self, line: &str, end: usize);
+    /// The whole line.
+    fn line(&self) -> &String;
 }
 
-impl Mapper for KeyedLines {
+/// A fixed-width key: the line alone orders as (key, line) does, since
+/// every key has the same length. One string costs half the encoding of
+/// two, and its first bytes are the key, which the sort's radix and merge
+/// prefixes see whole.
+impl LineKey for String {
+    fn set(&mut self, line: &str, _end: usize) {
+        self.clear();
+        self.push_str(line);
+    }
+    fn line(&self) -> &String {
+        self
+    }
+}
+
+/// A key of varying length, then the whole line: a shorter key must sort
+/// first even where its line does not (`a\x05` after `a` though `\x05`
+/// sorts below the tab that ends `a`).
+impl LineKey for (String, String) {
+    fn set(&mut self, line: &str, end: usize) {
+        let (key, whole) = self;
+        key.clear();
+        key.push_str(&line[..end]);
+        whole.clear();
+        whole.push_str(line);
+    }
+    fn line(&self) -> &String {
+        &self.1
+    }
+}
+
+/// Emits `(key, ())` for each line, the key a [`LineKey`].
+#[derive(Debug, Clone)]
+pub struct KeyedLines<K> {
+    key: KeyOf,
+    /// Reused for every line: no allocation per record.
+    buf: K,
+}
+
+impl<K: LineKey> Mapper for KeyedLines<K> {
     type Input = TextLine;
-    type Key = SortKey;
+    type Key = K;
     type Value = ();
 
-    fn map(&mut self, line: Line<'_>, out: &mut Emitter<'_, SortKey, ()>) -> TaskResult {
+    fn map(&mut self, line: Line<'_>, out: &mut Emitter<'_, K, ()>) -> TaskResult {
         let text = line.text;
         let end = match self.key {
             KeyOf::Prefix(n) => {
@@ -135,16 +170,7 @@ impl Mapper for KeyedLines {
             }
             KeyOf::FirstColumn => text.find('\t').unwrap_or(text.len()),
         };
-        // With a fixed-width key the line alone orders the same way, and
-        // costs half the encoding: the key part is only needed when keys
-        // vary in length (a shorter key must sort first).
-        let (key, whole) = &mut self.buf;
-        key.clear();
-        if let KeyOf::FirstColumn = self.key {
-            key.push_str(&text[..end]);
-        }
-        whole.clear();
-        whole.push_str(text);
+        self.buf.set(text, end);
         out.emit_ref(&self.buf, &());
         Ok(())
     }
@@ -152,15 +178,16 @@ impl Mapper for KeyedLines {
 
 /// Writes each line once per occurrence, in the order they arrive: sorted.
 #[derive(Debug, Clone, Default)]
-pub struct Lines;
+pub struct Lines<K>(std::marker::PhantomData<K>);
 
-impl Reducer for Lines {
-    type Key = SortKey;
+impl<K: LineKey> Reducer for Lines<K> {
+    type Key = K;
     type Value = ();
     type OutKey = ();
     type OutValue = String;
 
-    fn reduce(&mut self, (_, line): &SortKey, copies: Values<'_, ()>, out: &mut Emitter<'_, (), String>) -> TaskResult {
+    fn reduce(&mut self, key: &K, copies: Values<'_, ()>, out: &mut Emitter<'_, (), String>) -> TaskResult {
+        let line = key.line();
         for () in copies {
             out.emit_ref(&(), line);
         }
@@ -168,21 +195,18 @@ impl Reducer for Lines {
     }
 }
 
-fn sort_job(name: &str, key: KeyOf, about: &str) -> impl AnyJob + use<> {
+fn sort_job<K: LineKey>(name: &str, key: KeyOf, about: &str) -> impl AnyJob + use<K> {
     // Total order makes the parts globally sorted; the key carries the
     // whole line, so ties order by it, as `LC_ALL=C sort` does.
-    let lines = KeyedLines {
-        key,
-        buf: SortKey::default(),
-    };
-    Job::new(name, step::map(lines).total_order().reduce(Lines))
+    let lines = KeyedLines { key, buf: K::default() };
+    Job::new(name, step::map(lines).total_order().reduce(Lines::<K>::default()))
         .output(Protocol::RawValue)
         .about(about)
 }
 
 /// terasort: globally sorted parts, byte-identical to `LC_ALL=C sort`.
 pub fn terasort() -> impl AnyJob {
-    sort_job(
+    sort_job::<String>(
         "terasort",
         KeyOf::Prefix(KEY_LEN),
         "Sorts TeraSort records by their 10-byte key into globally ordered parts (total order)",
@@ -191,7 +215,7 @@ pub fn terasort() -> impl AnyJob {
 
 /// sort: text lines by their first tab-separated column, then whole line.
 pub fn sort() -> impl AnyJob {
-    sort_job(
+    sort_job::<(String, String)>(
         "sort",
         KeyOf::FirstColumn,
         "Sorts text lines by their first tab-separated column (total order, like LC_ALL=C sort)",

@@ -151,14 +151,12 @@ fn merge_into(
         Some(combine) => {
             let mut groups = Groups::new(cursor);
             let mut staged = SortBuffer::new();
-            let mut key = Vec::new();
             while groups.next_group()? {
-                key.clear();
-                key.extend_from_slice(groups.key());
                 let before = groups.records_read();
-                combine.combine(partition, &key, &mut groups.values(), &mut staged)?;
+                let (key, mut values) = groups.group();
+                combine.combine(partition, key, &mut values, &mut staged)?;
                 stats.combine_input += groups.records_read() - before;
-                write_combined(w, partition, &key, &mut staged, stats)?;
+                write_combined(w, partition, groups.key(), &mut staged, stats)?;
             }
         }
         None => {

@@ -163,7 +163,6 @@ impl Engine for Local<'_> {
             groups: Groups::new(merger),
             stats,
             spans,
-            key: Vec::new(),
         }))
     }
 
@@ -233,16 +232,13 @@ struct MergedGroups {
     stats: SpillStats,
     /// When they ran.
     spans: Vec<Span>,
-    /// The current key, copied: the values' cursor moves under it.
-    key: Vec<u8>,
 }
 
 impl GroupSource for MergedGroups {
     fn for_each_group(&mut self, reduce: &mut ReduceGroup<'_>) -> Result<()> {
         while self.groups.next_group()? {
-            self.key.clear();
-            self.key.extend_from_slice(self.groups.key());
-            reduce(&self.key, &mut self.groups.values())?;
+            let (key, mut values) = self.groups.group();
+            reduce(key, &mut values)?;
         }
         Ok(())
     }

@@ -24,6 +24,13 @@ pub struct Groups<C: Cursor> {
     cursor: C,
     /// The current group's key, owned: the cursor moves on past it.
     key: Vec<u8>,
+    walk: Walk,
+}
+
+/// Where a walk stands, apart from the cursor and the key, so that a
+/// group's key and its values can be borrowed at once.
+#[derive(Default)]
+struct Walk {
     /// The cursor has been advanced at least once.
     started: bool,
     /// The cursor is on a record (not at its end).
@@ -36,26 +43,12 @@ pub struct Groups<C: Cursor> {
     failed: Option<Error>,
 }
 
-impl<C: Cursor> Groups<C> {
-    /// Walks `cursor`, which must be sorted by key; reads nothing yet.
-    pub fn new(cursor: C) -> Self {
-        Groups {
-            cursor,
-            key: Vec::new(),
-            started: false,
-            on_record: false,
-            consumed: false,
-            in_group: false,
-            records_read: 0,
-            failed: None,
-        }
-    }
-
+impl Walk {
     /// Moves the cursor on, remembering a failure so that it is never
     /// mistaken for the end of the data.
-    fn step(&mut self) -> Result<()> {
+    fn step<C: Cursor>(&mut self, cursor: &mut C) -> Result<()> {
         self.consumed = false;
-        match self.cursor.advance() {
+        match cursor.advance() {
             Ok(more) => {
                 self.on_record = more;
                 Ok(())
@@ -67,36 +60,48 @@ impl<C: Cursor> Groups<C> {
             }
         }
     }
+}
+
+impl<C: Cursor> Groups<C> {
+    /// Walks `cursor`, which must be sorted by key; reads nothing yet.
+    pub fn new(cursor: C) -> Self {
+        Groups {
+            cursor,
+            key: Vec::new(),
+            walk: Walk::default(),
+        }
+    }
 
     /// Starts the next group, skipping whatever values of the previous group
     /// the caller did not consume. Returns false at the end.
     pub fn next_group(&mut self) -> Result<bool> {
-        if let Some(e) = &self.failed {
+        let (w, cursor) = (&mut self.walk, &mut self.cursor);
+        if let Some(e) = &w.failed {
             return Err(repeat_error(e));
         }
-        if !self.started {
-            self.started = true;
-            self.step()?;
-        } else if self.in_group {
+        if !w.started {
+            w.started = true;
+            w.step(cursor)?;
+        } else if w.in_group {
             loop {
-                if self.consumed {
-                    self.step()?;
+                if w.consumed {
+                    w.step(cursor)?;
                 }
-                if !self.on_record || !same_key(self.cursor.key(), &self.key) {
+                if !w.on_record || !same_key(cursor.key(), &self.key) {
                     break;
                 }
-                self.records_read += 1;
-                self.consumed = true;
+                w.records_read += 1;
+                w.consumed = true;
             }
-        } else if self.consumed {
-            self.step()?;
+        } else if w.consumed {
+            w.step(cursor)?;
         }
-        self.in_group = self.on_record;
-        if self.in_group {
+        w.in_group = w.on_record;
+        if w.in_group {
             self.key.clear();
-            self.key.extend_from_slice(self.cursor.key());
+            self.key.extend_from_slice(cursor.key());
         }
-        Ok(self.in_group)
+        Ok(w.in_group)
     }
 
     /// The current group's key.
@@ -106,14 +111,25 @@ impl<C: Cursor> Groups<C> {
 
     /// The values of the current group, streamed.
     pub fn values(&mut self) -> GroupValues<'_, C> {
-        GroupValues { groups: self }
+        self.group().1
+    }
+
+    /// The current group's key and its values at once: a caller that needs
+    /// both need not copy the key.
+    pub fn group(&mut self) -> (&[u8], GroupValues<'_, C>) {
+        let values = GroupValues {
+            cursor: &mut self.cursor,
+            key: &self.key,
+            walk: &mut self.walk,
+        };
+        (&self.key, values)
     }
 
     /// Records read from the cursor so far: the values handed out plus
     /// those skipped because the caller moved to the next group without
     /// consuming them (those are counted when `next_group` skips them).
     pub fn records_read(&self) -> u64 {
-        self.records_read
+        self.walk.records_read
     }
 }
 
@@ -122,28 +138,30 @@ impl<C: Cursor> Groups<C> {
 /// comes out once, as `Some(Err(_))`, then the values end and
 /// [`Groups::next_group`] fails.
 pub struct GroupValues<'a, C: Cursor> {
-    groups: &'a mut Groups<C>,
+    cursor: &'a mut C,
+    key: &'a [u8],
+    walk: &'a mut Walk,
 }
 
 impl<C: Cursor> ValueSource for GroupValues<'_, C> {
     fn next_value(&mut self) -> Option<Result<&[u8]>> {
-        let g = &mut *self.groups;
-        if !g.in_group || g.failed.is_some() {
+        let w = &mut *self.walk;
+        if !w.in_group || w.failed.is_some() {
             return None;
         }
-        if g.consumed
-            && let Err(e) = g.step()
+        if w.consumed
+            && let Err(e) = w.step(self.cursor)
         {
             return Some(Err(e));
         }
-        if !g.on_record || !same_key(g.cursor.key(), &g.key) {
+        if !w.on_record || !same_key(self.cursor.key(), self.key) {
             // Ends the group for good: a later call must not hand out the
             // next group's first value.
-            g.in_group = false;
+            w.in_group = false;
             return None;
         }
-        g.consumed = true;
-        g.records_read += 1;
-        Some(Ok(g.cursor.value()))
+        w.consumed = true;
+        w.records_read += 1;
+        Some(Ok(self.cursor.value()))
     }
 }
