@@ -96,30 +96,24 @@ pub fn teragen(seed: u64) -> impl AnyJob {
     .about("Writes N 100-byte TeraSort records: `mr-run teragen --rows N [--seed S] -o DIR`")
 }
 
-/// Which part of a line is its sort key.
-#[derive(Debug, Clone, Copy)]
-pub enum KeyOf {
-    /// The first this-many bytes (TeraSort's fixed-width key).
-    Prefix(usize),
-    /// Everything before the first tab.
-    FirstColumn,
-}
-
 /// The shuffle key of a line: something that orders lines the way
-/// `LC_ALL=C sort` orders them, and gives the line back.
+/// `LC_ALL=C sort` orders them by the job's sort key, and gives the line
+/// back. The type alone decides which part of a line is the sort key, so a
+/// job cannot pair a key spec with a key type that ignores it.
 pub trait LineKey: Key + Default + Clone + Send + Sync + 'static {
-    /// Sets the key for `line`, whose sort key ends at byte `end`.
-    fn set(&mut self, line: &str, end: usize);
+    /// Sets the key for `line`.
+    fn set(&mut self, line: &str);
     /// The whole line.
     fn line(&self) -> &String;
 }
 
-/// A fixed-width key: the line alone orders as (key, line) does, since
-/// every key has the same length. One string costs half the encoding of
-/// two, and its first bytes are the key, which the sort's radix and merge
-/// prefixes see whole.
+/// TeraSort's fixed-width key: the line alone. Every key has the same
+/// width, so the line orders as (key, line) does, and byte for byte as
+/// `LC_ALL=C sort` orders whole lines. One string costs half the encoding
+/// of two, and its first bytes are the key, which the sort's radix and
+/// merge prefixes see whole.
 impl LineKey for String {
-    fn set(&mut self, line: &str, _end: usize) {
+    fn set(&mut self, line: &str) {
         self.clear();
         self.push_str(line);
     }
@@ -128,11 +122,13 @@ impl LineKey for String {
     }
 }
 
-/// A key of varying length, then the whole line: a shorter key must sort
-/// first even where its line does not (`a\x05` after `a` though `\x05`
-/// sorts below the tab that ends `a`).
+/// The first tab-separated column, then the whole line. The column varies
+/// in length, so it must be its own string: a shorter column sorts first
+/// even where its line does not (`a\x05` after `a` though `\x05` sorts
+/// below the tab that ends `a`).
 impl LineKey for (String, String) {
-    fn set(&mut self, line: &str, end: usize) {
+    fn set(&mut self, line: &str) {
+        let end = line.find('\t').unwrap_or(line.len());
         let (key, whole) = self;
         key.clear();
         key.push_str(&line[..end]);
@@ -145,9 +141,8 @@ impl LineKey for (String, String) {
 }
 
 /// Emits `(key, ())` for each line, the key a [`LineKey`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct KeyedLines<K> {
-    key: KeyOf,
     /// Reused for every line: no allocation per record.
     buf: K,
 }
@@ -158,19 +153,7 @@ impl<K: LineKey> Mapper for KeyedLines<K> {
     type Value = ();
 
     fn map(&mut self, line: Line<'_>, out: &mut Emitter<'_, K, ()>) -> TaskResult {
-        let text = line.text;
-        let end = match self.key {
-            KeyOf::Prefix(n) => {
-                // Never cut inside a character.
-                let mut end = n.min(text.len());
-                while !text.is_char_boundary(end) {
-                    end -= 1;
-                }
-                end
-            }
-            KeyOf::FirstColumn => text.find('\t').unwrap_or(text.len()),
-        };
-        self.buf.set(text, end);
+        self.buf.set(line.text);
         out.emit_ref(&self.buf, &());
         Ok(())
     }
@@ -195,20 +178,23 @@ impl<K: LineKey> Reducer for Lines<K> {
     }
 }
 
-fn sort_job<K: LineKey>(name: &str, key: KeyOf, about: &str) -> impl AnyJob + use<K> {
+fn sort_job<K: LineKey>(name: &str, about: &str) -> impl AnyJob + use<K> {
     // Total order makes the parts globally sorted; the key carries the
     // whole line, so ties order by it, as `LC_ALL=C sort` does.
-    let lines = KeyedLines { key, buf: K::default() };
-    Job::new(name, step::map(lines).total_order().reduce(Lines::<K>::default()))
-        .output(Protocol::RawValue)
-        .about(about)
+    Job::new(
+        name,
+        step::map(KeyedLines::<K>::default())
+            .total_order()
+            .reduce(Lines::<K>::default()),
+    )
+    .output(Protocol::RawValue)
+    .about(about)
 }
 
 /// terasort: globally sorted parts, byte-identical to `LC_ALL=C sort`.
 pub fn terasort() -> impl AnyJob {
     sort_job::<String>(
         "terasort",
-        KeyOf::Prefix(KEY_LEN),
         "Sorts TeraSort records by their 10-byte key into globally ordered parts (total order)",
     )
 }
@@ -217,7 +203,6 @@ pub fn terasort() -> impl AnyJob {
 pub fn sort() -> impl AnyJob {
     sort_job::<(String, String)>(
         "sort",
-        KeyOf::FirstColumn,
         "Sorts text lines by their first tab-separated column (total order, like LC_ALL=C sort)",
     )
 }
