@@ -39,8 +39,9 @@ script's peak as its floor); counters from the job's own --stats JSON
 (baselines and GNU sort have none).
 
 With MR_BASE=/path/to/another/mr-run, every mr-run case also runs with
-that binary (named "... [base]"), in the same rounds, its output checked
-equal: a before/after comparison of one change measured side by side.
+that binary (named "... [base]"), in the same rounds (the two swapping
+order each round), its output checked equal: a before/after comparison
+of one change measured side by side.
 
     python3 benches/e2e.py                 # 1 GiB inputs, 3 rounds
     MR_BASE=/tmp/mr-run-before bash benches/e2e.sh
@@ -263,6 +264,18 @@ def with_base(cases):
     return out
 
 
+def round_order(cases, round_no):
+    """The cases in the order one round runs them: on odd rounds each case
+    and its [base] twin swap, so neither always runs first after another
+    group's programs (whose memory and cache state the first one meets)."""
+    out = list(cases)
+    if round_no % 2:
+        for i in range(len(out) - 1):
+            if out[i + 1].name == out[i].name + " [base]":
+                out[i], out[i + 1] = out[i + 1], out[i]
+    return out
+
+
 def output_digest(path):
     """SHA-256 of a file, or of a directory's part files in order."""
     digest = hashlib.sha256()
@@ -340,8 +353,8 @@ def main():
         sys.exit("two cases share a name")
     outputs = {}  # group -> (first case, its output)
     stats = os.path.join(DATA, "stats.json")
-    for _ in range(RUNS):
-        for case in todo:
+    for round_no in range(RUNS):
+        for case in round_order(todo, round_no):
             argv = [fill(a, inputs[case.input]) for a in case.argv]
             wall, cpu, rss, output = run(case, argv, stats)
             counters = {}
