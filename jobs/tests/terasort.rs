@@ -100,15 +100,20 @@ fn terasort_equals_a_byte_order_sort_and_teravalidate_agrees() {
     }
 }
 
+/// `job`'s output on a file holding `text`, with `reducers` reducers.
+fn sorted_by(job: &dyn AnyJob, text: &str, reducers: u32) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("lines.txt");
+    std::fs::write(&input, text).unwrap();
+    run(job, &[&input], |c| c.reducers = reducers)
+}
+
 #[test]
 fn sort_orders_lines_by_first_column_then_whole_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("lines.tsv");
     // `a\x05` is a longer first column than `a`, so it sorts after every
     // `a` line although its whole line sorts before them (0x05 < tab).
     let lines = "b\t2\na\t9\nb\t1\n\tempty key\nab\t0\na\x05\tz\na\t10\né\tx\n";
-    std::fs::write(&input, lines).unwrap();
-    let got = run(&terasort::sort(), &[&input], |c| c.reducers = 3);
+    let got = sorted_by(&terasort::sort(), lines, 3);
     assert_eq!(got, "\tempty key\na\t10\na\t9\na\x05\tz\nab\t0\nb\t1\nb\t2\né\tx\n");
 }
 
@@ -116,10 +121,6 @@ fn sort_orders_lines_by_first_column_then_whole_line() {
 fn terasort_orders_short_and_multibyte_keys_as_byte_order_does() {
     // A character straddling byte 10 would cut a 10-byte key short of
     // another line's; the whole line must still order byte by byte.
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("odd.txt");
     let data = "aaaaaaaaa€x\naaaaaaaaaab\naaa\naaaaaaaaa\n\nzz\u{7f}\naaaaaaaaaa\u{1}\n";
-    std::fs::write(&input, data).unwrap();
-    let got = run(&terasort::terasort(), &[&input], |c| c.reducers = 2);
-    assert_eq!(got, byte_sorted(data));
+    assert_eq!(sorted_by(&terasort::terasort(), data, 2), byte_sorted(data));
 }
