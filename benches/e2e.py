@@ -41,7 +41,10 @@ script's peak as its floor); counters from the job's own --stats JSON
 With MR_BASE=/path/to/another/mr-run, every mr-run case also runs with
 that binary (named "... [base]"), in the same rounds (the two swapping
 order each round), its output checked equal: a before/after comparison
-of one change measured side by side.
+of one change measured side by side. An odd RUNS is then rounded up to
+even, so each of the two leads equally often: with 3 rounds one of them
+led twice, and a case's first run after another group's programs is the
+slower one often enough to show as a 10-15% "regression".
 
     python3 benches/e2e.py                 # 1 GiB inputs, 3 rounds
     MR_BASE=/tmp/mr-run-before bash benches/e2e.sh
@@ -80,6 +83,9 @@ DATA = os.environ.get("BENCH_DIR", os.path.join(tempfile.gettempdir(), "mr-bench
 ONLY = os.environ.get("CASES", "")
 # Another build of mr-run to run every mr-run case with as well.
 MR_BASE = os.environ.get("MR_BASE", "")
+# Even, so a case and its [base] twin each lead equally often.
+if MR_BASE and RUNS % 2:
+    RUNS += 1
 # The baselines run with as many threads as the jobs they are compared to.
 THREADS = "2"
 GNU_TIME = "/usr/bin/time"
