@@ -69,7 +69,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub workers: Option<u32>,
     /// Block size input files are split into (bytes, or K/M/G).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size_arg, default_value = "64M")]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_arg, default_value = "128M")]
     pub block_size: u64,
     /// Smallest split (Hadoop's mapreduce.input.fileinputformat.split.minsize).
     #[arg(long, value_name = "SIZE", value_parser = parse_size_arg, default_value = "1")]
