@@ -73,7 +73,7 @@ pub fn string_field<'a>(line: &'a str, name: &str) -> Option<Field<'a>> {
                     _ => return None,
                 });
             } else {
-                c.value(1)?;
+                c.member_value(1)?;
             }
             c.ws();
             match c.next()? {
@@ -247,6 +247,17 @@ impl Cursor<'_> {
         (self.i > start).then_some(())
     }
 
+    /// [`Cursor::value`], with a string (most values here) scanned
+    /// inline instead of through the call and its dispatch.
+    #[inline(always)]
+    fn member_value(&mut self, depth: u32) -> Option<()> {
+        if self.peek() == Some(b'"') {
+            self.i += 1;
+            return self.string().map(drop);
+        }
+        self.value(depth)
+    }
+
     /// One value of any kind, at nesting `depth`.
     fn value(&mut self, depth: u32) -> Option<()> {
         match self.next()? {
@@ -283,7 +294,7 @@ impl Cursor<'_> {
             self.ws();
             self.eat(b':')?;
             self.ws();
-            self.value(depth)?;
+            self.member_value(depth)?;
             self.ws();
             match self.next()? {
                 b',' => self.ws(),
@@ -303,7 +314,7 @@ impl Cursor<'_> {
             return Some(());
         }
         loop {
-            self.value(depth)?;
+            self.member_value(depth)?;
             self.ws();
             match self.next()? {
                 b',' => self.ws(),
