@@ -119,6 +119,19 @@ impl<C: Cursor> Merger<C> {
     #[inline(always)]
     fn before(&self, a: usize, b: usize) -> bool {
         let (ha, hb) = (&self.heads[a], &self.heads[b]);
+        if ha.live && hb.live && ha.prefix != hb.prefix {
+            // The usual case, answered as a value, not a branch: on keys in
+            // no particular order across runs it is a coin toss, and
+            // `replay` selects with it.
+            return ha.prefix < hb.prefix;
+        }
+        self.before_slow(a, b)
+    }
+
+    /// [`Merger::before`] when a cursor is exhausted or the prefixes tie.
+    #[inline]
+    fn before_slow(&self, a: usize, b: usize) -> bool {
+        let (ha, hb) = (&self.heads[a], &self.heads[b]);
         if !(ha.live && hb.live) {
             return ha.live || (!hb.live && a < b);
         }
@@ -148,10 +161,13 @@ impl<C: Cursor> Merger<C> {
         let mut node = (leaf + self.cursors.len()) / 2;
         while node > 0 {
             let other = self.tree[node];
-            if self.before(other, cur) {
-                self.tree[node] = cur;
-                cur = other;
-            }
+            // A branch here would mispredict on half the records (which run
+            // holds the next key is random), once per level: a conditional
+            // move instead, which LLVM would otherwise turn back into a
+            // branch inside a loop.
+            let other_wins = self.before(other, cur);
+            self.tree[node] = std::hint::select_unpredictable(other_wins, cur, other);
+            cur = std::hint::select_unpredictable(other_wins, other, cur);
             node /= 2;
         }
         self.winner = cur;
