@@ -288,6 +288,24 @@ pub enum Error {
         /// How many bytes it asked for.
         bytes: usize,
     },
+    /// A reduce task met two keys whose type's `Ord` disagrees with the
+    /// order the shuffle sorted them in (their encodings'): a hand-written
+    /// `Ord`. Output in that order would be wrong, so the job fails.
+    #[error(
+        "the key type {key_type} does not sort as the shuffle sorts: key {earlier} came before key {later}, but its Ord says {}; keys are sorted by their derived, structural order (use #[derive(Ord)] fields, and std::cmp::Reverse for a descending field), so a hand-written Ord cannot be honoured",
+        if *equal { "they are equal" } else { "it sorts after" }
+    )]
+    KeyOrder {
+        /// The key type, as Rust names it.
+        key_type: &'static str,
+        /// The key that came first, as JSON.
+        earlier: String,
+        /// The key that came next, as JSON.
+        later: String,
+        /// Whether `Ord` called them equal (distinct encodings, one group
+        /// by `Ord`) rather than reversed.
+        equal: bool,
+    },
 }
 
 fn skipped_note(dirs: usize) -> String {

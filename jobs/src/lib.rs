@@ -6,6 +6,7 @@
 
 use mapreduce::AnyJob;
 
+pub mod countwords;
 pub mod datagen;
 pub mod examples;
 pub mod json_field;
@@ -28,6 +29,7 @@ pub fn all() -> Vec<Box<dyn AnyJob>> {
         Box::new(words::most_used_word()),
         Box::new(words::next_word_stats()),
         Box::new(words::words_by_count()),
+        Box::new(countwords::countwords()),
         Box::new(examples::wc()),
         Box::new(examples::count_lines()),
         Box::new(examples::count_lines_by_file()),

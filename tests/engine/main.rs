@@ -8,6 +8,7 @@ mod codec;
 mod fixtures;
 mod fuzz_corpus;
 mod joins;
+mod key_order;
 mod local;
 mod model;
 mod runners;

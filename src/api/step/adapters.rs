@@ -7,6 +7,7 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use super::key_order::OrderedKeys;
 use super::plan::{MapFailure, MapTask, ReduceTask};
 use crate::api::aggregate::TypedAgg;
 use crate::api::context::TaskContext;
@@ -151,9 +152,8 @@ impl<M: Mapper> MapTask for TypedMap<M> {
 
 pub(super) struct TypedReduce<R: Reducer> {
     pub(super) reducer: R,
-    /// The last group's key, decoded into in place: a `String` key's
-    /// buffer is reused from group to group instead of reallocated.
-    pub(super) key: Option<R::Key>,
+    /// The group keys, checked to arrive in `Ord`'s order.
+    pub(super) keys: OrderedKeys<R::Key>,
     /// How the shuffle encoded this step's values.
     pub(super) values: ValueCodec,
 }
@@ -172,13 +172,7 @@ impl<R: Reducer> ReduceTask for TypedReduce<R> {
         target: Target<'_>,
         ctx: &mut TaskContext,
     ) -> TaskResult {
-        let key = match &mut self.key {
-            Some(last) => {
-                codec::key::decode_in_place(key, last)?;
-                last
-            }
-            None => self.key.insert(codec::key::decode(key)?),
-        };
+        let key = self.keys.next(key)?;
         let mut value_error = None;
         let mut out = Emitter::new(target, None, ctx);
         let res = self

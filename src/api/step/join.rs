@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::key_order::OrderedKeys;
 use super::named::{InputFactory, MultiMap, Named};
 use super::options::{Combining, NamedInput, Partitioning, StepDescription, StepKind, ValueOrder};
 use super::plan::{CombinePlan, MapFailure, MapTask, ReduceTask, ShufflePlan, StepPlan};
@@ -262,7 +263,7 @@ impl<K: Key, L: Value, R: Value> JoinStage<K, L, R> {
                             joiner: joiner.clone(),
                             kind,
                             lefts: Vec::new(),
-                            key: None,
+                            keys: OrderedKeys::default(),
                             unmatched_left: 0,
                             unmatched_right: 0,
                             _types: PhantomData,
@@ -356,8 +357,8 @@ struct JoinReduce<J: Joiner> {
     kind: JoinKind,
     /// The current key's left records (reused from key to key).
     lefts: Vec<J::Left>,
-    /// The last key, decoded into in place.
-    key: Option<J::Key>,
+    /// The keys, checked to arrive in `Ord`'s order.
+    keys: OrderedKeys<J::Key>,
     unmatched_left: i64,
     unmatched_right: i64,
     _types: PhantomData<fn() -> J>,
@@ -379,13 +380,7 @@ impl<J: Joiner> ReduceTask for JoinReduce<J> {
     ) -> TaskResult {
         // Decoded in place: a `String` key's buffer is reused from key to
         // key, as the plain reduce task does.
-        let key = match &mut self.key {
-            Some(last) => {
-                codec::key::decode_in_place(key, last)?;
-                last
-            }
-            None => self.key.insert(codec::key::decode(key)?),
-        };
+        let key = self.keys.next(key)?;
         self.lefts.clear();
         let mut rights = 0u64;
         let mut out = Emitter::new(target, None, ctx);

@@ -10,6 +10,7 @@
 
 mod adapters;
 mod join;
+mod key_order;
 mod named;
 mod options;
 pub(crate) mod plan;
@@ -19,6 +20,7 @@ use std::sync::Arc;
 
 use adapters::{Identity, Merge, TypedCombine, TypedMap, TypedReduce};
 pub use join::{JoinKind, JoinStage, Joiner, join};
+use key_order::OrderedKeys;
 pub use named::Named;
 pub use options::{Combining, NamedInput, Partitioning, StepDescription, StepKind, ValueOrder};
 use plan::{CombinePlan, MapTask, ReduceTask, ReduceTaskFactory, ShufflePlan, StepPlan};
@@ -333,7 +335,7 @@ impl<I: InputFormat, K: Key, V: Value> MapStage<I, K, V> {
         let new_reducer: ReduceTaskFactory = Box::new(move || {
             Box::new(TypedReduce {
                 reducer: reducer.clone(),
-                key: None,
+                keys: OrderedKeys::default(),
                 values: codec,
             })
         });

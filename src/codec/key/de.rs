@@ -5,6 +5,7 @@
 use serde::de::value::U32Deserializer;
 use serde::de::{self, DeserializeSeed, Deserializer as _, IntoDeserializer, Visitor};
 
+use super::reverse::{option_content_reversed, reversed, seed_reversed};
 use super::{CodecError, CodecResult, ESCAPED_NUL, TERMINATOR, f32_from_key, f64_from_key, find_nul};
 
 /// Reads one key; [`finish`](KeyDeserializer::finish) then checks that
@@ -14,9 +15,11 @@ pub(super) struct KeyDeserializer<'de> {
     input: &'de [u8],
     /// The whole key's length, to report byte offsets in errors.
     len: usize,
-    /// Unescaped copies of strings that contain a NUL; empty, and so
-    /// unallocated, until one is met.
+    /// Unescaped copies of strings that contain a NUL (or that are read
+    /// complemented); empty, and so unallocated, until one is met.
     scratch: Vec<u8>,
+    /// Inside a `Reverse`: every byte was written complemented.
+    invert: bool,
 }
 
 /// A decoded string's bytes: borrowed from the key when it needed no
@@ -32,7 +35,27 @@ impl<'de> KeyDeserializer<'de> {
             input,
             len: input.len(),
             scratch: Vec::new(),
+            invert: false,
         }
+    }
+
+    /// Starts reading a value of type `T`, the key's whole type.
+    pub(super) fn for_type<T: ?Sized>(mut self) -> Self {
+        self.invert = reversed::<T>();
+        self
+    }
+
+    /// Reads what `seed` reads, complemented if its type is a `Reverse`
+    /// (the serializer's `put`): every nested value comes through here.
+    #[inline]
+    fn seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> CodecResult<S::Value> {
+        if !seed_reversed::<S, S::Value>() {
+            return seed.deserialize(self);
+        }
+        self.invert = !self.invert;
+        let res = seed.deserialize(&mut *self);
+        self.invert = !self.invert;
+        res
     }
 
     /// Offset of the next unread byte.
@@ -58,7 +81,13 @@ impl<'de> KeyDeserializer<'de> {
         match self.input.split_first_chunk::<N>() {
             Some((head, rest)) => {
                 self.input = rest;
-                Ok(*head)
+                let mut head = *head;
+                if self.invert {
+                    for b in &mut head {
+                        *b = !*b;
+                    }
+                }
+                Ok(head)
             }
             None => Err(CodecError(format!(
                 "key ends early: expected {what} ({N} bytes) at byte {}, {} left",
@@ -86,6 +115,9 @@ impl<'de> KeyDeserializer<'de> {
 
     #[inline]
     fn string(&mut self) -> CodecResult<Unescaped<'de, '_>> {
+        if self.invert {
+            return self.string_complemented().map(Unescaped::Copied);
+        }
         let start = self.pos();
         let input = self.input;
         let mut rest = input;
@@ -119,6 +151,41 @@ impl<'de> KeyDeserializer<'de> {
                     let at = start + (input.len() - rest.len()) + i;
                     return Err(CodecError(format!(
                         "invalid escape 0x00 0x{b:02x} at byte {at} in a string starting at byte {start}"
+                    )));
+                }
+                None => return Err(CodecError(format!("key ends inside a string starting at byte {start}"))),
+            }
+        }
+    }
+}
+
+impl KeyDeserializer<'_> {
+    /// A string inside a `Reverse`: its bytes, NULs and terminator all
+    /// complemented, so it is copied back into `scratch`.
+    fn string_complemented(&mut self) -> CodecResult<&[u8]> {
+        let start = self.pos();
+        let input = self.input;
+        self.scratch.clear();
+        let mut from = 0;
+        loop {
+            // A complemented NUL is FF.
+            let Some(i) = memchr::memchr(0xFF, &input[from..]).map(|i| from + i) else {
+                return Err(CodecError(format!("key ends inside a string starting at byte {start}")));
+            };
+            self.scratch.extend(input[from..i].iter().map(|b| !b));
+            match input.get(i + 1).map(|b| !b) {
+                Some(1) => {
+                    self.input = &input[i + TERMINATOR.len()..];
+                    return Ok(&self.scratch);
+                }
+                Some(ESCAPED_NUL) => {
+                    self.scratch.push(0);
+                    from = i + 2;
+                }
+                Some(b) => {
+                    return Err(CodecError(format!(
+                        "invalid escape 0x00 0x{b:02x} at byte {} in a string starting at byte {start}",
+                        start + i
                     )));
                 }
                 None => return Err(CodecError(format!("key ends inside a string starting at byte {start}"))),
@@ -238,7 +305,13 @@ impl<'de> de::Deserializer<'de> for &mut KeyDeserializer<'de> {
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> CodecResult<V::Value> {
         if self.flag("option tag")? {
-            visitor.visit_some(self)
+            if !option_content_reversed::<V::Value>() {
+                return visitor.visit_some(self);
+            }
+            self.invert = !self.invert;
+            let res = visitor.visit_some(&mut *self);
+            self.invert = !self.invert;
+            res
         } else {
             visitor.visit_none()
         }
@@ -253,7 +326,11 @@ impl<'de> de::Deserializer<'de> for &mut KeyDeserializer<'de> {
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> CodecResult<V::Value> {
-        visitor.visit_newtype_struct(self)
+        // As a one-field tuple, not `visit_newtype_struct(self)`: the
+        // sequence's seed shows the field's type, so a `Reverse` field is
+        // read complemented as the serializer wrote it. Derived newtype
+        // structs accept both.
+        visitor.visit_seq(Counted { de: self, left: 1 })
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> CodecResult<V::Value> {
@@ -310,7 +387,7 @@ impl<'de> de::SeqAccess<'de> for Flagged<'_, 'de> {
 
     fn next_element_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> CodecResult<Option<S::Value>> {
         if self.de.flag("sequence element tag")? {
-            seed.deserialize(&mut *self.de).map(Some)
+            self.de.seed(seed).map(Some)
         } else {
             Ok(None)
         }
@@ -322,14 +399,14 @@ impl<'de> de::MapAccess<'de> for Flagged<'_, 'de> {
 
     fn next_key_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> CodecResult<Option<S::Value>> {
         if self.de.flag("map entry tag")? {
-            seed.deserialize(&mut *self.de).map(Some)
+            self.de.seed(seed).map(Some)
         } else {
             Ok(None)
         }
     }
 
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> CodecResult<S::Value> {
-        seed.deserialize(&mut *self.de)
+        self.de.seed(seed)
     }
 }
 
@@ -347,7 +424,7 @@ impl<'de> de::SeqAccess<'de> for Counted<'_, 'de> {
             return Ok(None);
         }
         self.left -= 1;
-        seed.deserialize(&mut *self.de).map(Some)
+        self.de.seed(seed).map(Some)
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -376,7 +453,7 @@ impl<'de> de::VariantAccess<'de> for &mut KeyDeserializer<'de> {
     }
 
     fn newtype_variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> CodecResult<S::Value> {
-        seed.deserialize(self)
+        self.seed(seed)
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> CodecResult<V::Value> {

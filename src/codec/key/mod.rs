@@ -58,6 +58,9 @@
 //! this module holds the public functions and what both sides share.
 
 mod de;
+#[cfg(test)]
+mod properties;
+mod reverse;
 mod ser;
 mod short;
 #[cfg(test)]
@@ -94,7 +97,7 @@ const ESCAPED_NUL: u8 = 0xFF;
 /// appending several keys to one buffer never sees half a key.
 pub(crate) fn encode_into<T: Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) -> Result<()> {
     let start = out.len();
-    let res = v.serialize(&mut KeySerializer { out: &mut *out });
+    let res = KeySerializer { out: &mut *out }.put(v);
     res.map_err(|e| {
         out.truncate(start);
         Error::Codec(format!("cannot encode key: {e}"))
@@ -111,7 +114,7 @@ pub fn encode<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>> {
 /// Decodes a value written by `encode_into` or [`encode`]. Fails if `bytes`
 /// holds anything after the value.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
-    let mut de = KeyDeserializer::new(bytes);
+    let mut de = KeyDeserializer::new(bytes).for_type::<T>();
     T::deserialize(&mut de)
         .and_then(|v| de.finish().map(|()| v))
         .map_err(decode_error)
@@ -127,7 +130,7 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
 ///
 /// On error `place` holds an unspecified but valid value.
 pub fn decode_in_place<'de, T: Deserialize<'de>>(bytes: &'de [u8], place: &mut T) -> Result<()> {
-    let mut de = KeyDeserializer::new(bytes);
+    let mut de = KeyDeserializer::new(bytes).for_type::<T>();
     T::deserialize_in_place(&mut de, place)
         .and_then(|()| de.finish())
         .map_err(decode_error)

@@ -5,6 +5,7 @@ use std::fmt::{self, Display, Write as _};
 
 use serde::ser::{self, Serialize};
 
+use super::reverse::reversed;
 use super::{CodecError, CodecResult, ESCAPED_NUL, TERMINATOR, f32_key, f64_key, find_nul, has_zero};
 
 /// Borrows its output buffer, so that [`encode_into`](super::encode_into)
@@ -99,6 +100,22 @@ impl fmt::Write for Escaper<'_> {
 }
 
 impl KeySerializer<'_> {
+    /// Writes `value`, complemented if its type is a `Reverse` (see
+    /// `reverse`): every nested value goes through here, so a `Reverse`
+    /// field of a tuple, struct, option or sequence sorts descending.
+    #[inline]
+    pub(super) fn put<T: Serialize + ?Sized>(&mut self, value: &T) -> CodecResult<()> {
+        if !reversed::<T>() {
+            return value.serialize(&mut *self);
+        }
+        let start = self.out.len();
+        value.serialize(&mut *self)?;
+        for b in &mut self.out[start..] {
+            *b = !*b;
+        }
+        Ok(())
+    }
+
     fn variant(&mut self, name: &str, index: u32, variant: &str) -> CodecResult<()> {
         let index = u8::try_from(index).map_err(|_| {
             CodecError(format!(
@@ -200,7 +217,7 @@ impl ser::Serializer for &mut KeySerializer<'_> {
 
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> CodecResult<()> {
         self.out.push(1);
-        value.serialize(self)
+        self.put(value)
     }
 
     fn serialize_unit(self) -> CodecResult<()> {
@@ -216,7 +233,7 @@ impl ser::Serializer for &mut KeySerializer<'_> {
     }
 
     fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _name: &'static str, value: &T) -> CodecResult<()> {
-        value.serialize(self)
+        self.put(value)
     }
 
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -227,7 +244,7 @@ impl ser::Serializer for &mut KeySerializer<'_> {
         value: &T,
     ) -> CodecResult<()> {
         self.variant(name, index, variant)?;
-        value.serialize(self)
+        self.put(value)
     }
 
     fn serialize_seq(self, _len: Option<usize>) -> CodecResult<Self> {
@@ -285,7 +302,7 @@ impl ser::SerializeSeq for &mut KeySerializer<'_> {
         // The `01` marker before each element, against the `00` end, makes a
         // sequence sort before its extensions.
         self.out.push(1);
-        value.serialize(&mut **self)
+        self.put(value)
     }
 
     fn end(self) -> CodecResult<()> {
@@ -300,11 +317,11 @@ impl ser::SerializeMap for &mut KeySerializer<'_> {
 
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> CodecResult<()> {
         self.out.push(1);
-        key.serialize(&mut **self)
+        self.put(key)
     }
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> CodecResult<()> {
-        value.serialize(&mut **self)
+        self.put(value)
     }
 
     fn end(self) -> CodecResult<()> {
@@ -320,7 +337,7 @@ macro_rules! serialize_fields {
             type Error = CodecError;
 
             fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> CodecResult<()> {
-                value.serialize(&mut **self)
+                self.put(value)
             }
 
             fn end(self) -> CodecResult<()> {
@@ -334,7 +351,7 @@ macro_rules! serialize_fields {
             type Error = CodecError;
 
             fn serialize_field<T: Serialize + ?Sized>(&mut self, _name: &'static str, value: &T) -> CodecResult<()> {
-                value.serialize(&mut **self)
+                self.put(value)
             }
 
             fn end(self) -> CodecResult<()> {
@@ -352,7 +369,7 @@ impl ser::SerializeTuple for &mut KeySerializer<'_> {
     type Error = CodecError;
 
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> CodecResult<()> {
-        value.serialize(&mut **self)
+        self.put(value)
     }
 
     fn end(self) -> CodecResult<()> {

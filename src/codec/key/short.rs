@@ -35,6 +35,10 @@ impl ShortKey {
 /// first call, which the compiler folds away.
 #[inline]
 pub fn short_string<Q: Serialize + ?Sized>(key: &Q) -> Option<ShortKey> {
+    // A reversed string is complemented: the serializer's business.
+    if super::reverse::reversed::<Q>() {
+        return None;
+    }
     key.serialize(Probe).ok()
 }
 
@@ -125,6 +129,9 @@ impl ser::Serializer for Probe {
 
     // The key codec writes a newtype as its inner value.
     fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, value: &T) -> Result<ShortKey, NotShort> {
+        if super::reverse::reversed::<T>() {
+            return Err(NotShort);
+        }
         value.serialize(self)
     }
 
