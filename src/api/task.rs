@@ -23,10 +23,36 @@ pub type TaskResult = Result<(), BoxError>;
 ///
 /// The contract: `Ord` must be the *structural* order that
 /// `#[derive(Ord)]` gives (integers, `String`, `bool`, `char`, `Option`,
-/// tuples, `Vec`, `()`, and structs and enums deriving `Ord` over such
-/// fields). The shuffle sorts and groups keys by their order-preserving
-/// encoding, so a hand-written `Ord` (reversed, case-insensitive) is not
-/// what it sorts by. Floats have no `Ord` and are not keys.
+/// tuples, `Vec`, arrays, `()`, and structs and enums deriving `Ord` over
+/// such fields), with [`std::cmp::Reverse`] for a descending order: a
+/// `Reverse<u64>` key sorts largest first, and a `(Reverse<u64>, String)`
+/// key by count descending, then by name. The shuffle sorts and groups
+/// keys by their order-preserving encoding, so a hand-written `Ord`
+/// (reversed, case-insensitive) cannot be what it sorts by: every reduce
+/// task compares each group's key with the one before it, and a job
+/// whose keys come out of their `Ord` order fails, naming the type and
+/// the two keys, before any output is committed. Floats have no `Ord` and
+/// are not keys.
+///
+/// ```
+/// use std::cmp::Reverse;
+/// use mapreduce::prelude::*;
+///
+/// /// Step 2 of a word count: words by count, descending, then by word.
+/// #[derive(Clone)]
+/// struct ByCount;
+///
+/// impl Mapper for ByCount {
+///     type Input = Pairs<String, u64>;
+///     type Key = (Reverse<u64>, String);
+///     type Value = ();
+///
+///     fn map(&mut self, (word, n): (String, u64), out: &mut Emitter<'_, Self::Key, ()>) -> TaskResult {
+///         out.emit((Reverse(n), word), ());
+///         Ok(())
+///     }
+/// }
+/// ```
 pub trait Key: Serialize + DeserializeOwned + Ord + Send + 'static {}
 impl<T: Serialize + DeserializeOwned + Ord + Send + 'static> Key for T {}
 

@@ -9,7 +9,8 @@
 //! nothing.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use indicatif::{HumanBytes, HumanCount, HumanDuration, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -66,7 +67,8 @@ fn spills(meter: &Meter) -> String {
 pub(crate) struct PhaseBar {
     bar: ProgressBar,
     meter: Option<Arc<Meter>>,
-    stop: Arc<AtomicBool>,
+    /// Dropped to stop the ticker thread.
+    stop: Option<Sender<()>>,
     ticker: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -105,12 +107,11 @@ impl PhaseBar {
     /// A line for `tasks` tasks; `total_bytes` is the input size when a
     /// map phase reads files whose size is known (for the ETA).
     pub(crate) fn new(enabled: bool, label: String, tasks: usize, total_bytes: Option<u64>) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
         if !enabled {
             return PhaseBar {
                 bar: ProgressBar::hidden(),
                 meter: None,
-                stop,
+                stop: None,
                 ticker: None,
             };
         }
@@ -120,7 +121,7 @@ impl PhaseBar {
             return PhaseBar {
                 bar,
                 meter: None,
-                stop,
+                stop: None,
                 ticker: None,
             };
         }
@@ -129,15 +130,22 @@ impl PhaseBar {
         }
         bar.set_prefix(label);
         let meter = Arc::new(Meter::default());
+        // The phase's end drops `stop`, which wakes the ticker at once: a
+        // sleep it had to wait out would add up to 200 ms to every phase
+        // of every run on a terminal.
+        let (stop, stopped) = mpsc::channel::<()>();
         let ticker = {
-            let (bar, meter, stop) = (bar.clone(), Arc::clone(&meter), Arc::clone(&stop));
+            let (bar, meter) = (bar.clone(), Arc::clone(&meter));
             let started = Instant::now();
             std::thread::Builder::new()
                 .name("mr-progress".into())
                 .spawn(move || {
-                    while !stop.load(Ordering::Relaxed) {
+                    loop {
                         bar.set_message(message(&meter, total_bytes, started.elapsed()));
-                        std::thread::sleep(Duration::from_millis(200));
+                        match stopped.recv_timeout(Duration::from_millis(200)) {
+                            Err(RecvTimeoutError::Timeout) => {}
+                            Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+                        }
                     }
                     bar.set_message(message(&meter, total_bytes, started.elapsed()));
                 })
@@ -146,7 +154,7 @@ impl PhaseBar {
         PhaseBar {
             bar,
             meter: Some(meter),
-            stop,
+            stop: Some(stop),
             ticker,
         }
     }
@@ -163,7 +171,7 @@ impl PhaseBar {
 
 impl Drop for PhaseBar {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        drop(self.stop.take());
         if let Some(ticker) = self.ticker.take() {
             let _ = ticker.join();
         }

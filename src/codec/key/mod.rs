@@ -10,9 +10,13 @@
 //!   or struct's fields be concatenated with no lengths or separators, and
 //!   what makes every truncated key a decode error.
 //!
-//! A type with a hand-written `Ord` (reversed, case-insensitive) breaks the
-//! contract: it is sorted by its encoded bytes. Floats have no `Ord`; they sort
-//! like `total_cmp`.
+//! `std::cmp::Reverse<T>` (as a key or any field of one) is written as
+//! `T`'s encoding with every byte complemented, which reverses its order
+//! and keeps it prefix-free (see `reverse` for how the codec tells it is
+//! there). A type with a hand-written `Ord` (reversed, case-insensitive)
+//! breaks the contract: it is sorted by its encoded bytes, and the reduce
+//! side's order check fails the job. Floats have no `Ord`; they sort like
+//! `total_cmp`.
 //!
 //! These bytes are stored in run files and hashed by
 //! [`hash_partition`](super::hash_partition), so changing the layout changes
@@ -34,6 +38,7 @@
 //! | tuple, tuple struct, struct, array `[T; N]` | the fields concatenated, in declaration order |
 //! | sequence, map | `01` before every element (for a map: the key, then the value); `00` at the end |
 //! | enum | the variant index as one byte (so at most 256 variants), then the variant's content as above |
+//! | `Reverse<T>` | `T`'s bytes, each complemented (`Reverse<Reverse<T>>` is `T`) |
 //!
 //! The float mapping orders like `total_cmp`: `-NaN < -inf < ... < -0.0 <
 //! +0.0 < ... < +inf < +NaN`, and decoding returns the exact bits.
