@@ -88,6 +88,7 @@ pub(super) fn with_defaults(argv: Vec<OsString>, command: &clap::Command) -> Res
     let conf: toml::Table = text
         .parse()
         .map_err(|e: toml::de::Error| Error::Config(format!("{}: {}", path.display(), e.message())))?;
+    check_layout(&path, &conf)?;
     let runner = runner(&argv);
     let Some(section) = conf
         .get("runners")
@@ -138,6 +139,90 @@ pub(super) fn with_defaults(argv: Vec<OsString>, command: &clap::Command) -> Res
     Ok(out)
 }
 
+/// The runners a `[runners.NAME]` section may name.
+const RUNNERS: [&str; 5] = ["local", "inline", "streaming", "hadoop", "spark"];
+
+/// Refuses what the file holds besides `[runners.NAME]` tables for known
+/// runners: a misspelt section (`[runners.locl]`, `[runner.local]`) would
+/// otherwise be read by no run, silently.
+fn check_layout(path: &Path, conf: &toml::Table) -> Result<(), Error> {
+    for (key, value) in conf {
+        if key != "runners" {
+            return Err(Error::Config(format!(
+                "{}: unknown section or key `{key}`{}; the file holds only [runners.NAME] sections",
+                path.display(),
+                hint(key, &["runners"])
+            )));
+        }
+        let Some(runners) = value.as_table() else {
+            return Err(Error::Config(format!(
+                "{}: `runners` must be a table of [runners.NAME] sections",
+                path.display()
+            )));
+        };
+        for name in runners.keys() {
+            if !RUNNERS.contains(&name.as_str()) {
+                return Err(Error::Config(format!(
+                    "{}: unknown runner in section [runners.{name}]{}; the runners are {}",
+                    path.display(),
+                    hint(name, &RUNNERS),
+                    RUNNERS.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// ` (did you mean `X`?)` for the candidate within two edits of `typed`.
+fn hint(typed: &str, candidates: &[&str]) -> String {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(typed, c), c))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, c)| format!(" (did you mean `{c}`?)"))
+        .unwrap_or_default()
+}
+
+/// Levenshtein distance over chars.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
 fn bad(path: &Path, runner: &str, key: &str, why: &str) -> Error {
     Error::Config(format!("{}: runners.{runner}.{key} {why}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(text: &str) -> Result<(), String> {
+        let conf: toml::Table = text.parse().unwrap();
+        check_layout(Path::new("my.toml"), &conf).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn issue28_a_misspelt_runner_section_is_an_error_naming_the_file() {
+        assert!(layout("[runners.local]\nworkers = 2\n[runners.spark]\n").is_ok());
+        let err = layout("[runners.locl]\nworkers = 2\n").unwrap_err();
+        assert!(err.contains("my.toml") && err.contains("[runners.locl]"), "{err}");
+        assert!(err.contains("did you mean `local`"), "{err}");
+        let err = layout("[runner.local]\nworkers = 2\n").unwrap_err();
+        assert!(err.contains("`runner`") && err.contains("did you mean `runners`"), "{err}");
+        let err = layout("workers = 2\n").unwrap_err();
+        assert!(err.contains("unknown section or key `workers`"), "{err}");
+    }
 }
