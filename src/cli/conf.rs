@@ -221,7 +221,10 @@ mod tests {
         assert!(err.contains("my.toml") && err.contains("[runners.locl]"), "{err}");
         assert!(err.contains("did you mean `local`"), "{err}");
         let err = layout("[runner.local]\nworkers = 2\n").unwrap_err();
-        assert!(err.contains("`runner`") && err.contains("did you mean `runners`"), "{err}");
+        assert!(
+            err.contains("`runner`") && err.contains("did you mean `runners`"),
+            "{err}"
+        );
         let err = layout("workers = 2\n").unwrap_err();
         assert!(err.contains("unknown section or key `workers`"), "{err}");
     }
