@@ -212,7 +212,9 @@ pub(crate) fn create_temp_dir(root: &Path, kind: &str) -> Result<(PathBuf, Held)
 }
 
 /// A fresh name of the shape the sweep recognizes: `mr-<kind>-<pid>-<n>-<nanos>`.
-pub(crate) fn temp_name(kind: &str) -> String {
+/// Private: a directory of this shape that nobody locks is a killed run's,
+/// so every one is made by [`create_temp_dir`], which locks it.
+fn temp_name(kind: &str) -> String {
     debug_assert!(!kind.is_empty() && kind.bytes().all(|b| b.is_ascii_lowercase()));
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
