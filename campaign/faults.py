@@ -402,7 +402,7 @@ def lockrace_group(jobs, tally, trials):
             problems.append(f"{winners} runs exited 0 (exit codes {codes})")
         for code, err in results:
             if code != 0 and not ("another run" in err or "already exists" in err):
-                problems.append(f"exit {code} without saying why: {err.strip()}")
+                problems.append(f"exit {code}, yet not refused at the lock (both runs took it): {err.strip()}")
         if read_output(out) != want:
             problems.append("output differs from a clean run's")
         left = [p.name for p in box.iterdir() if p.name.startswith(".out.")]
