@@ -193,16 +193,18 @@ pub(crate) fn hold_dir(path: &Path) -> io::Result<Option<Held>> {
 pub(crate) fn create_temp_dir(root: &Path, kind: &str) -> Result<(PathBuf, Held)> {
     for _ in 0..8 {
         let path = root.join(temp_name(kind));
-        fs::create_dir(&path).map_err(|e| Error::io(&path, e))?;
-        match hold_dir(&path) {
-            Ok(Some(held)) => {
-                register(&path);
-                return Ok((path, held));
-            }
+        // Registered first: a signal right after the `mkdir` removes it too.
+        register(&path);
+        let held = fs::create_dir(&path).and_then(|()| hold_dir(&path));
+        match held {
+            Ok(Some(held)) => return Ok((path, held)),
             // Another run's sweep saw it between the `mkdir` and the lock,
             // unlocked, and is removing it: a fresh name is ours alone.
-            Ok(None) => {}
-            Err(e) => return Err(Error::io(&path, e)),
+            Ok(None) => unregister(&path),
+            Err(e) => {
+                unregister(&path);
+                return Err(Error::io(&path, e));
+            }
         }
     }
     Err(Error::io(

@@ -107,10 +107,7 @@ impl OutputDir {
     fn claim(shown: &Path, layout: Layout, overwrite: bool, inputs: &[&Path]) -> Result<Self> {
         let mut dest = Dest::claim(shown, layout, overwrite, inputs)?;
         match dest.prepare_staging() {
-            Ok((staging, held)) => {
-                cleanup::register(&staging);
-                Ok(Self::staged(staging, held, Some(dest)))
-            }
+            Ok((staging, held)) => Ok(Self::staged(staging, held, Some(dest))),
             Err(e) => {
                 dest.release();
                 Err(e)

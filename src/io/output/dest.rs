@@ -300,14 +300,26 @@ impl Dest {
         if staging.exists() {
             fs::remove_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
         }
-        fs::create_dir(&staging).map_err(|e| self.refused_by(e))?;
-        match cleanup::hold_dir(&staging) {
-            Ok(Some(held)) => Ok((staging, held)),
-            Ok(None) => Err(self.refused(format!(
-                "its staging directory {} was taken by another process",
-                staging.display()
-            ))),
-            Err(e) => Err(Error::io(&staging, e)),
+        // Registered first (the name is ours while the lock is held): a
+        // signal right after the `mkdir` removes it too.
+        cleanup::register(&staging);
+        let held = match fs::create_dir(&staging) {
+            Ok(()) => match cleanup::hold_dir(&staging) {
+                Ok(Some(held)) => Ok(held),
+                Ok(None) => Err(self.refused(format!(
+                    "its staging directory {} was taken by another process",
+                    staging.display()
+                ))),
+                Err(e) => Err(Error::io(&staging, e)),
+            },
+            Err(e) => Err(self.refused_by(e)),
+        };
+        match held {
+            Ok(held) => Ok((staging, held)),
+            Err(e) => {
+                cleanup::unregister(&staging);
+                Err(e)
+            }
         }
     }
 
