@@ -9,7 +9,18 @@ file the job did not write is gone, or when the next run leaves anything
 of the disturbed one behind (temp dir entries, hidden siblings of the
 output).
 
-    python3 campaign/faults.py [--trials N] [--quick] [kill signals overwrite diskfull corrupt]
+    python3 campaign/faults.py [--trials N] [--quick] [kill signals overwrite diskfull corrupt
+                                                      lockrace commitsignal orphans replaced]
+
+Issue 27's groups (in `faults_trust.py`): `lockrace` (two runs take a killed run's output lock at
+once: exactly one proceeds, the other is refused, nothing is replaced),
+`commitsignal` (SIGTERM/SIGINT/SIGHUP sent as the commit starts: exit 0
+exactly when DIR was committed, 128 + the signal exactly when it was
+not), `orphans` (`-r streaming` killed with SIGKILL: no process of the
+run lives on, nothing keeps writing into its temp dir), `replaced` (an
+input replaced by `mv new f` with the same size and mtime while the job
+reads it: exit 0 only with the counts of one version, else an error
+saying it changed).
 
 `--quick` is CI's version (few trials); the README's figures come from the
 default counts. Prints one line per group and a closing
@@ -330,8 +341,12 @@ def corrupt_group(jobs, tally, trials):
 
 
 def main():
+    # Issue 27's groups, kept beside this file; imported here because they
+    # use this module's helpers.
+    import faults_trust
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("groups", nargs="*", default=["kill", "signals", "overwrite", "diskfull", "corrupt"])
+    ap.add_argument("groups", nargs="*", default=["kill", "signals", "overwrite", "diskfull", "corrupt",
+                                                  "lockrace", "commitsignal", "orphans", "replaced"])
     ap.add_argument("--trials", type=int, default=100, help="trials per job and group")
     ap.add_argument("--quick", action="store_true", help="a few trials of each, for CI")
     ap.add_argument("--scale", type=int, help="input size multiplier (default 4, or 1 with --quick)")
@@ -357,6 +372,14 @@ def main():
                 diskfull_group(jobs, tally)
             elif g == "corrupt":
                 corrupt_group(jobs, tally, max(trials // 2, 20) if not args.quick else 6)
+            elif g == "lockrace":
+                faults_trust.lockrace_group(jobs, tally, max(1, trials // 4) if not args.quick else 4)
+            elif g == "commitsignal":
+                faults_trust.commitsignal_group(jobs, tally, max(1, trials // 2) if not args.quick else 9)
+            elif g == "orphans":
+                faults_trust.orphans_group(jobs, tally, max(1, trials // 10) if not args.quick else 3)
+            elif g == "replaced":
+                faults_trust.replaced_group(jobs, tally, max(1, trials // 4) if not args.quick else 4)
             else:
                 sys.exit(f"unknown group {g}")
     print(f"faults: {tally.passed} passed, {tally.failed} failed")

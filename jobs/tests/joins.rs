@@ -287,10 +287,11 @@ fn step_output_dir_shows_what_the_join_step_handed_on() {
         })
         .collect();
     assert_eq!(sorted(&out), expected.iter().map(String::as_str).collect::<Vec<_>>());
-    // A second run may not mix its steps into the first's.
+    // A second run may not mix its steps into the first's, nor replace
+    // them without --overwrite.
     let again = mr(&args, None);
     assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 }
 
 #[test]

@@ -1,21 +1,40 @@
-//! Temporary paths the tool creates: their one naming rule, their removal
-//! when the process is interrupted, and the sweep of those left by killed
-//! runs.
+//! Temporary paths the tool creates: their one naming rule, the locks that
+//! tell a live run's from a killed one's, their removal when the process is
+//! interrupted, and the sweep of those left by killed runs.
 //!
 //! Every temporary directory in the temp root is named
 //! `mr-<kind>-<pid>-<unique>` (`kind` a lowercase word: `job`, `output`,
-//! `spool`, ...), so one sweep recognizes all of them: a name of that shape
-//! whose process is gone belongs to a killed run and is removed. Paths
-//! register here while they exist, and the SIGINT/SIGTERM/SIGHUP handler
-//! removes them before exiting with 128 + the signal's number, as a shell
-//! reports a process killed by it.
+//! `spool`, ...), so one sweep recognizes all of them. The PID is there
+//! for people; whether the owner still runs is told by a lock: the owner
+//! holds an exclusive `flock(2)` on the directory itself for as long as it
+//! uses it, and the kernel drops that lock when the process ends, however
+//! it ends. A sweep removes a directory of that shape only while it holds
+//! the lock itself, so a live run's directory is never taken, even by a
+//! run in another PID namespace (containers sharing `/tmp`), where a PID
+//! says nothing. The lock is on the directory, not on a file inside it,
+//! so no window exists where the directory stands without its lock file,
+//! and an output's staging directory (locked the same way) holds nothing
+//! but the output. On a filesystem without `flock` the sweep falls back on
+//! the PID.
+//!
+//! Paths register here while they exist, and the SIGINT/SIGTERM/SIGHUP
+//! handler removes them before exiting with 128 + the signal's number, as
+//! a shell reports a process killed by it. A commit (see
+//! [`CommitGuard`]) is never cut in two: the handler waits for one in
+//! progress, and once an output is committed the job has succeeded, so a
+//! later signal is reported and the run finishes with exit status 0.
 
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use crate::error::{Error, Result};
 
 static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+static STATE: RunState = RunState::new();
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
 /// The prefix of every temporary name.
@@ -24,7 +43,7 @@ const PREFIX: &str = "mr-";
 /// Whether an interrupting signal arrived: errors that follow (tasks
 /// finding their directories gone) are its consequence, not news.
 pub fn interrupted() -> bool {
-    INTERRUPTED.load(Ordering::SeqCst)
+    STATE.interrupted.load(Ordering::SeqCst)
 }
 
 /// Waits, after an interrupting signal, for the handler to finish removing
@@ -36,8 +55,168 @@ pub fn wait_for_interrupt_exit() -> ! {
     }
 }
 
+/// What the signal handler and the committer share.
+struct RunState {
+    /// Held through a commit; `true` once an output is committed.
+    commit: Mutex<bool>,
+    interrupted: AtomicBool,
+}
+
+/// What the handler does with a signal.
+enum Decision<'a> {
+    /// An output is committed: the job has succeeded; the run finishes.
+    Finish,
+    /// End the run; the guard keeps any commit from starting meanwhile.
+    End(MutexGuard<'a, bool>),
+}
+
+impl RunState {
+    const fn new() -> Self {
+        RunState {
+            commit: Mutex::new(false),
+            interrupted: AtomicBool::new(false),
+        }
+    }
+
+    fn begin_commit(&self) -> Option<CommitGuard<'_>> {
+        // A commit that panicked (a test's stand-in for a kill) poisons
+        // nothing that matters: the flag is written only on success.
+        let guard = self.commit.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.interrupted.load(Ordering::SeqCst) {
+            return None;
+        }
+        Some(CommitGuard { guard, mine: false })
+    }
+
+    /// Waits for a commit in progress, then decides.
+    fn decide(&self) -> Decision<'_> {
+        let guard = self.commit.lock().unwrap_or_else(PoisonError::into_inner);
+        if *guard {
+            return Decision::Finish;
+        }
+        // Set under the lock, so a commit that starts later sees it.
+        self.interrupted.store(true, Ordering::SeqCst);
+        Decision::End(guard)
+    }
+}
+
+/// Held by a commit from its first look at the destination until the
+/// output is in place, so that a signal cannot end the process between
+/// the rename and the exit status: the handler waits for it, then either
+/// ends the run (nothing committed) or lets it finish with status 0 (the
+/// output is in place, so the job has succeeded).
+pub(crate) struct CommitGuard<'a> {
+    guard: MutexGuard<'a, bool>,
+    /// Whether this commit put its output in place.
+    mine: bool,
+}
+
+impl CommitGuard<'static> {
+    /// Starts a commit; `None` when an interrupting signal came first: the
+    /// handler is ending the run, and nothing may be committed now.
+    pub(crate) fn begin() -> Option<Self> {
+        STATE.begin_commit()
+    }
+}
+
+impl CommitGuard<'_> {
+    /// The output is in place: from now on a signal ends nothing.
+    pub(crate) fn committed(&mut self) {
+        *self.guard = true;
+        self.mine = true;
+    }
+
+    /// Whether [`committed`](Self::committed) was called on this guard.
+    pub(crate) fn is_committed(&self) -> bool {
+        self.mine
+    }
+}
+
+/// An exclusive `flock(2)` on an open file or directory, held while this
+/// lives: closing the descriptor (at drop, or at the process's end,
+/// however it ends) releases it. The descriptor is close-on-exec, so child
+/// processes never hold it.
+pub(crate) struct Held {
+    _open: File,
+}
+
+/// Tries to lock `file` without waiting: `Ok(true)` when taken,
+/// `Ok(false)` when another open file holds it (this process's included:
+/// `flock` locks belong to the open file, not the process), `Err` when the
+/// filesystem has no such locks.
+pub(crate) fn try_lock(file: &File) -> io::Result<bool> {
+    use rustix::fs::{FlockOperation, flock};
+    match flock(file, FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(true),
+        Err(e) if e == rustix::io::Errno::WOULDBLOCK => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether `path` still names the file open as `file`: a lock taken on a
+/// file that was removed (or replaced) after it was opened guards nothing.
+pub(crate) fn names_file(path: &Path, file: &File) -> bool {
+    match (fs::symlink_metadata(path), file.metadata()) {
+        (Ok(at_path), Ok(open)) => at_path.dev() == open.dev() && at_path.ino() == open.ino(),
+        _ => false,
+    }
+}
+
+/// Opens the directory at `path` (not a symlink to one) to lock it.
+fn open_dir(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+        .open(path)
+}
+
+/// Takes the lock of the directory at `path`: `Ok(None)` when another
+/// holds it, or when `path` no longer names the directory locked (a
+/// sweep removed it). On a filesystem without `flock` the directory is
+/// held unlocked, and sweeps there go by its PID.
+pub(crate) fn hold_dir(path: &Path) -> io::Result<Option<Held>> {
+    let file = match open_dir(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    match try_lock(&file) {
+        Ok(true) if names_file(path, &file) => Ok(Some(Held { _open: file })),
+        Ok(_) => Ok(None),
+        Err(_) => Ok(Some(Held { _open: file })),
+    }
+}
+
+/// Creates a fresh directory `root/mr-<kind>-...` (see [`temp_name`]),
+/// registered for removal on interrupt, and holds its lock for as long as
+/// the returned [`Held`] lives.
+pub(crate) fn create_temp_dir(root: &Path, kind: &str) -> Result<(PathBuf, Held)> {
+    for _ in 0..8 {
+        let path = root.join(temp_name(kind));
+        // Registered first: a signal right after the `mkdir` removes it too.
+        register(&path);
+        let held = fs::create_dir(&path).and_then(|()| hold_dir(&path));
+        match held {
+            Ok(Some(held)) => return Ok((path, held)),
+            // Another run's sweep saw it between the `mkdir` and the lock,
+            // unlocked, and is removing it: a fresh name is ours alone.
+            Ok(None) => unregister(&path),
+            Err(e) => {
+                unregister(&path);
+                return Err(Error::io(&path, e));
+            }
+        }
+    }
+    Err(Error::io(
+        root,
+        io::Error::other("could not lock a new temporary directory: other runs' sweeps kept taking it"),
+    ))
+}
+
 /// A fresh name of the shape the sweep recognizes: `mr-<kind>-<pid>-<n>-<nanos>`.
-pub(crate) fn temp_name(kind: &str) -> String {
+/// Private: a directory of this shape that nobody locks is a killed run's,
+/// so every one is made by [`create_temp_dir`], which locks it.
+fn temp_name(kind: &str) -> String {
     debug_assert!(!kind.is_empty() && kind.bytes().all(|b| b.is_ascii_lowercase()));
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -66,10 +245,11 @@ fn owner(name: &str) -> Option<u32> {
 }
 
 /// Removes what killed runs left in `root`: every directory named by
-/// [`temp_name`] whose process no longer exists. Best effort: a
-/// directory that cannot be removed now is tried again next time.
+/// [`temp_name`] whose lock nobody holds (its PID, where the filesystem
+/// has no locks). Best effort: a directory that cannot be removed now is
+/// tried again next time.
 pub(crate) fn sweep_stale(root: &Path) {
-    let Ok(entries) = std::fs::read_dir(root) else {
+    let Ok(entries) = fs::read_dir(root) else {
         return;
     };
     for entry in entries.flatten() {
@@ -77,8 +257,19 @@ pub(crate) fn sweep_stale(root: &Path) {
         let Some(pid) = name.to_str().and_then(owner) else {
             continue;
         };
-        if !process_alive(pid) && entry.file_type().is_ok_and(|t| t.is_dir()) {
-            let _ = std::fs::remove_dir_all(entry.path());
+        if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(file) = open_dir(&path) else { continue };
+        let abandoned = match try_lock(&file) {
+            Ok(taken) => taken && names_file(&path, &file),
+            Err(_) => !process_alive(pid),
+        };
+        if abandoned {
+            // Removed while locked: its owner, had it been starting at
+            // this instant, would have failed to lock it and moved on.
+            let _ = fs::remove_dir_all(&path);
         }
     }
 }
@@ -99,8 +290,10 @@ pub(crate) fn unregister(path: &Path) {
 
 /// Installs a handler for SIGINT, SIGTERM and SIGHUP (Ctrl-C, `timeout`,
 /// systemd and container runtimes, a closed terminal) that removes every
-/// registered path and exits with 128 + the signal's number. Call once,
-/// early; later calls are no-ops.
+/// registered path and exits with 128 + the signal's number; after an
+/// output was committed it only says that the signal came too late to
+/// stop the job (see [`CommitGuard`]). Call once, early; later calls are
+/// no-ops.
 pub fn install_interrupt_cleanup() {
     static INSTALLED: AtomicBool = AtomicBool::new(false);
     if INSTALLED.swap(true, Ordering::SeqCst) {
@@ -114,15 +307,27 @@ pub fn install_interrupt_cleanup() {
         return;
     };
     let spawned = std::thread::Builder::new().name("mr-signals".into()).spawn(move || {
-        if let Some(signal) = signals.forever().next() {
-            INTERRUPTED.store(true, Ordering::SeqCst);
-            if let Ok(live) = LIVE.lock() {
-                for p in live.iter() {
-                    remove_under_writers(p);
+        for signal in signals.forever() {
+            // Messages go out whatever stderr is: `eprintln!` panics on a
+            // closed pipe, and a handler thread that dies before `exit`
+            // leaves the process waiting forever.
+            match STATE.decide() {
+                Decision::Finish => {
+                    let _ = writeln!(
+                        io::stderr(),
+                        "signal {signal} arrived after the output was committed: the job has succeeded, and finishes"
+                    );
+                }
+                Decision::End(_no_commit) => {
+                    if let Ok(live) = LIVE.lock() {
+                        for p in live.iter() {
+                            remove_under_writers(p);
+                        }
+                    }
+                    let _ = writeln!(io::stderr(), "interrupted: temporary data removed");
+                    std::process::exit(128 + signal);
                 }
             }
-            eprintln!("interrupted: temporary data removed");
-            std::process::exit(128 + signal);
         }
     });
     drop(spawned);
@@ -134,19 +339,19 @@ pub fn install_interrupt_cleanup() {
 /// removal still fails the next run's stale-directory sweep finds it.
 fn remove_under_writers(path: &Path) {
     if path.is_file() {
-        let _ = std::fs::remove_file(path);
+        let _ = fs::remove_file(path);
         return;
     }
     let mut doomed = path.as_os_str().to_owned();
     doomed.push("-interrupted");
     let doomed = PathBuf::from(doomed);
-    let target = if std::fs::rename(path, &doomed).is_ok() {
+    let target = if fs::rename(path, &doomed).is_ok() {
         doomed.as_path()
     } else {
         path
     };
     for _ in 0..3 {
-        if std::fs::remove_dir_all(target).is_ok() || !target.exists() {
+        if fs::remove_dir_all(target).is_ok() || !target.exists() {
             return;
         }
     }
@@ -191,21 +396,86 @@ mod tests {
             "mr-output-99999999-3-4",
             "mr-spool-99999999-0-7-interrupted",
         ];
-        let kept = [temp_name("job"), "mr-notes".to_owned(), "mr-job-99999999".to_owned()];
+        let (live, _held) = create_temp_dir(root.path(), "job").unwrap();
+        let live = live.file_name().unwrap().to_str().unwrap().to_owned();
+        let kept = [live, "mr-notes".to_owned(), "mr-job-99999999".to_owned()];
         for name in dead.iter().copied().chain(kept.iter().map(String::as_str)) {
-            std::fs::create_dir_all(root.path().join(name).join("sub")).unwrap();
+            fs::create_dir_all(root.path().join(name).join("sub")).unwrap();
         }
         // A user's file that happens to have the shape is not a directory of ours.
-        std::fs::write(root.path().join("mr-data-99999999-1-1"), b"keep").unwrap();
+        fs::write(root.path().join("mr-data-99999999-1-1"), b"keep").unwrap();
         sweep_stale(root.path());
-        let mut left: Vec<_> = std::fs::read_dir(root.path())
+        let mut want: Vec<String> = kept.to_vec();
+        want.push("mr-data-99999999-1-1".to_owned());
+        want.sort();
+        assert_eq!(names(root.path()), want);
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut left: Vec<_> = fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         left.sort();
-        let mut want: Vec<String> = kept.to_vec();
-        want.push("mr-data-99999999-1-1".to_owned());
-        want.sort();
-        assert_eq!(left, want);
+        left
+    }
+
+    #[test]
+    fn issue27_sweep_goes_by_the_lock_not_by_the_pid() {
+        let root = tempfile::tempdir().unwrap();
+        // A run in another PID namespace: its PID means nothing here (dead
+        // here, or some unrelated live process), but it holds its lock.
+        let other_ns = root.path().join("mr-job-99999999-0-1");
+        let other_ns_alive_pid = root.path().join(format!("mr-spool-{}-0-1", std::process::id()));
+        // Killed runs: nobody holds their locks, whatever their PIDs say.
+        let killed = root.path().join("mr-job-99999999-0-2");
+        let killed_same_pid = root.path().join(format!("mr-output-{}-0-3", std::process::id()));
+        for d in [&other_ns, &other_ns_alive_pid, &killed, &killed_same_pid] {
+            fs::create_dir_all(d.join("step-0")).unwrap();
+        }
+        let _a = hold_dir(&other_ns).unwrap().unwrap();
+        let _b = hold_dir(&other_ns_alive_pid).unwrap().unwrap();
+        sweep_stale(root.path());
+        assert!(other_ns.join("step-0").exists(), "a locked directory is kept");
+        assert!(other_ns_alive_pid.exists());
+        assert!(!killed.exists(), "an unlocked one is removed");
+        assert!(!killed_same_pid.exists(), "even when its PID is alive here");
+        // A lock holds against a second open file of the same process too.
+        assert!(hold_dir(&other_ns).unwrap().is_none());
+    }
+
+    #[test]
+    fn issue27_a_signal_during_a_commit_waits_for_it_then_lets_the_job_finish() {
+        static STATE: RunState = RunState::new();
+        let mut commit = STATE.begin_commit().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let handler = std::thread::spawn(move || {
+            let finish = matches!(STATE.decide(), Decision::Finish);
+            tx.send(finish).unwrap();
+        });
+        // The handler waits while the commit is in progress.
+        assert!(rx.recv_timeout(std::time::Duration::from_millis(200)).is_err());
+        commit.committed();
+        drop(commit);
+        assert!(rx.recv().unwrap(), "a committed job finishes");
+        handler.join().unwrap();
+        assert!(!STATE.interrupted.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn issue27_a_signal_before_the_commit_ends_the_run_and_no_commit_starts() {
+        static STATE: RunState = RunState::new();
+        let decision = STATE.decide();
+        assert!(matches!(decision, Decision::End(_)));
+        drop(decision);
+        assert!(STATE.interrupted.load(Ordering::SeqCst));
+        assert!(STATE.begin_commit().is_none(), "nothing is committed after the signal");
+    }
+
+    #[test]
+    fn issue27_a_failed_commit_leaves_the_signal_free_to_end_the_run() {
+        static STATE: RunState = RunState::new();
+        drop(STATE.begin_commit().unwrap());
+        assert!(matches!(STATE.decide(), Decision::End(_)));
     }
 }

@@ -79,6 +79,13 @@ impl DirectWriter {
         }
     }
 
+    /// Writes what is buffered and `fsync`s the file: its bytes are on the
+    /// disk, and any error writing them back is reported here.
+    pub(crate) fn sync(&mut self) -> io::Result<()> {
+        self.flush()?;
+        self.file.sync_all()
+    }
+
     /// Whether writes go around the page cache now.
     #[cfg(test)]
     fn is_direct(&self) -> bool {

@@ -9,9 +9,10 @@
 //! <temp>/mr-spool-<pid>-<n>-<nanos>/input-<i>   the bytes of the i-th input, as read
 //! ```
 //!
-//! The directory name carries the owning process id (`mr-<kind>-<pid>-...`,
-//! like the job directory), so a sweep can remove those of killed runs. It
-//! is registered for removal on Ctrl-C and removed when dropped.
+//! The directory name follows [`cleanup`]'s rule (`mr-<kind>-<pid>-...`,
+//! like the job directory) and the run holds its lock while it lives, so a
+//! sweep removes those of killed runs and only those. It is registered for
+//! removal on Ctrl-C and removed when dropped.
 //!
 //! Compressed streams are copied compressed (less disk) and decoded when
 //! read. While copying plain text, the maximum line length is enforced, so
@@ -33,6 +34,8 @@ const CHUNK: usize = 1 << 20;
 pub(crate) struct SpoolDir {
     root: PathBuf,
     path: Option<PathBuf>,
+    /// Tells sweeps that this run is alive; released after removal.
+    held: Option<cleanup::Held>,
     count: usize,
 }
 
@@ -53,16 +56,16 @@ impl SpoolDir {
         SpoolDir {
             root: root.to_path_buf(),
             path: None,
+            held: None,
             count: 0,
         }
     }
 
     fn dir(&mut self) -> Result<&Path> {
         if self.path.is_none() {
-            let path = self.root.join(cleanup::temp_name("spool"));
-            fs::create_dir(&path).map_err(|e| Error::io(&path, e))?;
-            cleanup::register(&path);
+            let (path, held) = cleanup::create_temp_dir(&self.root, "spool")?;
             self.path = Some(path);
+            self.held = Some(held);
         }
         Ok(self.path.as_deref().unwrap_or(&self.root))
     }
@@ -94,6 +97,7 @@ impl Drop for SpoolDir {
             let _ = fs::remove_dir_all(path);
             cleanup::unregister(path);
         }
+        self.held = None;
     }
 }
 

@@ -78,6 +78,7 @@ pub(crate) fn run_steps<E: Engine>(
     sources: Vec<TextSource>,
     config: &RunConfig,
     output: &OutputDir,
+    step_output: Option<&OutputDir>,
     stamps: &[Stamp],
 ) -> Result<Vec<StepReport>> {
     let ranges = super::sample::ranges(plan, &sources, config)?.map(Arc::new);
@@ -113,8 +114,8 @@ pub(crate) fn run_steps<E: Engine>(
         bad.flush()?;
         if !cx.last {
             splits = engine.pair_splits(outputs)?;
-            if let Some(dir) = &config.step_output_dir {
-                write_step_output(engine, step, plan, &splits, &dir.join(format!("step-{}", index + 1)))?;
+            if let Some(dir) = step_output {
+                write_step_output(engine, step, plan, &splits, dir, index + 1)?;
             }
         }
     }
@@ -122,27 +123,25 @@ pub(crate) fn run_steps<E: Engine>(
 }
 
 /// `--step-output-dir`: a step's output as the next step will read it,
-/// as text lines in the job's protocol, one part file per split.
+/// as text lines in the job's protocol, one part file per split, staged in
+/// `dir` and committed with the job's output.
 fn write_step_output<E: Engine>(
     engine: &E,
     step: &crate::api::step::plan::StepPlan,
     plan: &JobPlan,
     splits: &[E::Split],
-    dir: &std::path::Path,
+    dir: &OutputDir,
+    number: usize,
 ) -> Result<()> {
-    use std::io::Write;
-    std::fs::create_dir_all(dir).map_err(|e| crate::error::Error::io(dir, e))?;
     for (n, split) in splits.iter().enumerate() {
-        let path = dir.join(format!("part-{n:05}"));
-        let file = std::fs::File::create(&path).map_err(|e| crate::error::Error::io(&path, e))?;
-        let mut out = std::io::BufWriter::new(file);
+        let mut out = dir.step_part(number, n)?;
         let mut source = engine.open(split)?;
         while let Some(record) = source.next_record()? {
             if let crate::task::source::Record::Pair { key, value } = record {
                 (step.render)(key, value, plan.protocol, &mut out)?;
             }
         }
-        out.flush().map_err(|e| crate::error::Error::io(&path, e))?;
+        out.finish()?;
     }
     Ok(())
 }

@@ -418,6 +418,12 @@ pub fn run_then_commit(
     let input_paths: Vec<&Path> = resolved.iter().flatten().filter_map(|(s, _)| s.path()).collect();
     let mut output = OutputDir::create(config.output.as_deref(), config.overwrite, &temp_root, &input_paths)?;
     output.set_max_parts(config.max_output_files);
+    // Staged and committed like the output: a failed run leaves none of
+    // it, and --overwrite covers it.
+    let step_output = match &config.step_output_dir {
+        Some(dir) => Some(OutputDir::create_steps(dir, config.overwrite, &input_paths)?),
+        None => None,
+    };
     // Lives until the job is done: the copies of streams it reads.
     let mut spool = SpoolDir::new(&temp_root);
     let mut stamps = Vec::new();
@@ -453,13 +459,13 @@ pub fn run_then_commit(
         }
         (_, Some(budget)) => {
             let engine = local::Local::new(config, budget, &temp_root, &sources)?;
-            driver::run_steps(&engine, plan, sources, config, &output, &stamps)?
+            driver::run_steps(&engine, plan, sources, config, &output, step_output.as_ref(), &stamps)?
         }
         (_, None) => {
             let engine = inline::Inline {
                 max_line_length: config.max_line_length,
             };
-            driver::run_steps(&engine, plan, sources, config, &output, &stamps)?
+            driver::run_steps(&engine, plan, sources, config, &output, step_output.as_ref(), &stamps)?
         }
     };
     let report = JobReport {
@@ -470,6 +476,11 @@ pub fn run_then_commit(
         peak_rss_bytes: peak_rss(),
     };
     before_commit(&report)?;
+    // The steps' outputs first: once the job's output is in place the job
+    // has succeeded, and what it showed of its steps is there too.
+    if let Some(steps) = step_output {
+        steps.commit(stdout)?;
+    }
     output.commit(stdout)?;
     Ok(report)
 }
@@ -594,10 +605,13 @@ pub(crate) fn check_declared(plan: &JobPlan, config: &RunConfig) -> Result<()> {
                 "--step-output-dir works with -r local and -r inline".into(),
             ));
         }
-        // Never to be mixed with (or to replace) what was there.
-        if std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) {
+        if config
+            .output
+            .as_deref()
+            .is_some_and(|o| std::path::absolute(o).ok() == std::path::absolute(dir).ok())
+        {
             return Err(Error::Config(format!(
-                "--step-output-dir {}: the directory is not empty",
+                "--step-output-dir {} is also the output directory (-o): give another",
                 dir.display()
             )));
         }

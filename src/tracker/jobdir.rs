@@ -3,8 +3,9 @@
 //!
 //! Layout: `<temp>/mr-job-<pid>-<n>-<nanos>/step-<s>/{map,reduce}-<t>/attempt-<a>/`
 //! holding spills, map outputs and intermediate step data. The name follows
-//! [`cleanup`]'s rule, so the next run's sweep removes the directories of
-//! killed runs.
+//! [`cleanup`]'s rule and the run holds the directory's lock while it
+//! lives, so the next run's sweep removes the directories of killed runs
+//! and only those.
 
 use std::path::{Path, PathBuf};
 
@@ -14,16 +15,16 @@ use crate::io::cleanup;
 /// A job's temporary directory; removed when dropped.
 pub(crate) struct JobDir {
     path: PathBuf,
+    /// Tells sweeps that this run is alive; released after removal.
+    _held: cleanup::Held,
 }
 
 impl JobDir {
     /// Creates a fresh job directory under `root`.
     pub(crate) fn create(root: &Path) -> Result<Self> {
         std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
-        let path = root.join(cleanup::temp_name("job"));
-        std::fs::create_dir(&path).map_err(|e| Error::io(&path, e))?;
-        cleanup::register(&path);
-        Ok(JobDir { path })
+        let (path, held) = cleanup::create_temp_dir(root, "job")?;
+        Ok(JobDir { path, _held: held })
     }
 
     /// A task attempt's directory, created fresh (a previous attempt's

@@ -135,17 +135,18 @@ fn issue8_a_second_run_into_the_same_output_fails_at_the_start() {
     let tmp = tempfile::tempdir().unwrap();
     let dest = tmp.path().join("out");
     let first = OutputDir::create(Some(&dest), false, tmp.path(), &[]).unwrap();
-    // Another live process holds the lock (the test's parent stands in).
-    let lock = tmp.path().join(".out.mr-lock");
-    let other = std::os::unix::process::parent_id();
-    fs::write(&lock, format!("{other}\n")).unwrap();
     let err = OutputDir::create(Some(&dest), false, tmp.path(), &[]).err().unwrap();
-    assert!(refused_reason(err).contains(&format!("process {other}")));
+    let reason = refused_reason(err);
+    assert!(reason.contains(&format!("process {}", std::process::id())), "{reason}");
     drop(first);
-    // A lock left by a process that is gone is taken over.
-    fs::write(&lock, "99999999\n").unwrap();
-    write_output(&dest, "x\n", false, tmp.path());
-    assert_eq!(names(tmp.path()), ["out"]);
+    // A lock left by a run that is gone (nobody holds its flock) is taken
+    // over, whatever PID it names.
+    let lock = tmp.path().join(".out.mr-lock");
+    for stale in ["99999999\n", &format!("{}\n", std::os::unix::process::parent_id())] {
+        fs::write(&lock, stale).unwrap();
+        write_output(&dest, "x\n", true, tmp.path());
+        assert_eq!(names(tmp.path()), ["out"]);
+    }
 }
 
 #[test]
@@ -166,6 +167,16 @@ fn complete_part(dir: &Path) -> Option<String> {
         return None;
     }
     fs::read_to_string(dir.join("part-00000")).ok()
+}
+
+/// Ends `out` as SIGKILL would: its locks are released (the kernel closes
+/// a dead process's files), nothing else runs.
+fn kill(mut out: OutputDir) {
+    out.held = None;
+    if let Some(dest) = out.dest.as_mut() {
+        dest.lock_file = None;
+    }
+    std::mem::forget(out);
 }
 
 /// Makes the killed run's leftovers look like a dead process's.
@@ -219,7 +230,7 @@ fn issue8_overwrite_commit_is_atomic_at_every_step() {
                 });
             }));
             assert!(stopped.is_err(), "{kill_at:?} was reached");
-            std::mem::forget(out);
+            kill(out);
             let at_path = complete_part(&dest);
             match (force_aside, kill_at) {
                 // Between the two renames of the fallback the path is
@@ -324,4 +335,218 @@ fn a_part_limit_joins_adjacent_parts_in_order_as_spark_coalesce_groups_them() {
             assert_eq!(got, want, "{n} parts, at most {k}: part {g}");
         }
     }
+}
+
+thread_local! {
+    /// Run by [`Dest::lock`] once it has opened the lock file, before it
+    /// tries to lock it: where a second run slips in.
+    static BEFORE_LOCK: std::cell::RefCell<Option<Box<dyn FnOnce()>>> = const { std::cell::RefCell::new(None) };
+}
+
+pub(super) fn before_lock() {
+    if let Some(hook) = BEFORE_LOCK.with(|h| h.borrow_mut().take()) {
+        hook();
+    }
+}
+
+/// A part file for `out` holding `text`, finished.
+fn part_with(out: &OutputDir, text: &str) {
+    let mut p = out.part(0).unwrap();
+    p.write_all(text.as_bytes()).unwrap();
+    p.finish().unwrap();
+}
+
+/// An earlier output, copied in by hand: `_SUCCESS` and one part.
+fn copy_in_output(dest: &Path, text: &str) {
+    fs::create_dir_all(dest).unwrap();
+    fs::write(dest.join("part-00000"), text).unwrap();
+    fs::write(dest.join("_SUCCESS"), "").unwrap();
+}
+
+#[test]
+fn issue27_an_output_that_appears_while_the_job_runs_is_kept_without_overwrite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("out");
+    let out = OutputDir::create(Some(&dest), false, tmp.path(), &[]).unwrap();
+    part_with(&out, "new\n");
+    copy_in_output(&dest, "copied\n");
+    let reason = refused_reason(out.commit(&mut io::sink()).unwrap_err());
+    assert!(
+        reason.contains("appeared") && reason.contains("--overwrite"),
+        "{reason}"
+    );
+    assert_eq!(
+        complete_part(&dest).as_deref(),
+        Some("copied\n"),
+        "nothing of it deleted"
+    );
+    assert_eq!(names(tmp.path()), ["out"], "no staging or lock left");
+    // With --overwrite, an output that appeared is replaced as one that
+    // was there at the start would be.
+    fs::remove_dir_all(&dest).unwrap();
+    let out = OutputDir::create(Some(&dest), true, tmp.path(), &[]).unwrap();
+    part_with(&out, "new\n");
+    copy_in_output(&dest, "copied\n");
+    out.commit(&mut io::sink()).unwrap();
+    assert_eq!(complete_part(&dest).as_deref(), Some("new\n"));
+}
+
+#[test]
+fn issue27_two_runs_taking_a_stale_lock_at_once_exactly_one_proceeds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("out");
+    let lock = tmp.path().join(".out.mr-lock");
+    // A killed run's lock file: nobody holds its flock.
+    fs::write(&lock, "99999999\n").unwrap();
+    // B opens the stale lock file; before it decides, A takes it over.
+    let a = std::rc::Rc::new(std::cell::RefCell::new(None));
+    let a_slot = a.clone();
+    let (dest_a, temp) = (dest.clone(), tmp.path().to_path_buf());
+    BEFORE_LOCK.with(|h| {
+        *h.borrow_mut() = Some(Box::new(move || {
+            *a_slot.borrow_mut() = Some(OutputDir::create(Some(&dest_a), false, &temp, &[]).unwrap());
+        }))
+    });
+    let b = OutputDir::create(Some(&dest), false, tmp.path(), &[]);
+    let a = a.borrow_mut().take().expect("A claimed inside the hook");
+    let reason = refused_reason(b.err().expect("B must not proceed while A holds the lock"));
+    assert!(reason.contains("another run"), "{reason}");
+    // A's lock is intact: a third run is refused too, and A commits.
+    assert!(OutputDir::create(Some(&dest), false, tmp.path(), &[]).is_err());
+    part_with(&a, "a\n");
+    a.commit(&mut io::sink()).unwrap();
+    assert_eq!(complete_part(&dest).as_deref(), Some("a\n"));
+    assert_eq!(names(tmp.path()), ["out"]);
+
+    // A ends (removing its lock file) after B opened it: B's lock on the
+    // removed file guards nothing, so B takes the path anew and proceeds.
+    let (dest_a, temp) = (dest.clone(), tmp.path().to_path_buf());
+    BEFORE_LOCK.with(|h| {
+        *h.borrow_mut() = Some(Box::new(move || {
+            drop(OutputDir::create(Some(&dest_a), true, &temp, &[]).unwrap());
+        }))
+    });
+    let b = OutputDir::create(Some(&dest), true, tmp.path(), &[]).unwrap();
+    assert!(
+        OutputDir::create(Some(&dest), true, tmp.path(), &[]).is_err(),
+        "B holds the lock at the path"
+    );
+    drop(b);
+    assert_eq!(names(tmp.path()), ["out"]);
+}
+
+#[test]
+fn issue27_liveness_is_the_flock_not_the_pid() {
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("out");
+    // A run in another PID namespace: its PID is dead here, but it holds
+    // the lock file's flock.
+    let lock = tmp.path().join(".out.mr-lock");
+    fs::write(&lock, "99999999\n").unwrap();
+    let other = File::options().read(true).write(true).open(&lock).unwrap();
+    assert!(cleanup::try_lock(&other).unwrap());
+    let reason = refused_reason(OutputDir::create(Some(&dest), false, tmp.path(), &[]).err().unwrap());
+    assert!(reason.contains("process 99999999"), "{reason}");
+    assert!(lock.exists(), "a held lock is never removed");
+    drop(other);
+    // Staging directories of dead PIDs: the one whose lock is held stays.
+    let live = tmp.path().join(".out.mr-staging-99999998");
+    let dead = tmp.path().join(".out.mr-staging-99999999");
+    fs::create_dir(&live).unwrap();
+    fs::create_dir(&dead).unwrap();
+    let held = File::options()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY)
+        .open(&live)
+        .unwrap();
+    assert!(cleanup::try_lock(&held).unwrap());
+    let out = OutputDir::create(Some(&dest), false, tmp.path(), &[]).unwrap();
+    assert!(live.exists() && !dead.exists());
+    drop(out);
+    drop(held);
+    let out = OutputDir::create(Some(&dest), false, tmp.path(), &[]).unwrap();
+    assert!(!live.exists());
+    drop(out);
+    assert!(names(tmp.path()).is_empty());
+}
+
+#[test]
+fn issue27_a_255_byte_output_name_gets_short_siblings_and_they_are_recovered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let long = |c: char| {
+        tmp.path()
+            .join(format!("{}{}", "é".repeat(100), c.to_string().repeat(55)))
+    };
+    let (a, b) = (long('a'), long('b'));
+    assert_eq!(a.file_name().unwrap().len(), 255);
+    write_output(&a, "a\n", false, tmp.path());
+    write_output(&b, "b\n", false, tmp.path());
+    assert_eq!(complete_part(&a).as_deref(), Some("a\n"));
+    // Two long names alike in their first bytes get different siblings.
+    let stem = |p: &Path| dest::sibling_stem(p.file_name().unwrap().to_str().unwrap());
+    assert_ne!(stem(&a), stem(&b));
+    assert!(stem(&a).len() <= 232);
+    // A killed run's staging sibling of a long name is found and removed.
+    let out = OutputDir::create(Some(&a), true, tmp.path(), &[]).unwrap();
+    part_with(&out, "again\n");
+    kill(out);
+    as_if_dead(tmp.path());
+    write_output(&a, "a2\n", true, tmp.path());
+    assert_eq!(complete_part(&a).as_deref(), Some("a2\n"));
+    let mut want = vec![
+        a.file_name().unwrap().to_str().unwrap().to_owned(),
+        b.file_name().unwrap().to_str().unwrap().to_owned(),
+    ];
+    want.sort();
+    assert_eq!(names(tmp.path()), want);
+}
+
+#[test]
+fn issue27_finishing_a_part_syncs_it_and_names_it_when_that_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("out");
+    let out = OutputDir::create(Some(&dest), false, tmp.path(), &[]).unwrap();
+    let mut part = out.part(0).unwrap();
+    // A pipe takes the bytes but cannot be synced: a stand-in for a disk
+    // whose write-back fails after the writes seemed to succeed.
+    let (_reader, writer) = io::pipe().unwrap();
+    part.out = DirectWriter::new(File::from(std::os::fd::OwnedFd::from(writer)));
+    part.write_all(b"x\n").unwrap();
+    match part.finish() {
+        Err(Error::Io { path, .. }) => assert_eq!(path, dest.join("part-00000")),
+        other => panic!("finish must report the failed sync naming the part: {other:?}"),
+    }
+}
+
+#[test]
+fn issue27_step_output_is_staged_committed_and_covered_by_overwrite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("steps");
+    let write_steps = |overwrite: bool, text: &str| {
+        let out = OutputDir::create_steps(&dir, overwrite, &[])?;
+        for step in [1, 2] {
+            let mut p = out.step_part(step, 0)?;
+            p.write_all(text.as_bytes()).unwrap();
+            p.finish()?;
+        }
+        Ok::<_, Error>(out)
+    };
+    // A failed (or interrupted) run leaves nothing, and the retry runs.
+    let failed = write_steps(false, "first\n").unwrap();
+    assert!(!dir.exists(), "nothing is visible before the commit");
+    drop(failed);
+    assert!(names(tmp.path()).is_empty(), "{:?}", names(tmp.path()));
+    write_steps(false, "second\n").unwrap().commit(&mut io::sink()).unwrap();
+    assert_eq!(names(&dir), ["_SUCCESS", "step-1", "step-2"]);
+    assert_eq!(fs::read_to_string(dir.join("step-2/part-00000")).unwrap(), "second\n");
+    // A previous step output: refused without --overwrite, replaced with.
+    assert!(matches!(write_steps(false, "x\n"), Err(Error::OutputExists { .. })));
+    write_steps(true, "third\n").unwrap().commit(&mut io::sink()).unwrap();
+    assert_eq!(fs::read_to_string(dir.join("step-1/part-00000")).unwrap(), "third\n");
+    assert_eq!(names(tmp.path()), ["steps"]);
+    // Anything else in it is never replaced.
+    fs::write(dir.join("step-1/notes.txt"), "mine").unwrap();
+    let reason = refused_reason(write_steps(true, "x\n").err().unwrap());
+    assert!(reason.contains("step-1/notes.txt"), "{reason}");
 }
