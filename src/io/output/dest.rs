@@ -424,10 +424,15 @@ impl Dest {
                 (_, Some(pid)) => (pid, true),
                 _ => continue,
             };
-            if pid.parse::<u32>().is_err() {
+            let Ok(pid) = pid.parse::<u32>() else {
                 continue;
-            }
+            };
             if !is_old {
+                // Unlocked and its PID gone: a run of an older version,
+                // which takes no lock, may be alive (see `sweep_stale`).
+                if cleanup::process_alive(pid) {
+                    continue;
+                }
                 if let Ok(Some(_held)) = cleanup::hold_dir(&entry.path()) {
                     let _ = fs::remove_dir_all(entry.path());
                 }
