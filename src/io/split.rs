@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::io::input::{ERROR_AHEAD, InputSource, open_decoded};
+use crate::io::input::{ERROR_AHEAD, FileId, InputSource, decode_opened, open_decoded};
 use crate::io::lines::{DEFAULT_MAX_LINE_LENGTH, Line, LineReader};
 
 /// Hadoop's split slop: cut while more than this many split sizes remain.
@@ -49,6 +49,10 @@ pub struct Split {
     /// The named input (`--input NAME=PATH`) the file was given as, for a
     /// step with one mapper per input.
     pub input: Option<Arc<str>>,
+    /// Which file the path named when the split was planned (`None` with
+    /// `len`): a split whose open finds another file there (replaced by
+    /// rename or copied over) is [`Error::InputChanged`].
+    pub file_id: Option<FileId>,
 }
 
 impl Split {
@@ -98,9 +102,9 @@ pub fn compute_splits(inputs: &[InputSource], split_bytes: u64) -> Result<Vec<Sp
     for source in inputs {
         match source.read_path() {
             Some(path) if is_splittable(source)? => {
-                let file_len = std::fs::metadata(path)
-                    .map_err(|e| Error::io(source.error_name(), e))?
-                    .len();
+                let meta = std::fs::metadata(path).map_err(|e| Error::io(source.error_name(), e))?;
+                let file_len = meta.len();
+                let file_id = FileId::of(&meta);
                 for (start, len) in cut(file_len, split_bytes) {
                     splits.push(Split {
                         source: source.clone(),
@@ -108,6 +112,7 @@ pub fn compute_splits(inputs: &[InputSource], split_bytes: u64) -> Result<Vec<Sp
                         len: Some(len),
                         file_len: Some(file_len),
                         input: None,
+                        file_id,
                     });
                 }
             }
@@ -117,6 +122,7 @@ pub fn compute_splits(inputs: &[InputSource], split_bytes: u64) -> Result<Vec<Sp
                 len: None,
                 file_len: None,
                 input: None,
+                file_id: None,
             }),
         }
     }
@@ -169,6 +175,25 @@ fn check_end(planned: Option<(u64, u64)>, read_path: Option<&Path>, name: &Path,
     }
 }
 
+/// Fails if `file`, just opened for `split`, is not the file the split
+/// was planned on: every split reopens the path, so after a rename over
+/// it some splits would read the old file and some the new.
+fn check_same_file(file: &File, split: &Split, name: &Path) -> Result<()> {
+    let Some(planned) = split.file_id else {
+        return Ok(());
+    };
+    let meta = file.metadata().map_err(|e| Error::io(name, e))?;
+    // Only a replacement: a file changed in place is the same file, and
+    // its change (size, times) is for the end of the map phase to tell.
+    match FileId::of(&meta).filter(|now| !planned.is_same_file(now)) {
+        None => Ok(()),
+        Some(_) => Err(Error::InputChanged {
+            path: name.to_path_buf(),
+            detail: format!("{} (found opening its split at byte {})", FileId::REPLACED, split.start),
+        }),
+    }
+}
+
 /// Reads the lines a split owns, with their offsets in the whole file.
 pub struct SplitReader {
     lines: LineReader<Box<dyn Read + Send>>,
@@ -209,13 +234,24 @@ impl SplitReader {
     /// than `max_line` bytes is [`Error::LineTooLong`].
     pub fn open(split: &Split, max_line: u64) -> Result<Self> {
         let name = split.source.error_name();
-        let (reader, base, decoded): (Box<dyn Read + Send>, u64, bool) = match (split.source.read_path(), split.start) {
-            (Some(path), start) if start > 0 => {
-                let mut file = File::open(path).map_err(|e| Error::io(&name, e))?;
+        let file = match split.source.read_path() {
+            Some(path) => {
+                let file = File::open(path).map_err(|e| Error::io(&name, e))?;
+                check_same_file(&file, split, &name)?;
+                Some(file)
+            }
+            None => None,
+        };
+        let (reader, base, decoded): (Box<dyn Read + Send>, u64, bool) = match (file, split.start) {
+            (Some(mut file), start) if start > 0 => {
                 file.seek(SeekFrom::Start(start)).map_err(|e| Error::io(&name, e))?;
                 (Box::new(file), start, false)
             }
-            _ => {
+            (Some(file), _) => {
+                let (reader, codec) = decode_opened(&split.source, Box::new(file))?;
+                (reader, 0, codec.is_some())
+            }
+            (None, _) => {
                 let (reader, codec) = open_decoded(&split.source)?;
                 (reader, 0, codec.is_some())
             }
@@ -494,6 +530,52 @@ mod tests {
             assert!(msg.contains("f.txt changed while the job read it"), "{msg}");
             assert!(msg.contains(&format!("size {} -> 1500 bytes", data.len())), "{msg}");
         }
+    }
+
+    /// Audit finding 5: a file replaced by rename with the same size and
+    /// modification time passed the change check, and splits opened after
+    /// the rename read the new file.
+    #[test]
+    fn issue27_file_replaced_by_rename_with_same_size_and_mtime_is_input_changed() {
+        use crate::io::input::Stamp;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.txt");
+        let data: Vec<u8> = (0..1000u32).flat_map(|i| format!("{i}\n").into_bytes()).collect();
+        std::fs::write(&path, &data).unwrap();
+        let source = InputSource::File(path.clone());
+        let stamp = Stamp::take(&source).unwrap().unwrap();
+        let splits = compute_splits(std::slice::from_ref(&source), 1000).unwrap();
+        assert!(splits.len() > 2);
+        let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+        let new = dir.path().join("new");
+        let other: Vec<u8> = data.iter().map(|&b| if b == b'1' { b'\n' } else { b }).collect();
+        std::fs::write(&new, &other).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&new)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        std::fs::rename(&new, &path).unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!((meta.len(), meta.modified().unwrap()), (data.len() as u64, mtime));
+        for split in &splits {
+            let err = SplitReader::open(split, DEFAULT_MAX_LINE_LENGTH).err().unwrap();
+            assert!(matches!(err, Error::InputChanged { .. }), "{err:?}");
+            let msg = err.to_string();
+            assert!(msg.contains("f.txt changed while the job read it"), "{msg}");
+            assert!(msg.contains("replaced by another file"), "{msg}");
+        }
+        let msg = stamp.check().unwrap_err().to_string();
+        assert!(msg.contains("replaced by another file"), "{msg}");
+        // Rewritten in place, its times set back: same inode, new ctime.
+        let stamp = Stamp::take(&source).unwrap().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let file = std::fs::File::options().write(true).open(&path).unwrap();
+        std::io::Write::write_all(&mut &file, &data).unwrap();
+        file.set_modified(mtime).unwrap();
+        let msg = stamp.check().unwrap_err().to_string();
+        assert!(msg.contains("status change time moved"), "{msg}");
     }
 
     #[test]
