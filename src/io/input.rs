@@ -10,11 +10,12 @@ use std::ffi::OsStr;
 use std::fs::{self, File};
 use std::io::{Cursor, ErrorKind, Read};
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use crate::error::{Error, Result};
 use crate::io::compression::{self, Codec};
 use crate::io::warn;
+// Where the runners have always found it.
+pub(crate) use crate::io::stamp::Stamp;
 
 /// One input to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,127 +84,6 @@ impl InputSource {
         let mut file = File::open(read_path).map_err(|e| Error::io(&name, e))?;
         let head = compression::read_head(&mut file, &name)?;
         compression::detect(&name, self.path(), &head)
-    }
-}
-
-/// Which file a path names, as far as a reader can tell a replacement:
-/// the device and inode (a file renamed or copied over the path is
-/// another inode) and the status change time (a rewrite in place whose
-/// writer set the modification time back still moves it). Only on Unix;
-/// elsewhere every file looks the same.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileId {
-    dev: u64,
-    ino: u64,
-    ctime: (i64, i64),
-}
-
-impl FileId {
-    /// The identity of the file `meta` describes (`None` off Unix).
-    pub(crate) fn of(meta: &fs::Metadata) -> Option<FileId> {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            Some(FileId {
-                dev: meta.dev(),
-                ino: meta.ino(),
-                ctime: (meta.ctime(), meta.ctime_nsec()),
-            })
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = meta;
-            None
-        }
-    }
-
-    /// How [`change`](Self::change) says the path names another file.
-    pub(crate) const REPLACED: &'static str =
-        "it was replaced by another file (renamed or copied over its path: a new inode)";
-
-    /// Whether `now` is the same file (device and inode), changed or not.
-    pub(crate) fn is_same_file(&self, now: &FileId) -> bool {
-        (self.dev, self.ino) == (now.dev, now.ino)
-    }
-
-    /// What differs between the planned file (`self`) and `now`, if
-    /// anything.
-    pub(crate) fn change(&self, now: &FileId) -> Option<&'static str> {
-        if !self.is_same_file(now) {
-            Some(Self::REPLACED)
-        } else if self.ctime != now.ctime {
-            Some("its status change time moved (rewritten in place, its modification time set back?)")
-        } else {
-            None
-        }
-    }
-}
-
-/// An input file's size, modification time and identity when the job was
-/// planned, to tell at the end of its map phase whether it changed under
-/// the job (which would make the answer that of neither version). Size and
-/// time alone miss a file replaced by rename with both kept (rsync, `cp
-/// -p`, a restore), which later splits, reopening the path, would read.
-#[derive(Debug, Clone)]
-pub(crate) struct Stamp {
-    path: PathBuf,
-    len: u64,
-    modified: Option<SystemTime>,
-    id: Option<FileId>,
-}
-
-impl Stamp {
-    /// The stamp of a file input; `None` for standard input and spooled
-    /// copies, which only this process writes.
-    pub(crate) fn take(src: &InputSource) -> Result<Option<Stamp>> {
-        let InputSource::File(path) = src else {
-            return Ok(None);
-        };
-        let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
-        Ok(Some(Stamp {
-            path: path.clone(),
-            len: meta.len(),
-            modified: meta.modified().ok(),
-            id: FileId::of(&meta),
-        }))
-    }
-
-    /// Fails if the file is not as stamped.
-    pub(crate) fn check(&self) -> Result<()> {
-        let changed = |detail: String| Error::InputChanged {
-            path: self.path.clone(),
-            detail,
-        };
-        let meta = match fs::metadata(&self.path) {
-            Ok(meta) => meta,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Err(changed("it was deleted".to_owned())),
-            Err(e) => return Err(Error::io(&self.path, e)),
-        };
-        let replaced = match (&self.id, FileId::of(&meta)) {
-            (Some(before), Some(now)) if !before.is_same_file(&now) => Some(FileId::REPLACED),
-            _ => None,
-        };
-        if let Some(what) = replaced {
-            return Err(changed(format!("{what}; size {} -> {} bytes", self.len, meta.len())));
-        }
-        if meta.len() != self.len {
-            return Err(changed(format!("size {} -> {} bytes", self.len, meta.len())));
-        }
-        if meta.modified().ok() != self.modified {
-            return Err(changed(format!(
-                "modified (same size, {} bytes, new modification time)",
-                self.len
-            )));
-        }
-        if let (Some(before), Some(now)) = (&self.id, FileId::of(&meta))
-            && let Some(what) = before.change(&now)
-        {
-            return Err(changed(format!(
-                "same size ({} bytes) and modification time, but {what}",
-                self.len
-            )));
-        }
-        Ok(())
     }
 }
 
