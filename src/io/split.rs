@@ -52,7 +52,7 @@ pub struct Split {
     pub input: Option<Arc<str>>,
     /// Which file the path named when the split was planned (`None` with
     /// `len`): a split whose open finds another file there (replaced by
-    /// rename or copied over) is [`Error::InputChanged`].
+    /// rename) is [`Error::InputChanged`].
     pub file_id: Option<FileId>,
 }
 

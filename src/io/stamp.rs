@@ -12,10 +12,10 @@ use crate::error::{Error, Result};
 use crate::io::input::InputSource;
 
 /// Which file a path names, as far as a reader can tell a replacement:
-/// the device and inode (a file renamed or copied over the path is
-/// another inode) and the status change time (a rewrite in place whose
-/// writer set the modification time back still moves it). Only on Unix;
-/// elsewhere every file looks the same.
+/// the device and inode (a file renamed over the path is another inode)
+/// and the status change time (a rewrite in place, `cp -p` over it
+/// included, moves it even when the writer sets the modification time
+/// back). Only on Unix; elsewhere every file looks the same.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileId {
     dev: u64,
@@ -44,7 +44,7 @@ impl FileId {
 
     /// How [`change`](Self::change) says the path names another file.
     pub(crate) const REPLACED: &'static str =
-        "it was replaced by another file (renamed or copied over its path: a new inode)";
+        "it was replaced by another file (a new inode at its path: renamed over it?)";
 
     /// Whether `now` is the same file (device and inode), changed or not.
     pub(crate) fn is_same_file(&self, now: &FileId) -> bool {
