@@ -233,21 +233,17 @@ pub fn decoder(codec: Codec, raw: Box<dyn Read + Send>, name: &Path) -> Result<B
 /// flate2's `MultiGzDecoder` cannot be used: it cannot tell where a
 /// member ended, for the message.
 struct MultiGz {
-    state: GzState,
+    /// The member being read; `None` once the data has ended.
+    member: Option<flate2::bufread::GzDecoder<Peek>>,
     /// Compressed offset of the current member's first byte.
     member_start: u64,
     name: String,
 }
 
-enum GzState {
-    Member(flate2::bufread::GzDecoder<Peek>),
-    Done,
-}
-
 impl MultiGz {
     fn new(raw: Box<dyn Read + Send>, name: &Path) -> Self {
         MultiGz {
-            state: GzState::Member(flate2::bufread::GzDecoder::new(Peek::new(raw))),
+            member: Some(flate2::bufread::GzDecoder::new(Peek::new(raw))),
             member_start: 0,
             name: name.display().to_string(),
         }
@@ -263,7 +259,7 @@ impl MultiGz {
         }
         if next.starts_with(&[0x1f, 0x8b]) {
             self.member_start = at;
-            self.state = GzState::Member(flate2::bufread::GzDecoder::new(rest));
+            self.member = Some(flate2::bufread::GzDecoder::new(rest));
             return Ok(());
         }
         loop {
@@ -299,7 +295,7 @@ impl Read for MultiGz {
             return Ok(0);
         }
         loop {
-            let GzState::Member(member) = &mut self.state else {
+            let Some(member) = self.member.as_mut() else {
                 return Ok(0);
             };
             match member.read(buf) {
@@ -314,7 +310,7 @@ impl Read for MultiGz {
             }
             // The member ended, its CRC and length checked, and its
             // decoder consumed exactly its bytes.
-            let GzState::Member(member) = std::mem::replace(&mut self.state, GzState::Done) else {
+            let Some(member) = self.member.take() else {
                 return Ok(0);
             };
             self.next_member(member.into_inner())?;
