@@ -109,7 +109,7 @@ pub(super) fn sort_and_cut(
         return flush(parts, &paths);
     }
     let mut cmd = sort_command(map_files, dir, buffer, parallel)?;
-    cmd.stdout(Stdio::piped());
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped());
     die_with_runner(&mut cmd);
     let mut child = cmd.spawn().map_err(|e| Error::io("sort", e))?;
     let cut = cut(&mut child, map_files, &mut parts, &paths, reducers);
