@@ -191,23 +191,55 @@ fn issue8_undecodable_or_misnamed_compression_is_refused() {
     assert!(err.contains("<stdin>") && err.contains("xz"), "{err}");
 }
 
+/// Replaces issue 8's trailing-garbage test (audit finding 4 of issue
+/// 27): bytes after the last member that are not zero padding used to be
+/// ignored with a warning, so `cat p.gz p.txt`, or a second member whose
+/// header was damaged, read as half the file with exit 0.
 #[test]
-fn issue8_gzip_trailing_garbage_is_ignored_with_one_warning() {
+fn issue27_gzip_bytes_after_a_member_fail_naming_file_and_offset() {
     let tmp = TempDir::new().unwrap();
-    let mut bytes = gzip(b"one\ntwo\n");
-    bytes.extend(gzip(b"three\n"));
-    bytes.extend_from_slice(b"tar padding or junk\n");
-    write(&tmp, "g.gz", bytes);
-    let o = run(&mut mr(&tmp), &["count-lines", "g.gz"]);
+    let one = gzip(b"one\ntwo\n");
+    let two = gzip(b"three\n");
+    let mut appended = one.clone();
+    appended.extend_from_slice(&two);
+    appended.extend_from_slice(b"four\nfive\n");
+    write(&tmp, "appended.gz", appended);
+    let mut damaged = one.clone();
+    damaged.extend_from_slice(&two);
+    damaged[one.len()] = b'x';
+    write(&tmp, "damaged.gz", damaged);
+    for (name, offset) in [("appended.gz", one.len() + two.len()), ("damaged.gz", one.len())] {
+        for runner in ["local", "inline", "streaming"] {
+            let o = run(&mut mr(&tmp), &["count-lines", "-r", runner, name]);
+            let err = assert_error(&o);
+            assert!(
+                err.contains(name) && err.contains(&format!("byte offset {offset}")),
+                "{name} {runner}: {err}"
+            );
+        }
+        let o = run_stdin(&tmp, &["count-lines", "-"], fs::read(tmp.path().join(name)).unwrap());
+        let err = assert_error(&o);
+        assert!(
+            err.contains("<stdin>") && err.contains(&format!("byte offset {offset}")),
+            "{err}"
+        );
+    }
+    // Zero padding (a tar or tape block's rest) is accepted, as gzip -d
+    // accepts it, with one warning.
+    let mut padded = one.clone();
+    padded.extend_from_slice(&two);
+    padded.extend_from_slice(&[0; 512]);
+    write(&tmp, "padded.gz", padded);
+    let o = run(&mut mr(&tmp), &["count-lines", "padded.gz"]);
     assert_eq!(assert_ok(&o), "null\t3\n");
     let err = stderr(&o);
     assert_eq!(
-        err.matches("warning: g.gz: decompression OK, trailing garbage ignored")
+        err.matches("warning: padded.gz: decompression OK, trailing zero bytes ignored")
             .count(),
         1,
         "{err}"
     );
-    let o = run(&mut mr(&tmp), &["count-lines", "-q", "g.gz"]);
+    let o = run(&mut mr(&tmp), &["count-lines", "-q", "padded.gz"]);
     assert_eq!(assert_ok(&o), "null\t3\n");
     assert_eq!(stderr(&o), "");
 }
@@ -468,6 +500,87 @@ fn issue8_input_changed_while_read_fails_the_job() {
     }
 }
 
+/// Replaces its input file by rename, once, when the first task starts:
+/// a new file with the same size and modification time but other lines
+/// (what rsync, `cp -p` or a restore leave behind).
+#[derive(Clone)]
+struct Replace {
+    path: PathBuf,
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Mapper for Replace {
+    type Input = TextLine;
+    type Key = ();
+    type Value = u64;
+
+    fn setup(&mut self, _: &mut Emitter<'_, (), u64>) -> TaskResult {
+        if self.done.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return Ok(());
+        }
+        let modified = fs::metadata(&self.path)?.modified()?;
+        let other: Vec<u8> = fs::read(&self.path)?
+            .into_iter()
+            .map(|b| if b == b'1' { b'\n' } else { b })
+            .collect();
+        let new = self.path.with_extension("new");
+        fs::write(&new, other)?;
+        fs::File::options().write(true).open(&new)?.set_modified(modified)?;
+        fs::rename(&new, &self.path)?;
+        Ok(())
+    }
+
+    fn map(&mut self, _: Line<'_>, out: &mut Emitter<'_, (), u64>) -> TaskResult {
+        out.emit((), 1);
+        Ok(())
+    }
+}
+
+/// Audit finding 5 of issue 27: the change check compared size and
+/// modification time only, and each split reopens the path, so after a
+/// rename over the input with both kept, later splits read the new file:
+/// exit 0 with the counts of neither version.
+#[test]
+fn issue27_input_replaced_by_rename_with_same_size_and_mtime_fails_the_job() {
+    for runner in [
+        mapreduce::runner::RunnerKind::Local,
+        mapreduce::runner::RunnerKind::Inline,
+    ] {
+        let tmp = TempDir::new().unwrap();
+        let path = write(&tmp, "in.txt", numbers());
+        let before = fs::metadata(&path).unwrap();
+        let job = Job::new(
+            "replace",
+            step::map(Replace {
+                path: path.clone(),
+                done: Default::default(),
+            })
+            .reduce(SumAll),
+        );
+        let mut config = RunConfig::new([path.to_str().unwrap()]);
+        config.runner = runner;
+        config.block_size = 8 << 10;
+        config.temp_dir = Some(tmp.path().join("tmp"));
+        let mut out = Vec::new();
+        let result = mapreduce::runner::run(&job, &config, &mut out);
+        let after = fs::metadata(&path).unwrap();
+        assert_eq!(
+            (after.len(), after.modified().unwrap()),
+            (before.len(), before.modified().unwrap()),
+            "the replacement keeps size and time"
+        );
+        let err = result.expect_err("a replaced input must fail the job");
+        assert!(
+            matches!(err, mapreduce::Error::InputChanged { .. }),
+            "{runner:?}: {err:?}"
+        );
+        let msg = err.to_string();
+        assert!(msg.contains("in.txt changed while the job read it"), "{msg}");
+        assert!(msg.contains("replaced by another file"), "{msg}");
+        assert!(out.is_empty());
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The maximum line length
 // ---------------------------------------------------------------------------
@@ -563,6 +676,51 @@ fn issue8_skipped_subdirectory_is_named_on_stderr() {
     );
     let o = run(&mut mr(&tmp), &["count-lines", "-q", "in"]);
     assert_eq!(stderr(&o), "", "-q prints no warning");
+}
+
+/// Audit finding 12 of issue 27: a FIFO in an input directory (or
+/// matched by a glob) was opened like a file, and with no writer the job
+/// hung forever, saying nothing. It is skipped and named; a FIFO named
+/// outright is still read (issue8_fifo_reads_every_line_and_keeps_its_name).
+#[cfg(unix)]
+#[test]
+fn issue27_fifo_in_an_input_directory_or_glob_is_skipped_and_named() {
+    let tmp = TempDir::new().unwrap();
+    write(&tmp, "in/a", "x\ny\n");
+    let made = std::process::Command::new("mkfifo")
+        .arg(tmp.path().join("in/p"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for (spec, warning) in [
+        (
+            "in",
+            "warning: skipping FIFO in/p in input directory in (not a regular file: name it to read it)",
+        ),
+        (
+            "in/*",
+            "warning: skipping FIFO in/p matched by in/* (not a regular file: name it to read it)",
+        ),
+    ] {
+        for runner in ["local", "streaming"] {
+            let o = mr(&tmp)
+                .args(["count-lines", "-r", runner, spec])
+                .timeout(std::time::Duration::from_secs(60))
+                .output()
+                .unwrap();
+            assert_eq!(assert_ok(&o), "null\t2\n", "{spec} {runner}");
+            let err = stderr(&o);
+            let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning:")).collect();
+            assert_eq!(warnings, [warning], "{spec} {runner}: {err}");
+        }
+    }
+    let o = mr(&tmp)
+        .args(["count-lines", "in/p*"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let err = assert_error(&o);
+    assert!(err.contains("in/p*") && err.contains("named outright"), "{err}");
 }
 
 #[test]

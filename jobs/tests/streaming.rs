@@ -323,3 +323,96 @@ fn a_failing_task_under_the_streaming_runner_reports_its_own_error() {
     assert!(stderr.contains("mapper task 0 exited with status 2"), "{stderr}");
     assert!(!stderr.contains("attempts"), "{stderr}");
 }
+
+/// The processes (pid, command line) whose environment holds `marker`,
+/// a `NAME=VALUE` that only one test's runner and its children have.
+#[cfg(target_os = "linux")]
+fn marked_processes(marker: &str) -> Vec<(u32, String)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        // Gone already, or a zombie (whose environment reads empty).
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        if environ.split(|&b| b == 0).any(|v| v == marker.as_bytes()) {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            out.push((pid, String::from_utf8_lossy(&cmdline).replace('\0', " ")));
+        }
+    }
+    out
+}
+
+/// Waits up to `secs` for a marked process whose command line contains
+/// `what`.
+#[cfg(target_os = "linux")]
+fn wait_for_marked(marker: &str, what: &str, secs: u64) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if marked_processes(marker).iter().any(|(_, cmd)| cmd.contains(what)) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    false
+}
+
+/// Audit finding 6 of issue 27: `-r streaming` killed with SIGKILL left
+/// its children running, re-parented to init: GNU `sort` went on writing
+/// hundreds of MB into the temp dir. Every child now gets SIGKILL with its
+/// runner. The `sort` here is a stand-in on PATH that only sleeps, so
+/// that it is surely still running when the runner is killed; the map
+/// tasks are the job binary itself.
+#[cfg(target_os = "linux")]
+#[test]
+fn issue27_sigkilled_streaming_runner_leaves_no_child_running() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let sort = bin.join("sort");
+    std::fs::write(&sort, "#!/bin/sh\nexec sleep 60\n").unwrap();
+    std::fs::set_permissions(&sort, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let input = common::write(tmp.path(), "text.txt", mapreduce_jobs::datagen::text, 8 << 20, 3);
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    // Kill it once while map tasks run, once while `sort` runs.
+    for (stage, what) in [("map", "--mapper"), ("sort", "sleep 60")] {
+        let marker = format!(
+            "MR_ISSUE27_ORPHANS={}-{stage}-{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+        );
+        let (name, value) = marker.split_once('=').unwrap();
+        let mut runner = Command::new(mr_run())
+            .args(["word-count", "-r", "streaming", "-q", "--block-size", "1M"])
+            .arg("--temp-dir")
+            .arg(tmp.path().join("tmp"))
+            .arg(&input)
+            .env("PATH", &path)
+            .env(name, value)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let reached = wait_for_marked(&marker, what, 120);
+        runner.kill().unwrap();
+        runner.wait().unwrap();
+        assert!(reached, "{stage}: no process with {what:?} seen before the job ended");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        let mut left = marked_processes(&marker);
+        while !left.is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            left = marked_processes(&marker);
+        }
+        // Leave nothing behind even when the check fails.
+        for (pid, _) in &left {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        }
+        assert!(
+            left.is_empty(),
+            "{stage}: still running 2 s after the runner's SIGKILL: {left:?}"
+        );
+    }
+}

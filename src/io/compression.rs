@@ -10,7 +10,7 @@
 //! refused, never read as text.
 
 use std::ffi::OsStr;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, Read};
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -204,8 +204,8 @@ pub fn read_head(reader: &mut dyn Read, name: &Path) -> Result<Vec<u8>> {
     Ok(head)
 }
 
-/// The decoded stream of `raw` in `codec`. `name` is what the trailing
-/// garbage warning names.
+/// The decoded stream of `raw` in `codec`. `name` is what errors and the
+/// zero-padding warning name.
 pub fn decoder(codec: Codec, raw: Box<dyn Read + Send>, name: &Path) -> Result<Box<dyn Read + Send>> {
     // The multi-member decoders: `cat a.gz b.gz > c.gz` is a valid gzip
     // file, and single-member decoders would silently stop after `a`.
@@ -223,23 +223,68 @@ pub fn decoder(codec: Codec, raw: Box<dyn Read + Send>, name: &Path) -> Result<B
     })
 }
 
-/// Concatenated gzip members, ending quietly at trailing bytes that do not
-/// start another member, as `gzip -d` does ("decompression OK, trailing
-/// garbage ignored"), with one warning. flate2's `MultiGzDecoder` fails
-/// such a file with "invalid gzip header" after decoding all of it.
+/// Concatenated gzip members, read one `GzDecoder` per member. After a
+/// member only another member, all-zero padding (a tape or tar block's
+/// rest, which `gzip -d` accepts too) or the end may follow; anything
+/// else is an error at its offset, as zstd and bzip2 fail on the same
+/// damage. Stopping quietly there (`gzip -d` warns "trailing garbage
+/// ignored", and exits 2) would answer for half a file with exit 0: a
+/// member whose header was damaged, or text appended with `cat`.
+/// flate2's `MultiGzDecoder` cannot be used: it cannot tell where a
+/// member ended, for the message.
 struct MultiGz {
-    member: Option<flate2::bufread::GzDecoder<BufReader<Box<dyn Read + Send>>>>,
+    /// The member being read; `None` once the data has ended.
+    member: Option<flate2::bufread::GzDecoder<Peek>>,
+    /// Compressed offset of the current member's first byte.
+    member_start: u64,
     name: String,
 }
 
 impl MultiGz {
     fn new(raw: Box<dyn Read + Send>, name: &Path) -> Self {
         MultiGz {
-            member: Some(flate2::bufread::GzDecoder::new(BufReader::with_capacity(
-                128 << 10,
-                raw,
-            ))),
+            member: Some(flate2::bufread::GzDecoder::new(Peek::new(raw))),
+            member_start: 0,
             name: name.display().to_string(),
+        }
+    }
+
+    /// After the member that ended at `rest`'s position: starts the next
+    /// one, or checks that only zeros remain.
+    fn next_member(&mut self, mut rest: Peek) -> io::Result<()> {
+        let at = rest.offset;
+        let next = rest.peek(2)?;
+        if next.is_empty() {
+            return Ok(());
+        }
+        if next.starts_with(&[0x1f, 0x8b]) {
+            self.member_start = at;
+            self.member = Some(flate2::bufread::GzDecoder::new(rest));
+            return Ok(());
+        }
+        loop {
+            let bytes = rest.fill_buf()?;
+            if bytes.is_empty() {
+                super::warn::once(format!("{}: decompression OK, trailing zero bytes ignored", self.name));
+                return Ok(());
+            }
+            if let Some(i) = bytes.iter().position(|&b| b != 0) {
+                let bad = rest.offset + i as u64;
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "not gzip data at byte offset {at}{}, after the last complete gzip member \
+                         (a damaged member header, or data appended to the file)",
+                        if bad == at {
+                            String::new()
+                        } else {
+                            format!(" (non-zero byte at offset {bad})")
+                        }
+                    ),
+                ));
+            }
+            let n = bytes.len();
+            rest.consume(n);
         }
     }
 }
@@ -253,29 +298,100 @@ impl Read for MultiGz {
             let Some(member) = self.member.as_mut() else {
                 return Ok(0);
             };
-            let n = member.read(buf)?;
-            if n > 0 {
-                return Ok(n);
+            match member.read(buf) {
+                Ok(0) => {}
+                Ok(n) => return Ok(n),
+                Err(e) => {
+                    return Err(io::Error::new(
+                        e.kind(),
+                        format!("gzip member at byte offset {}: {e}", self.member_start),
+                    ));
+                }
             }
-            // The member ended, its CRC and length checked; what follows
-            // is another member, the end, or garbage.
+            // The member ended, its CRC and length checked, and its
+            // decoder consumed exactly its bytes.
             let Some(member) = self.member.take() else {
                 return Ok(0);
             };
-            let mut rest = member.into_inner();
-            let next = rest.fill_buf()?;
-            if next.is_empty() {
-                return Ok(0);
-            }
-            // A buffer boundary may show only the first magic byte; the
-            // next member's header parse then judges the second.
-            if next[0] == 0x1f && (next.len() < 2 || next[1] == 0x8b) {
-                self.member = Some(flate2::bufread::GzDecoder::new(rest));
-            } else {
-                super::warn::once(format!("{}: decompression OK, trailing garbage ignored", self.name));
-                return Ok(0);
+            self.next_member(member.into_inner())?;
+        }
+    }
+}
+
+/// A buffered reader that knows its stream offset and can show the next
+/// few bytes even across a refill (a member's magic may straddle one).
+struct Peek {
+    raw: Box<dyn Read + Send>,
+    buf: Box<[u8]>,
+    pos: usize,
+    end: usize,
+    /// Stream offset of `buf[pos]`.
+    offset: u64,
+}
+
+impl Peek {
+    fn new(raw: Box<dyn Read + Send>) -> Self {
+        Peek {
+            raw,
+            buf: vec![0; 128 << 10].into_boxed_slice(),
+            pos: 0,
+            end: 0,
+            offset: 0,
+        }
+    }
+
+    /// At least `n` unconsumed bytes (fewer only at the end), unconsumed.
+    fn peek(&mut self, n: usize) -> io::Result<&[u8]> {
+        if self.end - self.pos < n {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
+            self.pos = 0;
+            while self.end < n {
+                match self.raw.read(&mut self.buf[self.end..]) {
+                    Ok(0) => break,
+                    Ok(k) => self.end += k,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
             }
         }
+        Ok(&self.buf[self.pos..self.end])
+    }
+}
+
+impl Read for Peek {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let bytes = self.fill_buf()?;
+        let n = bytes.len().min(out.len());
+        out[..n].copy_from_slice(&bytes[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Peek {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos == self.end {
+            self.pos = 0;
+            self.end = 0;
+            loop {
+                match self.raw.read(&mut self.buf) {
+                    Ok(k) => {
+                        self.end = k;
+                        break;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(&self.buf[self.pos..self.end])
+    }
+
+    fn consume(&mut self, n: usize) {
+        let n = n.min(self.end - self.pos);
+        self.pos += n;
+        self.offset += n as u64;
     }
 }
 
@@ -355,16 +471,83 @@ mod tests {
         assert_eq!(decode(Codec::Zstd, bytes).unwrap(), b"one\ntwo\nthree\n");
     }
 
+    /// Audit finding 4: bytes after a member that are neither a member
+    /// nor zero padding used to end the data quietly, so a damaged second
+    /// member's header, or text appended with `cat`, read as half a file.
     #[test]
-    fn issue8_gzip_trailing_garbage_keeps_every_member() {
+    fn issue27_gzip_bytes_after_a_member_are_an_error_at_their_offset() {
+        let one = gzip(b"one\n");
+        let two = gzip(b"two\n");
+        let mut appended = one.clone();
+        appended.extend_from_slice(&two);
+        appended.extend_from_slice(b"plain text, appended\n");
+        let mut damaged_magic = one.clone();
+        let mut bad = two.clone();
+        bad[0] = 0x1e;
+        damaged_magic.extend_from_slice(&bad);
+        let mut damaged_header = one.clone();
+        let mut bad = two.clone();
+        bad[3] = 0xe0; // reserved FLG bits
+        damaged_header.extend_from_slice(&bad);
+        let at_two = one.len() + two.len();
+        for (what, bytes, offset) in [
+            ("text after two members", appended, at_two),
+            ("a damaged magic", damaged_magic, one.len()),
+            ("a damaged header", damaged_header, one.len()),
+        ] {
+            let err = decode(Codec::Gzip, bytes).unwrap_err();
+            assert!(
+                err.to_string().contains(&format!("byte offset {offset}")),
+                "{what}: {err}"
+            );
+        }
+        // A corrupt member after a good one is an error too.
+        let mut bytes = one.clone();
+        bytes.extend_from_slice(&two[..12]);
+        let err = decode(Codec::Gzip, bytes).unwrap_err();
+        assert!(err.to_string().contains(&format!("byte offset {}", one.len())), "{err}");
+        // Zero padding, as `gzip -d` accepts it, even across a refill.
+        for zeros in [1, 2, 1000, 300_000] {
+            let mut bytes = one.clone();
+            bytes.extend_from_slice(&two);
+            bytes.extend(std::iter::repeat_n(0u8, zeros));
+            assert_eq!(decode(Codec::Gzip, bytes).unwrap(), b"one\ntwo\n", "{zeros} zeros");
+        }
+        let mut bytes = one.clone();
+        bytes.extend_from_slice(&[0, 0, 0, 7, 0]);
+        let err = decode(Codec::Gzip, bytes).unwrap_err();
+        assert!(err.to_string().contains(&format!("byte offset {}", one.len())), "{err}");
+        assert!(err.to_string().contains(&format!("offset {}", one.len() + 3)), "{err}");
+    }
+
+    /// A reader that hands out at most `chunk` bytes a call, so a
+    /// member's magic can straddle two fills.
+    struct Trickle(io::Cursor<Vec<u8>>, usize);
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.1);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    #[test]
+    fn issue27_gzip_magic_split_across_reads() {
         let mut bytes = gzip(b"one\n");
+        let first = bytes.len();
         bytes.extend(gzip(b"two\n"));
-        bytes.extend_from_slice(b"garbage, not a member\n");
-        assert_eq!(decode(Codec::Gzip, bytes).unwrap(), b"one\ntwo\n");
-        // A corrupt member after a good one is still an error.
-        let mut bytes = gzip(b"one\n");
-        bytes.extend_from_slice(&gzip(b"two\n")[..12]);
-        assert!(decode(Codec::Gzip, bytes).is_err());
+        for chunk in [1, 2, 3, first - 1, first, first + 1] {
+            let mut out = Vec::new();
+            decoder(
+                Codec::Gzip,
+                Box::new(Trickle(io::Cursor::new(bytes.clone()), chunk)),
+                Path::new("t"),
+            )
+            .unwrap()
+            .read_to_end(&mut out)
+            .unwrap();
+            assert_eq!(out, b"one\ntwo\n", "reads of {chunk}");
+        }
     }
 
     #[test]

@@ -10,11 +10,12 @@ use std::ffi::OsStr;
 use std::fs::{self, File};
 use std::io::{Cursor, ErrorKind, Read};
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use crate::error::{Error, Result};
 use crate::io::compression::{self, Codec};
 use crate::io::warn;
+// Where the runners have always found it.
+pub(crate) use crate::io::stamp::Stamp;
 
 /// One input to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,62 +87,14 @@ impl InputSource {
     }
 }
 
-/// An input file's size and modification time when the job was planned,
-/// to tell at the end of its map phase whether it changed under the job
-/// (which would make the answer that of neither version).
-#[derive(Debug, Clone)]
-pub(crate) struct Stamp {
-    path: PathBuf,
-    len: u64,
-    modified: Option<SystemTime>,
-}
-
-impl Stamp {
-    /// The stamp of a file input; `None` for standard input and spooled
-    /// copies, which only this process writes.
-    pub(crate) fn take(src: &InputSource) -> Result<Option<Stamp>> {
-        let InputSource::File(path) = src else {
-            return Ok(None);
-        };
-        let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
-        Ok(Some(Stamp {
-            path: path.clone(),
-            len: meta.len(),
-            modified: meta.modified().ok(),
-        }))
-    }
-
-    /// Fails if the file is not as stamped.
-    pub(crate) fn check(&self) -> Result<()> {
-        let changed = |detail: String| Error::InputChanged {
-            path: self.path.clone(),
-            detail,
-        };
-        let meta = match fs::metadata(&self.path) {
-            Ok(meta) => meta,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Err(changed("it was deleted".to_owned())),
-            Err(e) => return Err(Error::io(&self.path, e)),
-        };
-        if meta.len() != self.len {
-            return Err(changed(format!("size {} -> {} bytes", self.len, meta.len())));
-        }
-        if meta.modified().ok() != self.modified {
-            return Err(changed(format!(
-                "modified (same size, {} bytes, new modification time)",
-                self.len
-            )));
-        }
-        Ok(())
-    }
-}
-
 /// Expands input specs into the sources to read, in order.
 ///
 /// `-` is standard input (at most once). An existing file is read whatever its
-/// name. A directory contributes its entries sorted by name, skipping names
-/// starting with `_` or `.` and, unless `recursive`, subdirectories. A spec
-/// with `*`, `?` or `[` is a glob: its matches, sorted, each expanded like a
-/// spec, hidden names skipped. A missing path or a glob matching nothing is
+/// name, a FIFO or device too. A directory contributes its regular files
+/// sorted by name, skipping names starting with `_` or `.`, FIFOs, sockets
+/// and devices (named on stderr) and, unless `recursive`, subdirectories. A
+/// spec with `*`, `?` or `[` is a glob: its matches, sorted, each expanded
+/// like a spec, hidden names and FIFOs, sockets and devices skipped. A missing path or a glob matching nothing is
 /// [`Error::InputNotFound`]. Duplicates are kept, as Hadoop reads a file
 /// twice if it is named twice. Specs are OS strings: a file name need not
 /// be UTF-8 (a name that is not is never a glob).
@@ -176,11 +129,19 @@ pub fn open_input(src: &InputSource) -> Result<Box<dyn Read + Send>> {
 
 /// [`open_input`], and the codec it decodes (`None`: plain).
 pub(crate) fn open_decoded(src: &InputSource) -> Result<(Box<dyn Read + Send>, Option<Codec>)> {
-    let name = src.error_name();
-    let mut raw: Box<dyn Read + Send> = match src.read_path() {
+    let raw: Box<dyn Read + Send> = match src.read_path() {
         None => Box::new(std::io::stdin()),
-        Some(p) => Box::new(File::open(p).map_err(|e| Error::io(&name, e))?),
+        Some(p) => Box::new(File::open(p).map_err(|e| Error::io(src.error_name(), e))?),
     };
+    decode_opened(src, raw)
+}
+
+/// [`open_decoded`] over `raw`, the source's bytes already opened.
+pub(crate) fn decode_opened(
+    src: &InputSource,
+    mut raw: Box<dyn Read + Send>,
+) -> Result<(Box<dyn Read + Send>, Option<Codec>)> {
+    let name = src.error_name();
     let head = compression::read_head(&mut raw, &name)?;
     let codec = compression::detect(&name, src.path(), &head)?;
     let raw: Box<dyn Read + Send> = Box::new(Cursor::new(head).chain(raw));
@@ -203,6 +164,29 @@ pub(crate) const ERROR_AHEAD: u64 = 64 << 20;
 /// like are bookkeeping, not data.
 fn is_hidden(name: &OsStr) -> bool {
     matches!(name.as_encoded_bytes().first(), Some(b'_' | b'.'))
+}
+
+/// What a file that is neither a regular file nor a directory is, for the
+/// message that skips it; `None` for regular files and directories.
+fn special_kind(meta: &fs::Metadata) -> Option<&'static str> {
+    let ft = meta.file_type();
+    if ft.is_file() || ft.is_dir() {
+        return None;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return Some("FIFO");
+        }
+        if ft.is_socket() {
+            return Some("socket");
+        }
+        if ft.is_char_device() || ft.is_block_device() {
+            return Some("device");
+        }
+    }
+    Some("special file")
 }
 
 fn resolve_glob(spec: &str, recursive: bool, out: &mut Vec<InputSource>) -> Result<()> {
@@ -231,10 +215,37 @@ fn resolve_glob(spec: &str, recursive: bool, out: &mut Vec<InputSource>) -> Resu
         return resolve_path(Path::new(spec), recursive, out);
     }
     matches.sort();
+    let before = out.len();
+    let mut skipped = Vec::new();
     for path in matches {
+        // A FIFO that a pattern happens to match may have no writer, and
+        // opening it would wait forever: only a FIFO named outright is read.
+        if let Ok(meta) = fs::metadata(&path)
+            && let Some(kind) = special_kind(&meta)
+        {
+            skipped.push((kind, path));
+            continue;
+        }
         resolve_path(&path, recursive, out)?;
     }
+    if !skipped.is_empty() && out.len() == before {
+        return Err(only_special(&format!("input {spec} matches"), skipped.len()));
+    }
+    for (kind, path) in skipped {
+        warn::once(format!(
+            "skipping {kind} {} matched by {spec} (not a regular file: name it to read it)",
+            path.display()
+        ));
+    }
     Ok(())
+}
+
+/// The error for an input that names only FIFOs, sockets or devices
+/// through a directory or glob.
+fn only_special(what: &str, count: usize) -> Error {
+    Error::Config(format!(
+        "{what} no regular file, only {count} FIFO(s), socket(s) or device(s), which are read only when named outright"
+    ))
 }
 
 fn resolve_path(path: &Path, recursive: bool, out: &mut Vec<InputSource>) -> Result<()> {
@@ -247,17 +258,30 @@ fn resolve_path(path: &Path, recursive: bool, out: &mut Vec<InputSource>) -> Res
     if meta.is_dir() {
         let mut ancestors = Vec::new();
         let before = out.len();
-        let mut skipped = Vec::new();
+        let mut skipped = Skipped::default();
         expand_dir(path, recursive, &mut ancestors, out, &mut skipped)?;
         if out.len() == before {
             // Reading nothing would print an empty answer with exit 0, as
             // if the data had no records.
+            if !skipped.special.is_empty() {
+                return Err(only_special(
+                    &format!("input directory {} holds", path.display()),
+                    skipped.special.len(),
+                ));
+            }
             return Err(Error::EmptyInput {
                 path: path.to_path_buf(),
-                skipped_dirs: skipped.len(),
+                skipped_dirs: skipped.dirs.len(),
             });
         }
-        for dir in skipped {
+        for (kind, file) in &skipped.special {
+            warn::once(format!(
+                "skipping {kind} {} in input directory {} (not a regular file: name it to read it)",
+                file.display(),
+                path.display()
+            ));
+        }
+        for dir in skipped.dirs {
             warn::once(format!(
                 "skipping subdirectory {} of input directory {} (pass --recursive to read it)",
                 dir.display(),
@@ -266,22 +290,34 @@ fn resolve_path(path: &Path, recursive: bool, out: &mut Vec<InputSource>) -> Res
         }
         Ok(())
     } else {
+        // Named outright, a FIFO or device is read (spooled first).
         out.push(InputSource::File(path.to_path_buf()));
         Ok(())
     }
 }
 
-/// Adds a directory's visible files, sorted by name, walking visible
-/// subdirectories depth-first when `recursive`. `ancestors` holds the
-/// canonical paths of the directories being walked, so that a symlink back up
-/// the tree is an error rather than endless recursion. Visible
-/// subdirectories it does not walk go to `skipped`.
+/// What a directory walk left out, to be named on stderr.
+#[derive(Default)]
+struct Skipped {
+    /// Visible subdirectories not walked (without `--recursive`).
+    dirs: Vec<PathBuf>,
+    /// FIFOs, sockets and devices, with what each is.
+    special: Vec<(&'static str, PathBuf)>,
+}
+
+/// Adds a directory's visible regular files, sorted by name, walking
+/// visible subdirectories depth-first when `recursive`. `ancestors` holds
+/// the canonical paths of the directories being walked, so that a symlink
+/// back up the tree is an error rather than endless recursion. What it
+/// leaves out goes to `skipped`: subdirectories it does not walk, and
+/// FIFOs, sockets and devices (a FIFO without a writer would hang the
+/// job on its open, a device may never end).
 fn expand_dir(
     dir: &Path,
     recursive: bool,
     ancestors: &mut Vec<PathBuf>,
     out: &mut Vec<InputSource>,
-    skipped: &mut Vec<PathBuf>,
+    skipped: &mut Skipped,
 ) -> Result<()> {
     if recursive {
         let canonical = fs::canonicalize(dir).map_err(|e| Error::io(dir, e))?;
@@ -306,12 +342,14 @@ fn expand_dir(
         // `metadata` follows symlinks, so a link to a file is read and a link
         // to a directory is walked, as Hadoop does.
         let meta = fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
-        if !meta.is_dir() {
+        if let Some(kind) = special_kind(&meta) {
+            skipped.special.push((kind, path));
+        } else if !meta.is_dir() {
             out.push(InputSource::File(path));
         } else if recursive {
             expand_dir(&path, recursive, ancestors, out, skipped)?;
         } else {
-            skipped.push(path);
+            skipped.dirs.push(path);
         }
     }
     if recursive {
@@ -472,6 +510,39 @@ mod tests {
         // Without recursion the link is just a skipped subdirectory.
         let got = resolve_inputs(&[spec(&tmp.path().join("d"))], false).unwrap();
         assert_eq!(got, files(tmp.path(), &["d/f"]));
+    }
+
+    /// Audit finding 12: a FIFO in an input directory, or matched by a
+    /// glob, was read, and opening one with no writer hangs the job.
+    #[cfg(unix)]
+    #[test]
+    fn issue27_fifo_in_a_directory_or_glob_is_skipped_unless_named() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("in");
+        touch(&dir.join("a"), b"x\n");
+        let made = std::process::Command::new("mkfifo")
+            .arg(dir.join("p"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        for recursive in [false, true] {
+            assert_eq!(resolve_inputs(&[spec(&dir)], recursive).unwrap(), files(&dir, &["a"]));
+            assert_eq!(
+                resolve_inputs(&[spec(&dir.join("*"))], recursive).unwrap(),
+                files(&dir, &["a"])
+            );
+        }
+        let err = resolve_inputs(&[spec(&dir.join("p*"))], false).unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{err:?}");
+        assert!(err.to_string().contains("read only when named outright"), "{err}");
+        assert_eq!(
+            resolve_inputs(&[spec(&dir.join("p"))], false).unwrap(),
+            files(&dir, &["p"]),
+            "a FIFO named outright is read"
+        );
+        fs::remove_file(dir.join("a")).unwrap();
+        let err = resolve_inputs(&[spec(&dir)], false).unwrap_err();
+        assert!(err.to_string().contains("holds no regular file, only 1 FIFO"), "{err}");
     }
 
     #[test]

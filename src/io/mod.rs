@@ -10,4 +10,5 @@ pub mod lines;
 pub(crate) mod output;
 pub mod split;
 pub(crate) mod spool;
+pub mod stamp;
 pub(crate) mod warn;

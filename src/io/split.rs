@@ -29,8 +29,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::io::input::{ERROR_AHEAD, InputSource, open_decoded};
+use crate::io::input::{ERROR_AHEAD, InputSource, decode_opened, open_decoded};
 use crate::io::lines::{DEFAULT_MAX_LINE_LENGTH, Line, LineReader};
+use crate::io::stamp::FileId;
 
 /// Hadoop's split slop: cut while more than this many split sizes remain.
 const SPLIT_SLOP: f64 = 1.1;
@@ -49,6 +50,10 @@ pub struct Split {
     /// The named input (`--input NAME=PATH`) the file was given as, for a
     /// step with one mapper per input.
     pub input: Option<Arc<str>>,
+    /// Which file the path named when the split was planned (`None` with
+    /// `len`): a split whose open finds another file there (replaced by
+    /// rename) is [`Error::InputChanged`].
+    pub file_id: Option<FileId>,
 }
 
 impl Split {
@@ -98,9 +103,9 @@ pub fn compute_splits(inputs: &[InputSource], split_bytes: u64) -> Result<Vec<Sp
     for source in inputs {
         match source.read_path() {
             Some(path) if is_splittable(source)? => {
-                let file_len = std::fs::metadata(path)
-                    .map_err(|e| Error::io(source.error_name(), e))?
-                    .len();
+                let meta = std::fs::metadata(path).map_err(|e| Error::io(source.error_name(), e))?;
+                let file_len = meta.len();
+                let file_id = FileId::of(&meta);
                 for (start, len) in cut(file_len, split_bytes) {
                     splits.push(Split {
                         source: source.clone(),
@@ -108,6 +113,7 @@ pub fn compute_splits(inputs: &[InputSource], split_bytes: u64) -> Result<Vec<Sp
                         len: Some(len),
                         file_len: Some(file_len),
                         input: None,
+                        file_id,
                     });
                 }
             }
@@ -117,6 +123,7 @@ pub fn compute_splits(inputs: &[InputSource], split_bytes: u64) -> Result<Vec<Sp
                 len: None,
                 file_len: None,
                 input: None,
+                file_id: None,
             }),
         }
     }
@@ -169,6 +176,25 @@ fn check_end(planned: Option<(u64, u64)>, read_path: Option<&Path>, name: &Path,
     }
 }
 
+/// Fails if `file`, just opened for `split`, is not the file the split
+/// was planned on: every split reopens the path, so after a rename over
+/// it some splits would read the old file and some the new.
+fn check_same_file(file: &File, split: &Split, name: &Path) -> Result<()> {
+    let Some(planned) = split.file_id else {
+        return Ok(());
+    };
+    let meta = file.metadata().map_err(|e| Error::io(name, e))?;
+    // Only a replacement: a file changed in place is the same file, and
+    // its change (size, times) is for the end of the map phase to tell.
+    match FileId::of(&meta).filter(|now| !planned.is_same_file(now)) {
+        None => Ok(()),
+        Some(_) => Err(Error::InputChanged {
+            path: name.to_path_buf(),
+            detail: format!("{} (found opening its split at byte {})", FileId::REPLACED, split.start),
+        }),
+    }
+}
+
 /// Reads the lines a split owns, with their offsets in the whole file.
 pub struct SplitReader {
     lines: LineReader<Box<dyn Read + Send>>,
@@ -209,13 +235,24 @@ impl SplitReader {
     /// than `max_line` bytes is [`Error::LineTooLong`].
     pub fn open(split: &Split, max_line: u64) -> Result<Self> {
         let name = split.source.error_name();
-        let (reader, base, decoded): (Box<dyn Read + Send>, u64, bool) = match (split.source.read_path(), split.start) {
-            (Some(path), start) if start > 0 => {
-                let mut file = File::open(path).map_err(|e| Error::io(&name, e))?;
+        let file = match split.source.read_path() {
+            Some(path) => {
+                let file = File::open(path).map_err(|e| Error::io(&name, e))?;
+                check_same_file(&file, split, &name)?;
+                Some(file)
+            }
+            None => None,
+        };
+        let (reader, base, decoded): (Box<dyn Read + Send>, u64, bool) = match (file, split.start) {
+            (Some(mut file), start) if start > 0 => {
                 file.seek(SeekFrom::Start(start)).map_err(|e| Error::io(&name, e))?;
                 (Box::new(file), start, false)
             }
-            _ => {
+            (Some(file), _) => {
+                let (reader, codec) = decode_opened(&split.source, Box::new(file))?;
+                (reader, 0, codec.is_some())
+            }
+            (None, _) => {
                 let (reader, codec) = open_decoded(&split.source)?;
                 (reader, 0, codec.is_some())
             }

@@ -1,5 +1,5 @@
 //! Warnings on stderr: things a user should know about that do not fail the
-//! job (a skipped subdirectory, trailing garbage after gzip data).
+//! job (a skipped subdirectory, zero padding after gzip data).
 //!
 //! Each distinct warning is printed once per process, so a retried task
 //! does not repeat it, and none is printed while warnings are off (the CLI's

@@ -128,7 +128,7 @@ pub struct RunConfig {
     /// open-file limit.
     pub merge_fan_in: Option<usize>,
     /// Draw progress bars on stderr (when it is a terminal), and print
-    /// warnings (a skipped subdirectory, trailing garbage after gzip data).
+    /// warnings (a skipped subdirectory, zero padding after gzip data).
     pub progress: bool,
     /// Longest input line (record) in bytes, its line ending not counted;
     /// a longer one fails the job (Hadoop's

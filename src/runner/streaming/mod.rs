@@ -5,6 +5,7 @@
 //! `codec::streaming`'s.
 
 pub(crate) mod pipeline;
+mod sort;
 mod task;
 
 pub use task::{TaskKind, TaskMode, run_task};

@@ -28,7 +28,7 @@ use std::time::Instant;
 use super::super::{RunConfig, StepReport, TextSource};
 use crate::api::counters::Counters;
 use crate::api::job::JobPlan;
-use crate::codec::streaming::{PartitionFields, partition_file};
+use crate::codec::streaming::partition_file;
 use crate::error::{Error, Phase, Result};
 use crate::io::input::Stamp;
 use crate::io::output::OutputDir;
@@ -144,6 +144,9 @@ pub(crate) fn run_steps(
         let maps = pipeline.phase(index, Phase::Map, &inputs, map_out)?;
         if index == 0 {
             super::super::check_unchanged(stamps)?;
+        } else {
+            // Read by every map task: no retry needs them any more.
+            pipeline.job_dir.remove_step(index - 1);
         }
         report.map_seconds = started.elapsed().as_secs_f64();
         let map_files = report.add(maps);
@@ -164,14 +167,12 @@ pub(crate) fn run_steps(
                     })
                 };
                 let reduces = pipeline.phase(index, Phase::Reduce, &reduce_inputs, reduce_out)?;
+                pipeline.job_dir.remove_attempt(index, "shuffle", 0, 1);
                 report.reduce_seconds = started.elapsed().as_secs_f64();
                 report.add(reduces)
             }
         };
         report.seconds = report.map_seconds + report.reduce_seconds;
-        if index > 0 {
-            pipeline.job_dir.remove_step(index - 1);
-        }
         reports.push(report);
         // A later step's map task names its file, which orders its
         // records' arrival as the previous task's index does.
@@ -287,6 +288,7 @@ impl Pipeline<'_> {
         if let (0, Phase::Map, Some(p)) = (step, phase, &self.partition_file) {
             cmd.arg("--partition-file").arg(p);
         }
+        super::sort::die_with_runner(&mut cmd);
         let program_name = Path::new(program).display().to_string();
         let stdin = match input {
             TaskInput::File(path) => Stdio::from(File::open(path).map_err(|e| Error::io(path, e))?),
@@ -375,55 +377,14 @@ impl Pipeline<'_> {
     /// their three key fields, as Hadoop compares them) and cuts them
     /// into one file per partition.
     fn shuffle(&self, map_files: &[Option<PathBuf>], dir: &Path) -> Result<Vec<PathBuf>> {
-        let sorted = dir.join("sorted");
-        let status = Command::new("sort")
-            .env("LC_ALL", "C")
-            .args(["-t", "\t", "-k1,3"])
-            .arg(format!("--buffer-size={}", self.config.sort_buffer.max(1 << 20)))
-            .arg(format!("--parallel={}", self.config.workers.max(1)))
-            .arg("-T")
-            .arg(dir)
-            .arg("-o")
-            .arg(&sorted)
-            .args(map_files.iter().flatten())
-            .status()
-            .map_err(|e| Error::io("sort", e))?;
-        if !status.success() {
-            return Err(Error::Internal(format!("sort of the map outputs failed: {status}")));
-        }
-        let reducers = self.config.reducers as usize;
-        let tokens = PartitionFields::new(self.config.reducers);
-        let paths: Vec<PathBuf> = (0..reducers).map(|r| dir.join(format!("reduce-input-{r}"))).collect();
-        let mut parts = paths
-            .iter()
-            .map(|p| {
-                File::create(p)
-                    .map(|f| BufWriter::with_capacity(1 << 16, f))
-                    .map_err(|e| Error::io(p, e))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let file = File::open(&sorted).map_err(|e| Error::io(&sorted, e))?;
-        let mut reader = BufReader::with_capacity(1 << 16, file);
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            if reader.read_until(b'\n', &mut line).map_err(|e| Error::io(&sorted, e))? == 0 {
-                break;
-            }
-            // Where Hadoop's KeyFieldBasedPartitioner sends the line.
-            let token = line.split(|&b| b == b'\t').next().unwrap_or_default();
-            let partition = tokens.partition_of(token).map_err(|e| Error::Corrupt {
-                path: sorted.clone(),
-                message: e.to_string(),
-            })?;
-            let (w, path) = (&mut parts[partition as usize], &paths[partition as usize]);
-            w.write_all(&line).map_err(|e| Error::io(path, e))?;
-        }
-        for (w, path) in parts.iter_mut().zip(&paths) {
-            w.flush().map_err(|e| Error::io(path, e))?;
-        }
-        let _ = std::fs::remove_file(&sorted);
-        Ok(paths)
+        let files: Vec<&Path> = map_files.iter().flatten().map(PathBuf::as_path).collect();
+        super::sort::sort_and_cut(
+            &files,
+            dir,
+            self.config.sort_buffer,
+            self.config.workers,
+            self.config.reducers,
+        )
     }
 }
 
