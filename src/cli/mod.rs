@@ -68,9 +68,10 @@ pub struct RunArgs {
     /// Worker threads running map and reduce tasks [default: available cores].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub workers: Option<u32>,
-    /// Block size input files are split into (bytes, or K/M/G).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size_arg, default_value = "128M")]
-    pub block_size: u64,
+    /// Block size input files are split into (bytes, or K/M/G)
+    /// [default: 128M, less so that a smaller input fills --workers: min(128M, max(4M, input / workers))].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
+    pub block_size: Option<u64>,
     /// Smallest split (Hadoop's mapreduce.input.fileinputformat.split.minsize).
     #[arg(long, value_name = "SIZE", value_parser = parse_size_arg, default_value = "1")]
     pub min_split_size: u64,
@@ -558,7 +559,10 @@ fn run_config(args: &RunArgs) -> RunConfig {
     if let Some(workers) = args.workers {
         config.workers = workers as usize;
     }
-    config.block_size = args.block_size;
+    if let Some(bytes) = args.block_size {
+        config.block_size = bytes;
+        config.block_size_given = true;
+    }
     config.min_split_size = args.min_split_size;
     config.max_split_size = args.max_split_size.unwrap_or(u64::MAX);
     if let Some(bytes) = args.sort_buffer {

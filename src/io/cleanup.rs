@@ -446,7 +446,10 @@ mod tests {
         // Unlocked with a live PID: a run of an older version that takes no
         // lock (seen while two versions shared /tmp), or a reused PID,
         // which the next sweep settles. Never removed on a guess.
-        assert!(killed_same_pid.exists(), "an unlocked directory whose PID is alive is kept");
+        assert!(
+            killed_same_pid.exists(),
+            "an unlocked directory whose PID is alive is kept"
+        );
         // A lock holds against a second open file of the same process too.
         assert!(hold_dir(&other_ns).unwrap().is_none());
     }

@@ -107,6 +107,11 @@ pub struct RunConfig {
     /// 2's `dfs.blocksize`: each map task pays fixed costs, a fresh table, a
     /// sort and a spill, so fewer larger tasks cost less CPU).
     pub block_size: u64,
+    /// Whether `block_size` was chosen by the user. If not, it is a
+    /// ceiling: a smaller input is cut so that every worker has a split
+    /// (Spark's rule, `min(block, max(4 MiB, input bytes / workers))`), so
+    /// `--workers 2` on a 40 MB file runs two map tasks, not one.
+    pub block_size_given: bool,
     /// Smallest split, in bytes (Hadoop's `minsize`, default 1).
     pub min_split_size: u64,
     /// Largest split, in bytes (Hadoop's `maxsize`, default unlimited).
@@ -175,6 +180,7 @@ impl Default for RunConfig {
             temp_dir: None,
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             block_size: 128 << 20,
+            block_size_given: false,
             min_split_size: 1,
             max_split_size: u64::MAX,
             sort_buffer: DEFAULT_SORT_BUFFER,

@@ -20,7 +20,6 @@ use super::{RunConfig, SpillCompression, TextSource};
 use crate::api::counters::FrameworkCounters;
 use crate::api::step::plan::ShufflePlan;
 use crate::error::Result;
-use crate::io::split::split_size;
 use crate::shuffle::PairSink;
 use crate::shuffle::collector::{BufferPool, Collector, CollectorConfig};
 use crate::shuffle::merge::{Groups, Merger};
@@ -31,7 +30,7 @@ use crate::task::reduce::ReduceGroup;
 use crate::task::source::{CursorSource, LineSource};
 use crate::task::{GroupSource, Outputs, PairOutput, RecordSource, ShuffleSpec, TaskId};
 use crate::tracker::jobdir::JobDir;
-use plan::{MapInput, binary_inputs, capped_split_size, text_inputs};
+use plan::{MapInput, binary_inputs, text_inputs};
 
 pub(super) struct Local<'a> {
     config: &'a RunConfig,
@@ -46,12 +45,11 @@ pub(super) struct Local<'a> {
 
 impl<'a> Local<'a> {
     pub(super) fn new(config: &'a RunConfig, budget: Budget, temp_root: &Path, sources: &[TextSource]) -> Result<Self> {
-        let split_bytes = split_size(config.block_size, config.min_split_size, config.max_split_size);
         Ok(Local {
             config,
             budget,
             job_dir: JobDir::create(temp_root)?,
-            split_bytes: capped_split_size(sources, split_bytes, config.progress),
+            split_bytes: plan::split_bytes(config, sources),
             buffers: Arc::default(),
         })
     }

@@ -28,16 +28,42 @@ pub(crate) enum MapInput {
 /// not mean a million of them.
 pub(crate) const MAX_SPLITS: u64 = 100_000;
 
-/// `split_bytes`, raised if the input files would make more than
-/// [`MAX_SPLITS`] splits (with a note on stderr when `note`).
-pub(crate) fn capped_split_size(sources: &[TextSource], split_bytes: u64, note: bool) -> u64 {
-    let total: u64 = sources
+/// The smallest split the default rule makes: below it a task's fixed
+/// costs outweigh what another worker gains (Spark's
+/// `spark.sql.files.openCostInBytes`).
+pub(crate) const MIN_DEFAULT_SPLIT: u64 = 4 << 20;
+
+/// The bytes of the input files (not the built-in sample, not streams).
+fn input_bytes(sources: &[TextSource]) -> u64 {
+    sources
         .iter()
         .filter_map(|s| match s {
             TextSource::Input(src, _) => src.path().and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len()),
             TextSource::Sample(_) => None,
         })
-        .sum();
+        .sum()
+}
+
+/// The split size every runner that cuts splits here uses (local,
+/// streaming): Hadoop's `max(min, min(max, block))`, where the block is
+/// `--block-size` when given, else the default lowered so that the input
+/// fills the workers (Spark's `maxSplitBytes`: `min(block, max(4 MiB,
+/// bytes / workers))`); then capped at [`MAX_SPLITS`] splits.
+pub(crate) fn split_bytes(config: &super::super::RunConfig, sources: &[TextSource]) -> u64 {
+    let block = if config.block_size_given {
+        config.block_size
+    } else {
+        let per_worker = input_bytes(sources).div_ceil(config.workers.max(1) as u64);
+        config.block_size.min(per_worker.max(MIN_DEFAULT_SPLIT))
+    };
+    let split = crate::io::split::split_size(block, config.min_split_size, config.max_split_size);
+    capped_split_size(sources, split, config.progress)
+}
+
+/// `split_bytes`, raised if the input files would make more than
+/// [`MAX_SPLITS`] splits (with a note on stderr when `note`).
+pub(crate) fn capped_split_size(sources: &[TextSource], split_bytes: u64, note: bool) -> u64 {
+    let total = input_bytes(sources);
     let capped = split_bytes.max(total.div_ceil(MAX_SPLITS));
     if capped > split_bytes && note {
         eprintln!(

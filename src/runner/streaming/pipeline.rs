@@ -32,8 +32,7 @@ use crate::codec::streaming::partition_file;
 use crate::error::{Error, Phase, Result};
 use crate::io::input::Stamp;
 use crate::io::output::OutputDir;
-use crate::io::split::{Split, SplitReader, named_splits, split_size};
-use crate::runner::local::plan::capped_split_size;
+use crate::io::split::{Split, SplitReader, named_splits};
 use crate::tracker::jobdir::JobDir;
 use crate::tracker::pool::run_tasks;
 use crate::tracker::progress::PhaseBar;
@@ -116,8 +115,7 @@ pub(crate) fn run_steps(
     };
     // Map tasks on the local runner's splits, so a key's values arrive
     // in the same task order.
-    let split_bytes = split_size(config.block_size, config.min_split_size, config.max_split_size);
-    let split_bytes = capped_split_size(&sources, split_bytes, config.progress);
+    let split_bytes = crate::runner::local::plan::split_bytes(config, &sources);
     let mut inputs: Vec<(TaskInput, Option<PathBuf>)> = Vec::new();
     for source in sources {
         match source {
