@@ -2,7 +2,7 @@
 //! through every record to `cleanup`, its output closed, its counters
 //! counted.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -64,16 +64,17 @@ pub(crate) fn map_task<E: Outputs>(
     ctx.input_path = source.input_path();
     ctx.input_name = source.input_name();
     ctx.env = Arc::clone(cx.env);
-    let name = source.name().map(Path::to_path_buf);
-    let split_start = source.split_start();
+    // The file being read: a task over packed small files moves on.
+    let name = RefCell::new(source.name().map(Path::to_path_buf));
+    let split_start = Cell::new(source.split_start());
     // The line being mapped, for the message of a panic.
     let at: Cell<Option<Position>> = Cell::new(None);
     let locate = |pos: Option<Position>| {
         pos.map(|(line, offset)| Location {
-            path: name.clone(),
+            path: name.borrow().clone(),
             line,
             offset: Some(offset),
-            split_start,
+            split_start: split_start.get(),
         })
     };
     let fail = |at: Option<Location>, e: BoxError| id.task_error(Phase::Map, index, at, e);
@@ -87,70 +88,84 @@ pub(crate) fn map_task<E: Outputs>(
             mapper.setup(sink.target(), &mut ctx).map_err(|e| fail(None, e))?;
             let mut records = 0u64;
             // What the progress line has been told (bytes from the first
-            // line's offset, records).
+            // line's offset, records), and the bytes of the files before
+            // this one (a task over packed small files).
             let (mut first, mut told_bytes, mut told_records) = (None, 0u64, 0u64);
+            let mut files_before = 0u64;
             let mut bad_line = Vec::new();
-            while let Some(record) = source.next_record()? {
-                records += 1;
-                if let Some(m) = meter
-                    && records.is_multiple_of(METER_EVERY)
-                {
-                    match &record {
-                        Record::Line { offset, .. } => {
-                            let done = offset - *first.get_or_insert(*offset);
-                            m.add_bytes(done.saturating_sub(told_bytes));
-                            told_bytes = done;
-                        }
-                        Record::Pair { .. } => {
-                            m.add_records(records - told_records);
-                            told_records = records;
-                        }
-                    }
-                }
-                let result = match record {
-                    Record::Line { bytes, offset, number } => {
-                        at.set(Some((number, offset)));
-                        let result = mapper.map_line(bytes, offset, sink.target(), &mut ctx);
-                        // Kept for --bad-records-log, the only copy made.
-                        if matches!(result, Err(MapFailure::BadRecord(_))) && cx.bad.logs() {
-                            bad_line.clear();
-                            bad_line.extend_from_slice(bytes);
-                        }
-                        result
-                    }
-                    Record::Pair { key, value } => match mapper.map_pair(key, value, sink.target(), &mut ctx) {
-                        // The previous step wrote it: not a record to skip.
-                        Err(MapFailure::BadRecord(e)) => Err(MapFailure::Task(e)),
-                        other => other,
-                    },
-                };
-                match result {
-                    Ok(()) => {}
-                    Err(MapFailure::Task(e)) => {
-                        let here = locate(at.get());
-                        return Err(source.decode_error_ahead().unwrap_or_else(|| fail(here, e)));
-                    }
-                    Err(MapFailure::BadRecord(e)) => {
-                        if skips.skip() {
-                            counters.skipped_records += 1;
-                            if let Some((line, offset)) = at.get() {
-                                let here = Location {
-                                    path: name.clone(),
-                                    line,
-                                    offset: Some(offset),
-                                    split_start,
-                                };
-                                skips.log(id, &here, &e, &bad_line);
+            loop {
+                while let Some(record) = source.next_record()? {
+                    records += 1;
+                    if let Some(m) = meter
+                        && records.is_multiple_of(METER_EVERY)
+                    {
+                        match &record {
+                            Record::Line { offset, .. } => {
+                                let done = files_before + (offset - *first.get_or_insert(*offset));
+                                m.add_bytes(done.saturating_sub(told_bytes));
+                                told_bytes = done;
                             }
-                            continue;
+                            Record::Pair { .. } => {
+                                m.add_records(records - told_records);
+                                told_records = records;
+                            }
                         }
-                        let location = locate(at.get()).unwrap_or_default();
-                        if let Some(decode) = source.decode_error_ahead() {
-                            return Err(decode);
+                    }
+                    let result = match record {
+                        Record::Line { bytes, offset, number } => {
+                            at.set(Some((number, offset)));
+                            let result = mapper.map_line(bytes, offset, sink.target(), &mut ctx);
+                            // Kept for --bad-records-log, the only copy made.
+                            if matches!(result, Err(MapFailure::BadRecord(_))) && cx.bad.logs() {
+                                bad_line.clear();
+                                bad_line.extend_from_slice(bytes);
+                            }
+                            result
                         }
-                        return Err(cx.bad.error(id, location, e));
+                        Record::Pair { key, value } => match mapper.map_pair(key, value, sink.target(), &mut ctx) {
+                            // The previous step wrote it: not a record to skip.
+                            Err(MapFailure::BadRecord(e)) => Err(MapFailure::Task(e)),
+                            other => other,
+                        },
+                    };
+                    match result {
+                        Ok(()) => {}
+                        Err(MapFailure::Task(e)) => {
+                            let here = locate(at.get());
+                            return Err(source.decode_error_ahead().unwrap_or_else(|| fail(here, e)));
+                        }
+                        Err(MapFailure::BadRecord(e)) => {
+                            if skips.skip() {
+                                counters.skipped_records += 1;
+                                if let Some((line, offset)) = at.get() {
+                                    let here = Location {
+                                        path: name.borrow().clone(),
+                                        line,
+                                        offset: Some(offset),
+                                        split_start: split_start.get(),
+                                    };
+                                    skips.log(id, &here, &e, &bad_line);
+                                }
+                                continue;
+                            }
+                            let location = locate(at.get()).unwrap_or_default();
+                            if let Some(decode) = source.decode_error_ahead() {
+                                return Err(decode);
+                            }
+                            return Err(cx.bad.error(id, location, e));
+                        }
                     }
                 }
+                files_before = source.bytes_read();
+                if !source.next_file()? {
+                    break;
+                }
+                // The next packed file: its own name in errors, its own path
+                // for `input_path()`, offsets from its own start.
+                ctx.input_path = source.input_path();
+                *name.borrow_mut() = source.name().map(Path::to_path_buf);
+                split_start.set(source.split_start());
+                first = None;
             }
             at.set(None);
             counters.map_input_records += records;

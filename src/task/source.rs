@@ -62,9 +62,84 @@ pub(crate) trait RecordSource {
         None
     }
 
-    /// Input bytes the task owned, once `next_record` returned `None`.
+    /// Input bytes the task owned, once `next_record` returned `None`
+    /// (over every file, for a source of several).
     fn bytes_read(&self) -> u64 {
         0
+    }
+
+    /// Moves on to the next file of a source that reads several (small
+    /// files packed into one map task), once `next_record` returned
+    /// `None`: `false` when there is none. The name, input path and split
+    /// start are then the new file's.
+    fn next_file(&mut self) -> Result<bool> {
+        Ok(false)
+    }
+}
+
+/// The lines of several whole files in turn: one map task over small files
+/// packed together (Hadoop's `CombineFileInputFormat`), each file opened
+/// only when the one before it is done.
+pub(crate) struct FileSequence {
+    splits: std::vec::IntoIter<Split>,
+    current: LineSource,
+    max_line: u64,
+    /// Bytes of the files already read.
+    done_bytes: u64,
+}
+
+impl FileSequence {
+    /// Opens the first of `splits` (at least one).
+    pub(crate) fn open(splits: Vec<Split>, max_line: u64) -> Result<Self> {
+        let mut splits = splits.into_iter();
+        let first = splits
+            .next()
+            .ok_or_else(|| Error::Internal("a packed map task with no file".into()))?;
+        Ok(FileSequence {
+            current: LineSource::open(&first, max_line)?,
+            splits,
+            max_line,
+            done_bytes: 0,
+        })
+    }
+}
+
+impl RecordSource for FileSequence {
+    fn next_record(&mut self) -> Result<Option<Record<'_>>> {
+        self.current.next_record()
+    }
+
+    fn name(&self) -> Option<&Path> {
+        self.current.name()
+    }
+
+    fn input_path(&self) -> Option<Arc<PathBuf>> {
+        self.current.input_path()
+    }
+
+    fn input_name(&self) -> Option<Arc<str>> {
+        self.current.input_name()
+    }
+
+    fn split_start(&self) -> Option<u64> {
+        self.current.split_start()
+    }
+
+    fn decode_error_ahead(&mut self) -> Option<Error> {
+        self.current.decode_error_ahead()
+    }
+
+    fn bytes_read(&self) -> u64 {
+        self.done_bytes + self.current.bytes_read()
+    }
+
+    fn next_file(&mut self) -> Result<bool> {
+        let Some(split) = self.splits.next() else {
+            return Ok(false);
+        };
+        self.done_bytes += self.current.bytes_read();
+        self.current = LineSource::open(&split, self.max_line)?;
+        Ok(true)
     }
 }
 

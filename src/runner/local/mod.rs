@@ -27,7 +27,7 @@ use crate::shuffle::run::{Compression, RunCursor, RunFile, RunWriter};
 use crate::shuffle::span::Span;
 use crate::shuffle::spill::{RunSettings, SpillStats, reduce_input};
 use crate::task::reduce::ReduceGroup;
-use crate::task::source::{CursorSource, LineSource};
+use crate::task::source::{CursorSource, FileSequence, LineSource};
 use crate::task::{GroupSource, Outputs, PairOutput, RecordSource, ShuffleSpec, TaskId};
 use crate::tracker::jobdir::JobDir;
 use plan::{MapInput, binary_inputs, text_inputs};
@@ -134,6 +134,7 @@ impl Engine for Local<'_> {
     fn open<'a>(&'a self, split: &'a MapInput) -> Result<Box<dyn RecordSource + 'a>> {
         Ok(match split {
             MapInput::Split(split) => Box::new(LineSource::open(split, self.config.max_line_length)?),
+            MapInput::Files(splits) => Box::new(FileSequence::open(splits.clone(), self.config.max_line_length)?),
             MapInput::Sample(bytes) => Box::new(LineSource::sample(bytes)),
             MapInput::Blocks { path, first, last } => {
                 Box::new(CursorSource(RunFile::open(path)?.block_cursor(*first, *last)?))
