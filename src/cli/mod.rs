@@ -80,8 +80,9 @@ pub struct RunArgs {
     /// Largest split [default: unlimited].
     #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
     pub max_split_size: Option<u64>,
-    /// Sort buffer per map task: its memory budget, in bytes (or K/M/G)
-    /// [default: 64M, less if the memory limits leave less for --workers tasks].
+    /// Sort buffer per map task: its memory budget, in bytes (or K/M/G),
+    /// at least 64K (a smaller size is raised to it) [default: 64M, less
+    /// if the memory limits leave less for --workers tasks, never below 1M].
     #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
     pub sort_buffer: Option<u64>,
     /// Longest input line (record) allowed; a longer one fails the job
@@ -474,6 +475,17 @@ fn run_job_with(
             "-o and --output-dir name the same thing on this runner: give one".into(),
         ));
     }
+    if let Some(given) = args.sort_buffer
+        && given < runner::MIN_SORT_BUFFER
+        && !args.quiet
+    {
+        eprintln!(
+            "warning: --sort-buffer {given} bytes is below the smallest sort buffer, {}K (one run block; a smaller \
+             one spills a few records at a time): using {}K",
+            runner::MIN_SORT_BUFFER >> 10,
+            runner::MIN_SORT_BUFFER >> 10
+        );
+    }
     crate::io::cleanup::install_interrupt_cleanup();
     // Output for a closed stdout would go nowhere (Rust's runtime puts
     // /dev/null there): fail before any work, as GNU tools fail.
@@ -634,7 +646,8 @@ fn run_config(args: &RunArgs) -> RunConfig {
     config.min_split_size = args.min_split_size;
     config.max_split_size = args.max_split_size.unwrap_or(u64::MAX);
     if let Some(bytes) = args.sort_buffer {
-        config.sort_buffer = bytes;
+        // Raised to the floor (`run_job_with` says so).
+        config.sort_buffer = bytes.max(runner::MIN_SORT_BUFFER);
         config.sort_buffer_given = true;
     }
     config.max_line_length = args.max_line_length;
