@@ -203,10 +203,12 @@ pub fn merge_runs(
 }
 
 /// Runs a map task keeps before it merges them as it goes (see
-/// [`TaskRuns`]): far more than a task spills with any sort buffer the
-/// command line accepts and a split of a few GiB, so such tasks are
-/// untouched.
-pub const MERGE_RUNS_PAST: usize = 1024;
+/// [`TaskRuns`]): their paths cost about as much memory as the smallest
+/// default sort buffer (1 MiB), and a task spills this many only with a
+/// sort buffer hundreds of times smaller than its split (a 64K buffer
+/// over a 128 MiB split), where merging as it goes costs some writes but
+/// keeps its memory bounded.
+pub const MERGE_RUNS_PAST: usize = 16 << 10;
 
 /// A map task's runs, in the order written.
 ///
@@ -218,15 +220,31 @@ pub const MERGE_RUNS_PAST: usize = 1024;
 /// however many it spills, and each record past the bound is rewritten
 /// once per level, as in any multi-pass merge. The runs merged are always
 /// consecutive and merged in order, so merges stay stable.
-#[derive(Default)]
 pub struct TaskRuns {
     /// Each run and its level.
     runs: Vec<(PathBuf, u32)>,
     /// Merges done, which name their outputs.
     merges: usize,
+    /// Runs kept before merging ([`MERGE_RUNS_PAST`]; tests take fewer).
+    bound: usize,
+}
+
+impl Default for TaskRuns {
+    fn default() -> Self {
+        TaskRuns::with_bound(MERGE_RUNS_PAST)
+    }
 }
 
 impl TaskRuns {
+    /// A task's runs, merged past `bound` of them.
+    pub fn with_bound(bound: usize) -> Self {
+        TaskRuns {
+            runs: Vec::new(),
+            merges: 0,
+            bound,
+        }
+    }
+
     /// Adds a spilled run; past the bound, merges the last runs (into
     /// `dir`, combining if there is a combiner) while `fan_in` of them share a level.
     pub fn push(
@@ -240,7 +258,7 @@ impl TaskRuns {
     ) -> Result<()> {
         self.runs.push((run, 0));
         let fan_in = settings.fan_in.max(2);
-        while self.runs.len() > MERGE_RUNS_PAST {
+        while self.runs.len() > self.bound.max(fan_in) {
             let tail = &self.runs[self.runs.len() - fan_in..];
             let level = tail[fan_in - 1].1;
             if tail.iter().any(|r| r.1 != level) {
@@ -415,11 +433,13 @@ mod tests {
             let mut stats = SpillStats::default();
             let mut spans = Vec::new();
             let merger = reduce_input(&map_outputs, 0, &settings(fan_in), &scratch, &mut stats, &mut spans).unwrap();
+            // A span per intermediate pass, up to the bound a task keeps.
             assert_eq!(
-                spans.len() as u64 + 1,
-                stats.merge_passes,
+                spans.len() as u64,
+                (stats.merge_passes - 1).min(crate::shuffle::span::MAX_SPANS as u64),
                 "a span per intermediate pass"
             );
+            assert_eq!(spans.iter().map(|s| s.records).sum::<u64>(), stats.spilled_records);
             drain_checked(merger, n, k);
             assert!(stats.spilled_records <= (n * k) as u64 * (depth - 1), "fan-in {fan_in}");
         }
@@ -427,18 +447,19 @@ mod tests {
 
     #[test]
     fn issue27_a_task_keeps_a_bounded_number_of_runs_however_many_it_spills() {
-        let (n, k, fan_in) = (3 * MERGE_RUNS_PAST, 3, 4);
+        let (bound, fan_in) = (256, 4);
+        let (n, k) = (12 * bound, 3);
         let dir = tempfile::tempdir().unwrap();
         let (mut stats, mut spans) = (SpillStats::default(), Vec::new());
-        let mut task = TaskRuns::default();
+        let mut task = TaskRuns::with_bound(bound);
         for run in runs(dir.path(), n, k) {
             task.push(run, &settings(fan_in), None, dir.path(), &mut stats, &mut spans)
                 .unwrap();
         }
         let kept = task.into_paths();
         // The bound, then at most fan_in - 1 runs per level (log_4 of the
-        // 2048 runs past it: 6 levels).
-        assert!(kept.len() <= MERGE_RUNS_PAST + (fan_in - 1) * 6, "{} runs kept", kept.len());
+        // 2816 runs past it: 6 levels).
+        assert!(kept.len() <= bound + (fan_in - 1) * 6, "{} runs kept", kept.len());
         assert!(stats.merge_passes > 0 && spans.len() <= crate::shuffle::span::MAX_SPANS + 1);
         // The merged runs' inputs are gone: only the kept runs are on disk.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), kept.len());
