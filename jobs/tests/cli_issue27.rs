@@ -63,7 +63,12 @@ fn words_dir() -> tempfile::TempDir {
 /// Runs a shell command in `dir`, which must succeed (`mknod`, `mkfifo`:
 /// the tests run as root).
 fn sh(dir: &Path, script: &str) {
-    let status = Command::new("sh").current_dir(dir).arg("-c").arg(script).status().unwrap();
+    let status = Command::new("sh")
+        .current_dir(dir)
+        .arg("-c")
+        .arg(script)
+        .status()
+        .unwrap();
     assert!(status.success(), "`{script}` failed (the tests need root for mknod)");
 }
 
@@ -79,12 +84,18 @@ fn is_stats_json(bytes: &[u8]) -> bool {
 fn issue27_stats_and_report_on_a_device_write_through_it_never_replace_it() {
     let tmp = words_dir();
     let d = tmp.path();
-    sh(d, "mkdir dv && mknod -m 666 dv/null c 1 3 && mknod -m 666 dv/full c 1 7");
+    sh(
+        d,
+        "mkdir dv && mknod -m 666 dv/null c 1 3 && mknod -m 666 dv/full c 1 7",
+    );
     for option in ["--stats", "--report"] {
         let o = run_in(d, &["word-count", "in.txt", "-q", option, "dv/null"]);
         assert!(assert_ok(&o).contains("\"cat\"\t1"));
         let meta = fs::symlink_metadata(d.join("dv/null")).unwrap();
-        assert!(meta.file_type().is_char_device(), "{option} dv/null replaced the device node");
+        assert!(
+            meta.file_type().is_char_device(),
+            "{option} dv/null replaced the device node"
+        );
     }
     // A write error names the option and the file, after the output was
     // printed (it says so), exit 1.
@@ -92,10 +103,17 @@ fn issue27_stats_and_report_on_a_device_write_through_it_never_replace_it() {
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(
-        err.contains("output is complete, but the stats file was not written: --stats dv/full: No space left on device"),
+        err.contains(
+            "output is complete, but the stats file was not written: --stats dv/full: No space left on device"
+        ),
         "{err}"
     );
-    assert!(fs::symlink_metadata(d.join("dv/full")).unwrap().file_type().is_char_device());
+    assert!(
+        fs::symlink_metadata(d.join("dv/full"))
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
     assert_eq!(names(&d.join("dv")), ["full", "null"], "no temporary file left");
 }
 
@@ -138,14 +156,28 @@ fn issue27_stats_through_a_symlink_write_its_target_and_keep_the_link() {
     // A link to a link, and a dangling one.
     std::os::unix::fs::symlink(d.join("link"), d.join("link2")).unwrap();
     std::os::unix::fs::symlink("keep/report.html", d.join("dangling")).unwrap();
-    let o = run_in(d, &["word-count", "in.txt", "-q", "--stats", "link2", "--report", "dangling"]);
+    let o = run_in(
+        d,
+        &["word-count", "in.txt", "-q", "--stats", "link2", "--report", "dangling"],
+    );
     assert_ok(&o);
     for link in ["link", "link2", "dangling"] {
-        assert!(fs::symlink_metadata(d.join(link)).unwrap().file_type().is_symlink(), "{link} replaced");
+        assert!(
+            fs::symlink_metadata(d.join(link)).unwrap().file_type().is_symlink(),
+            "{link} replaced"
+        );
     }
     assert!(is_stats_json(&fs::read(d.join("keep/stats.json")).unwrap()));
-    assert!(fs::read_to_string(d.join("keep/report.html")).unwrap().contains("<html"));
-    assert_eq!(names(&d.join("keep")), ["report.html", "stats.json"], "no temporary file left");
+    assert!(
+        fs::read_to_string(d.join("keep/report.html"))
+            .unwrap()
+            .contains("<html")
+    );
+    assert_eq!(
+        names(&d.join("keep")),
+        ["report.html", "stats.json"],
+        "no temporary file left"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -168,8 +200,15 @@ fn issue27_two_options_naming_one_file_are_refused_before_any_work() {
     ] {
         let o = run_in(d, &["word-count", "in.txt", "-q", "-o", "out", a, b, c]);
         let msg = assert_error(&o, 1);
-        assert!(msg.contains("name the same file") && msg.contains(a), "{a} {b} {c}: {msg}");
-        assert_eq!(names(d), ["alias", "in.txt", "real.json", "sub"], "{a} {b} {c}: nothing written");
+        assert!(
+            msg.contains("name the same file") && msg.contains(a),
+            "{a} {b} {c}: {msg}"
+        );
+        assert_eq!(
+            names(d),
+            ["alias", "in.txt", "real.json", "sub"],
+            "{a} {b} {c}: nothing written"
+        );
         assert_eq!(fs::read_to_string(d.join("real.json")).unwrap(), "earlier");
     }
 }
@@ -190,7 +229,15 @@ fn issue27_bad_records_log_is_kept_when_the_budget_fails_the_job_and_never_wiped
     fs::write(d.join("b.json"), BUSINESSES).unwrap();
     let log = d.join("bad.jsonl");
     let args = |budget: &'static str, input: &'static str| {
-        ["yelp-city-stats", input, "-q", "--skip-bad-records", budget, "--bad-records-log", "bad.jsonl"]
+        [
+            "yelp-city-stats",
+            input,
+            "-q",
+            "--skip-bad-records",
+            budget,
+            "--bad-records-log",
+            "bad.jsonl",
+        ]
     };
     // The budget runs out at line 5: the two records skipped before it
     // explain the failure, and replace the earlier log.
@@ -220,7 +267,16 @@ fn issue27_cat_output_to_a_full_stdout_fails_saying_the_output_is_committed() {
     let full = fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
     let o = mr()
         .current_dir(d)
-        .args(["word-count", "in.txt", "-q", "-o", "out", "--cat-output", "--stats", "s.json"])
+        .args([
+            "word-count",
+            "in.txt",
+            "-q",
+            "-o",
+            "out",
+            "--cat-output",
+            "--stats",
+            "s.json",
+        ])
         .stdout(full)
         .output()
         .unwrap();
@@ -257,12 +313,24 @@ fn issue27_a_closed_stdout_fails_as_gnu_tools_do_before_any_work() {
     let o = run_with_stdout_closed(d, &["word-count", "in.txt", "-q", "-o", "out", "--cat-output"]);
     assert!(assert_error(&o, 1).contains("<stdout>: Bad file descriptor"));
     assert!(!d.join("out").exists(), "refused before any work");
-    let o = run_with_stdout_closed(d, &["word-count", "--describe"]);
-    assert!(assert_error(&o, 1).contains("<stdout>: Bad file descriptor"));
+    for args in [
+        &["word-count", "--describe"][..],
+        &["list"],
+        &["gen", "text", "--size", "1K", "-o", "-"],
+    ] {
+        let o = run_with_stdout_closed(d, args);
+        assert!(
+            assert_error(&o, 1).contains("<stdout>: Bad file descriptor"),
+            "{args:?}"
+        );
+    }
     // Output that does not go to stdout runs as usual.
     assert_ok(&run_with_stdout_closed(d, &["word-count", "in.txt", "-q", "-o", "out"]));
     assert_eq!(names(&d.join("out")), ["_SUCCESS", "part-00000"]);
-    assert_ok(&run_with_stdout_closed(d, &["word-count", "in.txt", "-q", "--no-cat-output"]));
+    assert_ok(&run_with_stdout_closed(
+        d,
+        &["word-count", "in.txt", "-q", "--no-cat-output"],
+    ));
 }
 
 // ---------------------------------------------------------------------------
@@ -327,7 +395,16 @@ fn issue27_a_tiny_sort_buffer_is_raised_to_the_floor_and_spills_are_bounded() {
     let expected = assert_ok(&run_in(d, &["next-word-stats", "t.txt", "-q"]));
     let o = run_in(
         d,
-        &["next-word-stats", "t.txt", "--sort-buffer", "4K", "--stats", "s.json", "--temp-dir", "tmp"],
+        &[
+            "next-word-stats",
+            "t.txt",
+            "--sort-buffer",
+            "4K",
+            "--stats",
+            "s.json",
+            "--temp-dir",
+            "tmp",
+        ],
     );
     assert!(assert_ok(&o) == expected, "a raised sort buffer changed the output");
     let err = stderr(&o);
@@ -340,7 +417,10 @@ fn issue27_a_tiny_sort_buffer_is_raised_to_the_floor_and_spills_are_bounded() {
     // 4K held one record a spill: 100,000 spills here. 64K holds hundreds.
     assert!(spills > 0 && spills < 1_000, "{spills} spills");
     // With -q, no warning.
-    let o = run_in(d, &["next-word-stats", "t.txt", "-q", "--sort-buffer", "1K", "-o", "out"]);
+    let o = run_in(
+        d,
+        &["next-word-stats", "t.txt", "-q", "--sort-buffer", "1K", "-o", "out"],
+    );
     assert_ok(&o);
     assert!(o.stderr.is_empty(), "{}", stderr(&o));
 }

@@ -23,7 +23,7 @@ mod report;
 mod stats;
 mod stdio;
 use pending::{PendingFile, Resolved};
-pub use stdio::stdout_was_closed;
+pub use stdio::{closed_stdout_error, stdout_was_closed};
 
 /// The options of a job run (`mr-run JOB [OPTIONS] [INPUT]...`).
 #[derive(Debug, Clone, Args)]
@@ -532,8 +532,20 @@ fn run_job_with(
         crate::io::cleanup::wait_for_interrupt_exit();
     }
     match result {
-        Ok(report) => deliver(args, &config, &report, [(stats, "stats file"), (html, "report"), (bad_log, "bad-records log")], &mut out),
+        Ok(report) => deliver(
+            args,
+            &config,
+            &report,
+            [(stats, "stats file"), (html, "report"), (bad_log, "bad-records log")],
+            &mut out,
+        ),
         Err(e) => {
+            // The log's errors name the file the user gave, not its
+            // temporary sibling.
+            let e = match (e, &bad_log) {
+                (Error::Io { path, source }, Some(log)) if path == log.write_path() => Error::io(log.named(), source),
+                (e, _) => e,
+            };
             // The records skipped before the job failed are what explains
             // it: a log that holds any is delivered; one that holds none
             // leaves an earlier log as it was.
@@ -542,7 +554,9 @@ fn run_job_with(
                 return ExitCode::SUCCESS;
             }
             match kept {
-                Some(Err(log)) => report_error(&Error::Config(format!("{e} (and the bad-records log was not written: {log})"))),
+                Some(Err(log)) => report_error(&Error::Config(format!(
+                    "{e} (and the bad-records log was not written: {log})"
+                ))),
                 _ => report_error(&e),
             }
         }
@@ -583,14 +597,18 @@ fn deliver<const N: usize>(
         if let Some(file) = file
             && let Err(e) = file.persist()
         {
-            failed.get_or_insert(format!("the job's output is {place}, but the {what} was not written: {e}"));
+            failed.get_or_insert(format!(
+                "the job's output is {place}, but the {what} was not written: {e}"
+            ));
         }
     }
     if let (true, Some(dir)) = (args.cat_output, &config.output)
         && let Err(e) = cat_parts(dir, out)
         && !is_broken_pipe(&e)
     {
-        failed.get_or_insert(format!("the job's output is {place}, but printing it (--cat-output) failed: {e}"));
+        failed.get_or_insert(format!(
+            "the job's output is {place}, but printing it (--cat-output) failed: {e}"
+        ));
     }
     if let Some(message) = failed {
         eprintln!("error: {message}");
@@ -794,7 +812,18 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_size;
+    use super::{internal_error, parse_size};
+
+    #[test]
+    fn issue27_a_panic_is_one_paragraph_naming_where() {
+        let text = internal_error("index out of bounds\nthe len is 3\n", Some("src/x.rs:7:9"));
+        assert!(
+            text.starts_with("internal error: index out of bounds the len is 3 (at src/x.rs:7:9); this is a bug"),
+            "{text}"
+        );
+        assert!(!text.contains('\n'));
+        assert!(internal_error("boom", None).starts_with("internal error: boom; "));
+    }
 
     #[test]
     fn sizes_parse_with_binary_suffixes() {

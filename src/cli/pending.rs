@@ -94,8 +94,8 @@ impl Resolved {
             .ok_or_else(|| refused("name a file".into()))?
             .to_os_string();
         let dir = parent(&target);
-        let canonical = std::fs::canonicalize(&dir)
-            .map_err(|e| refused(format!("cannot write in {}: {e}", dir.display())))?;
+        let canonical =
+            std::fs::canonicalize(&dir).map_err(|e| refused(format!("cannot write in {}: {e}", dir.display())))?;
         Ok(Resolved {
             option,
             named: path.to_path_buf(),
@@ -172,7 +172,11 @@ impl PendingFile {
                 remove_stale(&dir, &prefix);
                 let temp = dir.join(format!("{prefix}{}", std::process::id()));
                 let file = File::create(&temp).map_err(|e| {
-                    Error::Config(format!("{option} {}: cannot write in {}: {e}", named.display(), dir.display()))
+                    Error::Config(format!(
+                        "{option} {}: cannot write in {}: {e}",
+                        named.display(),
+                        dir.display()
+                    ))
                 })?;
                 crate::io::cleanup::register(&temp);
                 How::Staged { temp, file }
@@ -194,6 +198,11 @@ impl PendingFile {
             How::Staged { temp, .. } => temp,
             How::Through { .. } => &self.target,
         }
+    }
+
+    /// FILE as the user named it.
+    pub(super) fn named(&self) -> &Path {
+        &self.named
     }
 
     /// Writes the file's contents (before the output is committed: a
@@ -291,7 +300,10 @@ fn remove_stale(dir: &Path, prefix: &str) {
             .file_name()
             .to_str()
             .and_then(|n| n.strip_prefix(prefix))
-            .is_some_and(|pid| pid.parse::<u32>().is_ok_and(|pid| !crate::io::cleanup::process_alive(pid)));
+            .is_some_and(|pid| {
+                pid.parse::<u32>()
+                    .is_ok_and(|pid| !crate::io::cleanup::process_alive(pid))
+            });
         if stale {
             let _ = std::fs::remove_file(entry.path());
         }
@@ -344,7 +356,11 @@ mod tests {
         f.write(b"new").unwrap();
         f.persist().unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
         // A 255-byte name has a valid temporary sibling.
         let long = dir.path().join("n".repeat(255));
         let mut f = PendingFile::claim(Resolved::new(&long, "--bad-records-log").unwrap()).unwrap();

@@ -36,6 +36,6 @@ pub fn stdout_was_closed() -> bool {
 }
 
 /// The error for output that has nowhere to go: as GNU tools say it.
-pub(super) fn closed_stdout_error() -> crate::error::Error {
+pub fn closed_stdout_error() -> crate::error::Error {
     crate::error::Error::io("<stdout>", std::io::Error::from_raw_os_error(libc::EBADF))
 }

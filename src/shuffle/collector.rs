@@ -239,7 +239,10 @@ impl Collector {
             COMBINE_MIN_SPILLS,
             &self.config.dir,
         )?;
-        push_bounded(&mut spans, Span::since(SpanKind::Merge, started, merged.spilled_records));
+        push_bounded(
+            &mut spans,
+            Span::since(SpanKind::Merge, started, merged.spilled_records),
+        );
         stats.add(merged);
         Ok(MapOutput {
             runs: vec![path],
@@ -318,7 +321,14 @@ fn spill_loop(
         // The collector may have finished and stopped listening. Given
         // back before any merge of runs, so the mapper goes on meanwhile.
         let _ = give_back.try_send(buffer);
-        runs.push(path, &config.runs, combine.as_deref_mut(), &config.dir, &mut stats, &mut spans)?;
+        runs.push(
+            path,
+            &config.runs,
+            combine.as_deref_mut(),
+            &config.dir,
+            &mut stats,
+            &mut spans,
+        )?;
     }
     Ok(Spilled {
         runs: runs.into_paths(),

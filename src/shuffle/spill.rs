@@ -264,14 +264,22 @@ impl TaskRuns {
             if tail.iter().any(|r| r.1 != level) {
                 break;
             }
-            let group: Vec<PathBuf> = self.runs.split_off(self.runs.len() - fan_in).into_iter().map(|r| r.0).collect();
+            let group: Vec<PathBuf> = self
+                .runs
+                .split_off(self.runs.len() - fan_in)
+                .into_iter()
+                .map(|r| r.0)
+                .collect();
             let path = dir.join(format!("merged-{}", self.merges));
             self.merges += 1;
             let (started, written) = (std::time::Instant::now(), stats.spilled_records);
             merge_once(&group, &path, settings, combine.as_deref_mut(), stats)?;
             remove_all(&group);
             stats.merge_passes += 1;
-            push_bounded(spans, Span::since(SpanKind::Merge, started, stats.spilled_records - written));
+            push_bounded(
+                spans,
+                Span::since(SpanKind::Merge, started, stats.spilled_records - written),
+            );
             self.runs.push((path, level + 1));
         }
         Ok(())
@@ -347,7 +355,10 @@ pub fn reduce_input(
             }
         }
         stats.merge_passes += 1;
-        push_bounded(spans, Span::since(SpanKind::Merge, started, stats.spilled_records - written));
+        push_bounded(
+            spans,
+            Span::since(SpanKind::Merge, started, stats.spilled_records - written),
+        );
         Ok((path, 0))
     })?;
     stats.merge_passes += 1;
