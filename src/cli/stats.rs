@@ -30,7 +30,9 @@
 //! its spills (a map task's, on its spill thread, beside its mapping) and
 //! merges (a map task's merge for a combiner, a reduce task's
 //! intermediate passes; the last merge streams into the reducer and is
-//! the task itself), added in version 2's first revision; `partitions[r]` is
+//! the task itself), added in version 2's first revision (a task keeps
+//! about 256: past that, a spill or merge is added to the task's last span
+//! of its kind, its end moved and its records summed); `partitions[r]` is
 //! reduce task `r`'s input. The cluster runners (`-r hadoop`, `-r spark`)
 //! and `-r streaming` report counters but no tasks.
 
