@@ -18,9 +18,12 @@ use crate::runner::streaming::{TaskKind, TaskMode};
 use crate::runner::{self, JobReport, RunConfig, RunnerKind, SpillCompression};
 
 mod conf;
+mod pending;
 mod report;
 mod stats;
-use stats::PendingFile;
+mod stdio;
+use pending::{PendingFile, Resolved};
+pub use stdio::{closed_stdout_error, stdout_was_closed};
 
 /// The options of a job run (`mr-run JOB [OPTIONS] [INPUT]...`).
 #[derive(Debug, Clone, Args)]
@@ -78,8 +81,9 @@ pub struct RunArgs {
     /// Largest split [default: unlimited].
     #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
     pub max_split_size: Option<u64>,
-    /// Sort buffer per map task: its memory budget, in bytes (or K/M/G)
-    /// [default: 64M, less if the memory limits leave less for --workers tasks].
+    /// Sort buffer per map task: its memory budget, in bytes (or K/M/G),
+    /// at least 64K (a smaller size is raised to it) [default: 64M, less
+    /// if the memory limits leave less for --workers tasks, never below 1M].
     #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
     pub sort_buffer: Option<u64>,
     /// Longest input line (record) allowed; a longer one fails the job
@@ -270,8 +274,19 @@ pub fn run_with_task_command(
     argv: impl IntoIterator<Item = OsString>,
     task_command: Option<Vec<OsString>>,
 ) -> ExitCode {
-    // The job's own description heads its --help.
     let argv: Vec<OsString> = argv.into_iter().collect();
+    // A panic outside the tasks (which catch their own) is a bug of the
+    // tool or of the job's definition: one paragraph, as for every error,
+    // never a silent exit 101.
+    crate::tracker::panic::install_hook(false);
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse_and_run(job, argv, task_command))) {
+        Ok(code) => code,
+        Err(payload) => report_panic(payload),
+    }
+}
+
+fn parse_and_run(job: &dyn AnyJob, argv: Vec<OsString>, task_command: Option<Vec<OsString>>) -> ExitCode {
+    // The job's own description heads its --help.
     let mut command = SingleJob::command().about(job.about().to_owned());
     let spec = job.plan().options;
     if let Some(spec) = spec {
@@ -461,7 +476,28 @@ fn run_job_with(
             "-o and --output-dir name the same thing on this runner: give one".into(),
         ));
     }
+    if let Some(given) = args.sort_buffer
+        && given < runner::MIN_SORT_BUFFER
+        && !args.quiet
+    {
+        eprintln!(
+            "warning: --sort-buffer {given} bytes is below the smallest sort buffer, {}K (one run block; a smaller \
+             one spills a few records at a time): using {}K",
+            runner::MIN_SORT_BUFFER >> 10,
+            runner::MIN_SORT_BUFFER >> 10
+        );
+    }
     crate::io::cleanup::install_interrupt_cleanup();
+    // Output for a closed stdout would go nowhere (Rust's runtime puts
+    // /dev/null there): fail before any work, as GNU tools fail.
+    let prints = !args.no_cat_output
+        && match &config.output {
+            Some(_) => args.cat_output,
+            None => config.cluster.output_dir.is_none(),
+        };
+    if prints && stdout_was_closed() {
+        return report_error(&stdio::closed_stdout_error());
+    }
     if config.inputs.is_empty() && job.has_sample() && !args.quiet {
         eprintln!(
             "{}: no input given; running on its built-in sample (generated data, not real records)",
@@ -469,11 +505,13 @@ fn run_job_with(
         );
     }
     // Every place the run writes is checked before the first task.
-    let claim = |path: &Option<PathBuf>, option| path.as_deref().map(|p| PendingFile::claim(p, option)).transpose();
-    let (mut stats, mut html) = match (claim(&args.stats, "--stats"), claim(&args.report, "--report")) {
-        (Ok(stats), Ok(html)) => (stats, html),
-        (Err(e), _) | (_, Err(e)) => return report_error(&e),
+    let (mut stats, mut html, bad_log) = match claim_side_files(args) {
+        Ok(files) => files,
+        Err(e) => return report_error(&e),
     };
+    if let Some(log) = &bad_log {
+        config.bad_records_log = Some(log.write_path().to_path_buf());
+    }
     let settings = report::settings(&config);
     let stdout = io::stdout();
     let mut out: Box<dyn Write> = match args.no_cat_output {
@@ -489,34 +527,98 @@ fn run_job_with(
         }
         Ok(())
     };
-    match runner::run_then_commit(job, &config, &mut out, &mut write_files) {
-        Ok(report) => {
-            if let (true, Some(dir)) = (args.cat_output, &config.output)
-                && let Err(e) = cat_parts(dir, &mut out)
-            {
-                if is_broken_pipe(&e) {
-                    return ExitCode::SUCCESS;
-                }
-                return report_error(&e);
-            }
-            if !args.quiet {
-                print_summary(&report, args.verbose, &output_place(&config, args.no_cat_output));
-            }
-            for (file, what) in [(stats, "stats file"), (html, "report")] {
-                if let Some(file) = file
-                    && let Err(e) = file.persist()
-                {
-                    eprintln!("error: the job's output is complete, but the {what} was not written: {e}");
-                    return ExitCode::FAILURE;
-                }
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+    let result = runner::run_then_commit(job, &config, &mut out, &mut write_files);
+    if result.is_err() && crate::io::cleanup::interrupted() {
         // The interrupt handler is cleaning up and will exit.
-        Err(_) if crate::io::cleanup::interrupted() => crate::io::cleanup::wait_for_interrupt_exit(),
-        Err(e) => report_error(&e),
+        crate::io::cleanup::wait_for_interrupt_exit();
     }
+    match result {
+        Ok(report) => deliver(
+            args,
+            &config,
+            &report,
+            [(stats, "stats file"), (html, "report"), (bad_log, "bad-records log")],
+            &mut out,
+        ),
+        Err(e) => {
+            // The log's errors name the file the user gave, not its
+            // temporary sibling.
+            let e = match (e, &bad_log) {
+                (Error::Io { path, source }, Some(log)) if path == log.write_path() => Error::io(log.named(), source),
+                (e, _) => e,
+            };
+            // The records skipped before the job failed are what explains
+            // it: a log that holds any is delivered; one that holds none
+            // leaves an earlier log as it was.
+            let kept = bad_log.map(PendingFile::persist_if_written);
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            match kept {
+                Some(Err(log)) => report_error(&Error::Config(format!(
+                    "{e} (and the bad-records log was not written: {log})"
+                ))),
+                _ => report_error(&e),
+            }
+        }
+    }
+}
+
+/// `--stats`, `--report` and `--bad-records-log`, resolved and claimed
+/// before any work (see `pending`): none a directory, none in a missing
+/// or read-only directory, no two the same file.
+#[allow(clippy::type_complexity)]
+fn claim_side_files(args: &RunArgs) -> Result<(Option<PendingFile>, Option<PendingFile>, Option<PendingFile>), Error> {
+    let resolve = |path: &Option<PathBuf>, option| path.as_deref().map(|p| Resolved::new(p, option)).transpose();
+    let stats = resolve(&args.stats, "--stats")?;
+    let html = resolve(&args.report, "--report")?;
+    let bad_log = resolve(&args.bad_records_log, "--bad-records-log")?;
+    pending::check_distinct(&[&stats, &html, &bad_log].into_iter().flatten().collect::<Vec<_>>())?;
+    let claim = |r: Option<Resolved>| r.map(PendingFile::claim).transpose();
+    Ok((claim(stats)?, claim(html)?, claim(bad_log)?))
+}
+
+/// A run whose output is committed: delivers the files that describe it,
+/// then prints it (`--cat-output`) and the summary. The output stays
+/// committed whatever fails here; the message says so, and the exit
+/// status is non-zero.
+fn deliver<const N: usize>(
+    args: &RunArgs,
+    config: &RunConfig,
+    report: &JobReport,
+    files: [(Option<PendingFile>, &str); N],
+    out: &mut dyn Write,
+) -> ExitCode {
+    let place = match &config.output {
+        Some(dir) => format!("committed in {}", dir.display()),
+        None => "complete".to_owned(),
+    };
+    let mut failed = None;
+    for (file, what) in files {
+        if let Some(file) = file
+            && let Err(e) = file.persist()
+        {
+            failed.get_or_insert(format!(
+                "the job's output is {place}, but the {what} was not written: {e}"
+            ));
+        }
+    }
+    if let (true, Some(dir)) = (args.cat_output, &config.output)
+        && let Err(e) = cat_parts(dir, out)
+        && !is_broken_pipe(&e)
+    {
+        failed.get_or_insert(format!(
+            "the job's output is {place}, but printing it (--cat-output) failed: {e}"
+        ));
+    }
+    if let Some(message) = failed {
+        eprintln!("error: {message}");
+        return ExitCode::FAILURE;
+    }
+    if !args.quiet {
+        print_summary(report, args.verbose, &output_place(config, args.no_cat_output));
+    }
+    ExitCode::SUCCESS
 }
 
 /// The run's configuration from its options.
@@ -566,7 +668,8 @@ fn run_config(args: &RunArgs) -> RunConfig {
     config.min_split_size = args.min_split_size;
     config.max_split_size = args.max_split_size.unwrap_or(u64::MAX);
     if let Some(bytes) = args.sort_buffer {
-        config.sort_buffer = bytes;
+        // Raised to the floor (`run_job_with` says so).
+        config.sort_buffer = bytes.max(runner::MIN_SORT_BUFFER);
         config.sort_buffer_given = true;
     }
     config.max_line_length = args.max_line_length;
@@ -651,11 +754,33 @@ fn is_broken_pipe(e: &Error) -> bool {
 }
 
 fn print_stdout(text: &str) -> ExitCode {
+    if stdout_was_closed() {
+        return report_error(&stdio::closed_stdout_error());
+    }
     match io::stdout().lock().write_all(text.as_bytes()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => report_error(&Error::io("<stdout>", e)),
     }
+}
+
+/// Reports a panic that reached the command line (outside any task: a
+/// task's panic is its error) as one paragraph, and returns the failure
+/// status.
+fn report_panic(payload: Box<dyn std::any::Any + Send>) -> ExitCode {
+    let (text, at) = crate::tracker::panic::describe(payload);
+    eprintln!("error: {}", internal_error(&text, at.as_deref()));
+    ExitCode::FAILURE
+}
+
+/// The paragraph for a panic outside the tasks.
+fn internal_error(text: &str, at: Option<&str>) -> String {
+    let text = text.trim_end().replace('\n', " ");
+    let at = at.map_or_else(String::new, |at| format!(" (at {at})"));
+    format!(
+        "internal error: {text}{at}; this is a bug in the tool or in the job's definition, not in the input \
+         (-v with RUST_BACKTRACE=1 shows where it came from)"
+    )
 }
 
 /// Prints `e` as one paragraph on stderr and returns the failure status.
@@ -691,7 +816,18 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_size;
+    use super::{internal_error, parse_size};
+
+    #[test]
+    fn issue27_a_panic_is_one_paragraph_naming_where() {
+        let text = internal_error("index out of bounds\nthe len is 3\n", Some("src/x.rs:7:9"));
+        assert!(
+            text.starts_with("internal error: index out of bounds the len is 3 (at src/x.rs:7:9); this is a bug"),
+            "{text}"
+        );
+        assert!(!text.contains('\n'));
+        assert!(internal_error("boom", None).starts_with("internal error: boom; "));
+    }
 
     #[test]
     fn sizes_parse_with_binary_suffixes() {

@@ -30,12 +30,11 @@
 //! its spills (a map task's, on its spill thread, beside its mapping) and
 //! merges (a map task's merge for a combiner, a reduce task's
 //! intermediate passes; the last merge streams into the reducer and is
-//! the task itself), added in version 2's first revision; `partitions[r]` is
+//! the task itself), added in version 2's first revision (a task keeps
+//! about 256: past that, a spill or merge is added to the task's last span
+//! of its kind, its end moved and its records summed); `partitions[r]` is
 //! reduce task `r`'s input. The cluster runners (`-r hadoop`, `-r spark`)
 //! and `-r streaming` report counters but no tasks.
-
-use std::io::Write;
-use std::path::PathBuf;
 
 use crate::error::Error;
 use crate::runner::JobReport;
@@ -53,84 +52,4 @@ pub(super) fn stats_json(report: &JobReport) -> Result<Vec<u8>, Error> {
     });
     let text = serde_json::to_string_pretty(&stats).map_err(|e| Error::Codec(e.to_string()))?;
     Ok(format!("{text}\n").into_bytes())
-}
-
-/// A file a run writes besides its output (`--stats FILE`, `--report
-/// FILE`): written into a hidden temporary file beside FILE before the
-/// output is committed (so a failure to write it fails the job while
-/// nothing has been delivered), then renamed into place.
-pub(super) struct PendingFile {
-    path: PathBuf,
-    temp: PathBuf,
-    file: std::fs::File,
-}
-
-impl PendingFile {
-    /// Creates the temporary file, which proves FILE's directory writable;
-    /// `option` names the file in errors (`--stats`).
-    pub(super) fn claim(path: &std::path::Path, option: &str) -> Result<PendingFile, Error> {
-        let refused = |why: String| Error::Config(format!("{option} {}: {why}", path.display()));
-        if path.is_dir() {
-            return Err(refused("is a directory".into()));
-        }
-        let name = path
-            .file_name()
-            .ok_or_else(|| refused("name a file".into()))?
-            .to_string_lossy()
-            .into_owned();
-        let parent = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let prefix = format!(".{name}.mr-{}-", option.trim_start_matches('-'));
-        // A killed run's temporary file: its process is gone.
-        if let Ok(entries) = std::fs::read_dir(&parent) {
-            for entry in entries.flatten() {
-                let stale = entry
-                    .file_name()
-                    .to_str()
-                    .and_then(|n| n.strip_prefix(&prefix))
-                    .is_some_and(|pid| {
-                        pid.parse::<u32>()
-                            .is_ok_and(|pid| !crate::io::cleanup::process_alive(pid))
-                    });
-                if stale {
-                    let _ = std::fs::remove_file(entry.path());
-                }
-            }
-        }
-        let temp = parent.join(format!("{prefix}{}", std::process::id()));
-        let file =
-            std::fs::File::create(&temp).map_err(|e| refused(format!("cannot write in {}: {e}", parent.display())))?;
-        crate::io::cleanup::register(&temp);
-        Ok(PendingFile {
-            path: path.to_path_buf(),
-            temp,
-            file,
-        })
-    }
-
-    pub(super) fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        self.file
-            .write_all(bytes)
-            .and_then(|()| self.file.flush())
-            .map_err(|e| Error::io(&self.path, e))
-    }
-
-    pub(super) fn persist(self) -> Result<(), Error> {
-        let renamed = std::fs::rename(&self.temp, &self.path).map_err(|e| Error::io(&self.path, e));
-        if renamed.is_err() {
-            let _ = std::fs::remove_file(&self.temp);
-        }
-        crate::io::cleanup::unregister(&self.temp);
-        renamed
-    }
-}
-
-impl Drop for PendingFile {
-    fn drop(&mut self) {
-        // After a failed job (or a persisted one, where this finds nothing).
-        let _ = std::fs::remove_file(&self.temp);
-        crate::io::cleanup::unregister(&self.temp);
-    }
 }

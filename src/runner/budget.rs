@@ -5,7 +5,8 @@
 //! limit; the cgroup memory limit; `MemAvailable`) and turning them into
 //! the sort buffer per task, the merge fan-in and the merge read buffer
 //! ([`plan`], a pure function, so tests give it made-up limits). A default
-//! is sized to fit; an explicit `--sort-buffer` or `--merge-fan-in` that
+//! is sized to fit, never below a floor (a warning says when the limits
+//! leave less); an explicit `--sort-buffer` or `--merge-fan-in` that
 //! cannot fit is an error before any work, not an abort halfway through.
 
 use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
@@ -46,6 +47,7 @@ pub(crate) const DEFAULT_SORT_BUFFER: u64 = super::DEFAULT_SORT_BUFFER;
 /// The smallest default sort buffer, however tight memory is: below this
 /// a task spends its time spilling.
 const MIN_DEFAULT_SORT_BUFFER: u64 = 1 << 20;
+const _: () = assert!(MIN_DEFAULT_SORT_BUFFER >= super::MIN_SORT_BUFFER);
 /// A merged segment's read buffer: at least one block (a block is always
 /// read whole), at most what stops paying off.
 const MIN_READ_BUFFER: usize = 64 << 10;
@@ -117,23 +119,40 @@ pub(crate) fn plan(config: &RunConfig, limits: &Limits) -> Result<Budget> {
     let per_worker = |room: u64| (room / workers).saturating_sub(WORKER_OVERHEAD);
     // A worker holds its sort buffer and, while merging, its read buffers.
     let needs = |sort: u64| sort + sort.max(MIN_MERGE_MEMORY);
+    // Which limit `hard_room` comes from, as a message says it.
+    let what = || match limits.address_space {
+        Some(a) if hard_room == Some(a.saturating_sub(limits.mapped_now + ADDRESS_SPACE_HEADROOM)) => {
+            format!("the address-space limit (ulimit -v) is {}", mib(a))
+        }
+        _ => format!("the cgroup's free memory is {}", mib(limits.cgroup.unwrap_or(0))),
+    };
     let sort_buffer = match config.sort_buffer_given {
-        // Not given: the configured value is a ceiling, lowered to fit.
+        // Not given: the configured value is a ceiling, lowered to fit,
+        // but never below the floor: a smaller buffer spills a few records
+        // at a time.
         false => {
             let fit = soft_room.map_or(DEFAULT_SORT_BUFFER, |r| per_worker(r) / 2);
-            fit.max(MIN_DEFAULT_SORT_BUFFER).min(config.sort_buffer)
+            let sort = fit.max(MIN_DEFAULT_SORT_BUFFER).min(config.sort_buffer);
+            if let Some(room) = hard_room
+                && needs(sort) > per_worker(room)
+            {
+                // Said, not refused: the estimate is generous, and such a
+                // run often fits.
+                crate::io::warn::once(format!(
+                    "{} leaves less than the smallest sort buffer ({}) for each of {workers} workers: \
+                     running with it, which may run out of memory; lower --workers or raise the limit",
+                    what(),
+                    mib(sort)
+                ));
+            }
+            sort
         }
         true => {
             let sort = config.sort_buffer;
             if let Some(room) = hard_room
                 && needs(sort) > per_worker(room)
             {
-                let what = match limits.address_space {
-                    Some(a) if hard_room == Some(a.saturating_sub(limits.mapped_now + ADDRESS_SPACE_HEADROOM)) => {
-                        format!("the address-space limit (ulimit -v) is {}", mib(a))
-                    }
-                    _ => format!("the cgroup's free memory is {}", mib(limits.cgroup.unwrap_or(0))),
-                };
+                let what = what();
                 return Err(Error::Config(format!(
                     "--sort-buffer {} × {workers} workers needs about {} (sort and merge buffers, thread stacks, \
                      and {} for the rest of the process) but {what}; lower --sort-buffer or --workers",

@@ -80,6 +80,14 @@ pub enum SpillCompression {
 /// The sort buffer per map task when memory allows.
 const DEFAULT_SORT_BUFFER: u64 = 64 << 20;
 
+/// The smallest sort buffer the command line uses (a smaller
+/// `--sort-buffer` is raised to it, with a note): one run block. Below it
+/// a buffer holds a handful of records, and the number of its spills, not
+/// its size, decides the task's time and files (a 4K buffer spilled
+/// 210,000 times over 600 KB). [`RunConfig::sort_buffer`] itself takes
+/// any size (tests force spills with tiny ones).
+pub const MIN_SORT_BUFFER: u64 = 64 << 10;
+
 /// How to run a job: inputs, output, and engine settings.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -119,7 +127,8 @@ pub struct RunConfig {
     /// Bytes of sort buffer per map task (default 64 MiB). Unless
     /// `sort_buffer_given`, a ceiling: the local runner lowers it to what
     /// the memory limits (cgroup, `ulimit -v`, available memory) leave for
-    /// `workers` tasks at once.
+    /// `workers` tasks at once, never below 1 MiB (or this ceiling, if
+    /// smaller; a warning says when the limits leave less).
     pub sort_buffer: u64,
     /// Whether `sort_buffer` was asked for explicitly (`--sort-buffer`):
     /// then it is used as it is, and a run it cannot fit fails before it

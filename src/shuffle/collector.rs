@@ -22,8 +22,8 @@ use std::thread::JoinHandle;
 use super::PairSink;
 use super::aggregate::{AggTable, MergeValues};
 use super::buffer::SortBuffer;
-use super::span::{Span, SpanKind};
-use super::spill::{Combine, RunSettings, SpillStats, merge_runs, spill_buffer, spill_table};
+use super::span::{Span, SpanKind, push_bounded};
+use super::spill::{Combine, RunSettings, SpillStats, TaskRuns, merge_runs, spill_buffer, spill_table};
 use crate::error::{Error, Result};
 
 /// Hadoop's `mapreduce.map.combine.minspills`: combine again while merging
@@ -239,7 +239,10 @@ impl Collector {
             COMBINE_MIN_SPILLS,
             &self.config.dir,
         )?;
-        spans.push(Span::since(SpanKind::Merge, started, merged.spilled_records));
+        push_bounded(
+            &mut spans,
+            Span::since(SpanKind::Merge, started, merged.spilled_records),
+        );
         stats.add(merged);
         Ok(MapOutput {
             runs: vec![path],
@@ -300,27 +303,35 @@ fn spill_loop(
     config: &CollectorConfig,
     mut combine: Option<Box<dyn Combine>>,
 ) -> Result<Spilled> {
-    let mut runs = Vec::new();
+    let mut runs = TaskRuns::default();
     let mut stats = SpillStats::default();
     let mut spans = Vec::new();
-    for mut buffer in inbox {
-        let path = config.dir.join(format!("spill-{}", runs.len()));
+    for (n, mut buffer) in inbox.into_iter().enumerate() {
+        let path = config.dir.join(format!("spill-{n}"));
         let started = std::time::Instant::now();
         let s = match &mut buffer {
             Buffer::Sorted(b) => spill_buffer(b, combine.as_deref_mut(), &path, &config.runs)?,
             Buffer::Table(t) => spill_table(t, &path, &config.runs)?,
         };
-        spans.push(Span::since(SpanKind::Spill, started, s.spilled_records));
+        push_bounded(&mut spans, Span::since(SpanKind::Spill, started, s.spilled_records));
         if let Some(live) = &config.live_spills {
             live.fetch_add(s.spills, Ordering::Relaxed);
         }
         stats.add(s);
-        runs.push(path);
-        // The collector may have finished and stopped listening.
+        // The collector may have finished and stopped listening. Given
+        // back before any merge of runs, so the mapper goes on meanwhile.
         let _ = give_back.try_send(buffer);
+        runs.push(
+            path,
+            &config.runs,
+            combine.as_deref_mut(),
+            &config.dir,
+            &mut stats,
+            &mut spans,
+        )?;
     }
     Ok(Spilled {
-        runs,
+        runs: runs.into_paths(),
         stats,
         spans,
         combine,

@@ -1,7 +1,9 @@
 //! Spans: when a task's shuffle work (a spill of a full buffer, a merge of
 //! runs) started and ended, so the report's timeline can draw spills and
 //! merges beside the tasks they belong to. Recording one costs two clock
-//! reads per spill or merge, never per record.
+//! reads per spill or merge, never per record, and a task keeps about
+//! [`MAX_SPANS`] of them (one more per kind at most), however many runs it
+//! spills or merges: each is kept until the job's report is written.
 
 use std::time::Instant;
 
@@ -45,5 +47,45 @@ impl Span {
             end: Instant::now(),
             records,
         }
+    }
+}
+
+/// Spans a task keeps: past this many, a spill or merge is added to the
+/// task's last span of its kind (its end moved, its records summed), so
+/// that a task that spills a million times costs the report no more than
+/// one that spills this many.
+pub const MAX_SPANS: usize = 256;
+
+/// Appends `span` to `spans`, or past [`MAX_SPANS`] adds it to the last
+/// span of its kind.
+pub fn push_bounded(spans: &mut Vec<Span>, span: Span) {
+    if spans.len() >= MAX_SPANS
+        && let Some(last) = spans.iter_mut().rev().find(|s| s.kind == span.kind)
+    {
+        last.end = last.end.max(span.end);
+        last.records += span.records;
+        return;
+    }
+    spans.push(span);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue27_a_task_keeps_a_bounded_number_of_spans() {
+        let mut spans = Vec::new();
+        for _ in 0..10 * MAX_SPANS {
+            push_bounded(&mut spans, Span::since(SpanKind::Spill, Instant::now(), 2));
+        }
+        assert_eq!(spans.len(), MAX_SPANS);
+        // A kind not seen yet still gets its own span, once.
+        push_bounded(&mut spans, Span::since(SpanKind::Merge, Instant::now(), 5));
+        push_bounded(&mut spans, Span::since(SpanKind::Spill, Instant::now(), 2));
+        push_bounded(&mut spans, Span::since(SpanKind::Merge, Instant::now(), 5));
+        assert_eq!(spans.len(), MAX_SPANS + 1);
+        assert_eq!(spans.iter().map(|s| s.records).sum::<u64>(), 20 * MAX_SPANS as u64 + 12);
+        assert_eq!(spans.last().map(|s| (s.kind, s.records)), Some((SpanKind::Merge, 10)));
     }
 }

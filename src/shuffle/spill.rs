@@ -16,7 +16,7 @@ use super::buffer::SortBuffer;
 use super::merge::{Cursor, Groups, Merger};
 use super::plan::merge_down;
 use super::run::{Compression, RunCursor, RunFile, RunWriter};
-use super::span::{Span, SpanKind};
+use super::span::{Span, SpanKind, push_bounded};
 use crate::error::{Error, Result};
 
 /// Runs a combiner over one key's values; the output goes into `out`
@@ -202,6 +202,95 @@ pub fn merge_runs(
     Ok(stats)
 }
 
+/// Runs a map task keeps before it merges them as it goes (see
+/// [`TaskRuns`]): their paths cost about as much memory as the smallest
+/// default sort buffer (1 MiB), and a task spills this many only with a
+/// sort buffer hundreds of times smaller than its split (a 64K buffer
+/// over a 128 MiB split), where merging as it goes costs some writes but
+/// keeps its memory bounded.
+pub const MERGE_RUNS_PAST: usize = 16 << 10;
+
+/// A map task's runs, in the order written.
+///
+/// Up to [`MERGE_RUNS_PAST`] they are only listed (the reducers merge
+/// them, as they merge every task's runs). Past it, whenever the last
+/// `fan_in` runs are of one level they are merged into one run of the next
+/// level (a spill is level 0). So a task keeps at most about
+/// `MERGE_RUNS_PAST + fan_in × levels` runs (and their paths in memory)
+/// however many it spills, and each record past the bound is rewritten
+/// once per level, as in any multi-pass merge. The runs merged are always
+/// consecutive and merged in order, so merges stay stable.
+pub struct TaskRuns {
+    /// Each run and its level.
+    runs: Vec<(PathBuf, u32)>,
+    /// Merges done, which name their outputs.
+    merges: usize,
+    /// Runs kept before merging ([`MERGE_RUNS_PAST`]; tests take fewer).
+    bound: usize,
+}
+
+impl Default for TaskRuns {
+    fn default() -> Self {
+        TaskRuns::with_bound(MERGE_RUNS_PAST)
+    }
+}
+
+impl TaskRuns {
+    /// A task's runs, merged past `bound` of them.
+    pub fn with_bound(bound: usize) -> Self {
+        TaskRuns {
+            runs: Vec::new(),
+            merges: 0,
+            bound,
+        }
+    }
+
+    /// Adds a spilled run; past the bound, merges the last runs (into
+    /// `dir`, combining if there is a combiner) while `fan_in` of them share a level.
+    pub fn push(
+        &mut self,
+        run: PathBuf,
+        settings: &RunSettings,
+        mut combine: Option<&mut (dyn Combine + '_)>,
+        dir: &Path,
+        stats: &mut SpillStats,
+        spans: &mut Vec<Span>,
+    ) -> Result<()> {
+        self.runs.push((run, 0));
+        let fan_in = settings.fan_in.max(2);
+        while self.runs.len() > self.bound.max(fan_in) {
+            let tail = &self.runs[self.runs.len() - fan_in..];
+            let level = tail[fan_in - 1].1;
+            if tail.iter().any(|r| r.1 != level) {
+                break;
+            }
+            let group: Vec<PathBuf> = self
+                .runs
+                .split_off(self.runs.len() - fan_in)
+                .into_iter()
+                .map(|r| r.0)
+                .collect();
+            let path = dir.join(format!("merged-{}", self.merges));
+            self.merges += 1;
+            let (started, written) = (std::time::Instant::now(), stats.spilled_records);
+            merge_once(&group, &path, settings, combine.as_deref_mut(), stats)?;
+            remove_all(&group);
+            stats.merge_passes += 1;
+            push_bounded(
+                spans,
+                Span::since(SpanKind::Merge, started, stats.spilled_records - written),
+            );
+            self.runs.push((path, level + 1));
+        }
+        Ok(())
+    }
+
+    /// The runs, in order.
+    pub fn into_paths(self) -> Vec<PathBuf> {
+        self.runs.into_iter().map(|(path, _)| path).collect()
+    }
+}
+
 fn merge_once(
     runs: &[PathBuf],
     out: &Path,
@@ -266,7 +355,10 @@ pub fn reduce_input(
             }
         }
         stats.merge_passes += 1;
-        spans.push(Span::since(SpanKind::Merge, started, stats.spilled_records - written));
+        push_bounded(
+            spans,
+            Span::since(SpanKind::Merge, started, stats.spilled_records - written),
+        );
         Ok((path, 0))
     })?;
     stats.merge_passes += 1;
@@ -352,13 +444,40 @@ mod tests {
             let mut stats = SpillStats::default();
             let mut spans = Vec::new();
             let merger = reduce_input(&map_outputs, 0, &settings(fan_in), &scratch, &mut stats, &mut spans).unwrap();
+            // A span per intermediate pass, up to the bound a task keeps.
             assert_eq!(
-                spans.len() as u64 + 1,
-                stats.merge_passes,
+                spans.len() as u64,
+                (stats.merge_passes - 1).min(crate::shuffle::span::MAX_SPANS as u64),
                 "a span per intermediate pass"
             );
+            assert_eq!(spans.iter().map(|s| s.records).sum::<u64>(), stats.spilled_records);
             drain_checked(merger, n, k);
             assert!(stats.spilled_records <= (n * k) as u64 * (depth - 1), "fan-in {fan_in}");
         }
+    }
+
+    #[test]
+    fn issue27_a_task_keeps_a_bounded_number_of_runs_however_many_it_spills() {
+        let (bound, fan_in) = (256, 4);
+        let (n, k) = (12 * bound, 3);
+        let dir = tempfile::tempdir().unwrap();
+        let (mut stats, mut spans) = (SpillStats::default(), Vec::new());
+        let mut task = TaskRuns::with_bound(bound);
+        for run in runs(dir.path(), n, k) {
+            task.push(run, &settings(fan_in), None, dir.path(), &mut stats, &mut spans)
+                .unwrap();
+        }
+        let kept = task.into_paths();
+        // The bound, then at most fan_in - 1 runs per level (log_4 of the
+        // 2816 runs past it: 6 levels).
+        assert!(kept.len() <= bound + (fan_in - 1) * 6, "{} runs kept", kept.len());
+        assert!(stats.merge_passes > 0 && spans.len() <= crate::shuffle::span::MAX_SPANS + 1);
+        // The merged runs' inputs are gone: only the kept runs are on disk.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), kept.len());
+        // Nothing lost, and each key's values still in the order spilled.
+        let scratch = dir.path().join("scratch");
+        std::fs::create_dir(&scratch).unwrap();
+        let merger = reduce_input(&kept, 0, &settings(16), &scratch, &mut stats, &mut spans).unwrap();
+        drain_checked(merger, n, k);
     }
 }

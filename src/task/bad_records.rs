@@ -5,7 +5,10 @@
 //!
 //! The log has one JSON object a line, a skipped record each, written when
 //! the attempt that skipped it succeeds (a failed attempt's skips are not
-//! the job's):
+//! the job's, its retry skips them again), or when the attempt ends the
+//! job by exceeding the budget: then the records it skipped are what
+//! explains the failure. (The command line stages the log and delivers it
+//! after a failure too; see `cli::pending`.)
 //!
 //! ```text
 //! {"step": 1, "file": "in.json" | null, "line": 7 | null, "offset": 120 | null,
@@ -39,7 +42,7 @@ impl BadRecords {
 
     /// A budget whose skipped records are logged to `path` (created or
     /// truncated now, so that a path it cannot write fails before any
-    /// work).
+    /// work; the command line gives a staged temporary file here).
     pub(crate) fn with_log(budget: u64, path: &std::path::Path) -> Result<Self, Error> {
         let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
         Ok(BadRecords {
@@ -134,13 +137,26 @@ impl AttemptSkips<'_> {
     /// The attempt succeeded: its skips stay counted, and are logged.
     pub(crate) fn commit(mut self) -> Result<(), Error> {
         self.mine = 0;
+        self.write_log()
+    }
+
+    /// The attempt fails the job by exceeding the budget (an error no
+    /// retry repeats differently): the records it skipped are logged now,
+    /// and flushed, because they explain the failure.
+    pub(crate) fn log_before_failing(&mut self) {
+        // The job's own error says what failed; a log that cannot be
+        // written adds nothing to it.
+        let _ = self.write_log().and_then(|()| self.shared.flush());
+    }
+
+    fn write_log(&mut self) -> Result<(), Error> {
         if let Some((path, log)) = &self.shared.log
             && !self.lines.is_empty()
         {
             let mut log = log
                 .lock()
                 .map_err(|_| Error::Internal("the bad-records log's lock".into()))?;
-            for line in &self.lines {
+            for line in self.lines.drain(..) {
                 writeln!(log, "{line}").map_err(|e| Error::io(path, e))?;
             }
         }

@@ -152,6 +152,7 @@ pub(crate) fn map_task<E: Outputs>(
                             if let Some(decode) = source.decode_error_ahead() {
                                 return Err(decode);
                             }
+                            skips.log_before_failing();
                             return Err(cx.bad.error(id, location, e));
                         }
                     }

@@ -109,6 +109,16 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return mapreduce::cli::report_parse_error(&e, &Cli::command(), &argv),
     };
+    // What would go to a closed stdout (`>&-`) fails, as GNU tools fail
+    // (jobs check for themselves: with -o they print nothing).
+    let to_stdout = match &cli.command {
+        Command::List => true,
+        Command::Gen(args) => args.output.as_os_str() == "-",
+        Command::Job(_) => false,
+    };
+    if to_stdout && mapreduce::cli::stdout_was_closed() {
+        return mapreduce::cli::report_error(&mapreduce::cli::closed_stdout_error());
+    }
     match cli.command {
         Command::List => {
             let jobs = mapreduce_jobs::all();
