@@ -63,3 +63,54 @@ fn issue28_a_40_mb_input_with_two_workers_runs_at_least_two_map_tasks() {
         "the split size changes no output"
     );
 }
+
+#[test]
+fn issue28_many_small_files_pack_into_few_map_tasks_each_file_keeping_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    for i in 0..20_000 {
+        std::fs::write(
+            data.join(format!("f{i:05}.txt")),
+            format!("word{} other{} line\n", i % 50, i % 7),
+        )
+        .unwrap();
+    }
+    let local = mr(
+        &[
+            "count-lines-by-file",
+            "data",
+            "-q",
+            "--workers",
+            "2",
+            "--stats",
+            "stats.json",
+        ],
+        dir.path(),
+    );
+    assert!(local.status.success(), "{}", String::from_utf8_lossy(&local.stderr));
+    let tasks = map_tasks(&dir.path().join("stats.json"));
+    assert!((2..=16).contains(&tasks), "20,000 tiny files in {tasks} map tasks");
+    // input_path() names each packed file: one count per file, as the
+    // one-task-per-file inline runner gives.
+    let inline = mr(&["count-lines-by-file", "data", "-q", "-r", "inline"], dir.path());
+    assert!(inline.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&local.stdout),
+        String::from_utf8_lossy(&inline.stdout)
+    );
+    assert_eq!(local.stdout.iter().filter(|&&b| b == b'\n').count(), 20_000);
+
+    // A bad record in a packed file is reported in that file.
+    let yelp = dir.path().join("yelp");
+    std::fs::create_dir(&yelp).unwrap();
+    let good = r#"{"business_id": "b", "name": "n", "city": "Reno", "state": "NV", "stars": 4.5, "review_count": 3, "is_open": 1}"#;
+    for i in 0..300 {
+        let line = if i == 217 { "not json" } else { good };
+        std::fs::write(yelp.join(format!("b{i:03}.json")), format!("{line}\n")).unwrap();
+    }
+    let bad = mr(&["yelp-city-stats", "yelp", "-q", "--workers", "2"], dir.path());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(!bad.status.success());
+    assert!(stderr.contains("b217.json, line 1"), "{stderr}");
+}
