@@ -1128,6 +1128,31 @@ fn unknown_switches_get_a_hint_not_clap_advice() {
     }
 }
 
+#[test]
+fn issue28_near_misses_get_did_you_mean_and_no_streaming_usage() {
+    let tmp = TempDir::new().unwrap();
+    for (args, hint) in [
+        (
+            &["word-count", "x", "--reducer", "3"][..],
+            "did you mean '--reducers 3'",
+        ),
+        (&["word-count", "x", "--worker", "2"][..], "did you mean '--workers'"),
+        (
+            &["word-count", "x", "--split-size", "8M"][..],
+            "did you mean '--block-size'",
+        ),
+        (&["word-cont", "x"][..], "did you mean \"word-count\""),
+    ] {
+        let o = run(&mut mr(&tmp), args);
+        let err = assert_usage_error(&o);
+        assert!(err.contains(hint), "{args:?}: {err}");
+        assert!(
+            !err.contains("--step-num <N>"),
+            "{args:?}: the Streaming usage line: {err}"
+        );
+    }
+}
+
 /// On a terminal (a pty from `script`), the map line shows bytes read of
 /// the input with a rate and an ETA, the reduce line records and a rate;
 /// a line per phase stays.

@@ -174,31 +174,11 @@ fn check_layout(path: &Path, conf: &toml::Table) -> Result<(), Error> {
     Ok(())
 }
 
-/// ` (did you mean `X`?)` for the candidate within two edits of `typed`.
+/// ` (did you mean `X`?)` for a candidate close to `typed`.
 fn hint(typed: &str, candidates: &[&str]) -> String {
-    candidates
-        .iter()
-        .map(|c| (edit_distance(typed, c), c))
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map(|(_, c)| format!(" (did you mean `{c}`?)"))
+    super::did_you_mean(typed, candidates.iter().copied())
+        .map(|c| format!(" (did you mean `{c}`?)"))
         .unwrap_or_default()
-}
-
-/// Levenshtein distance over chars.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 fn bad(path: &Path, runner: &str, key: &str, why: &str) -> Error {

@@ -343,6 +343,33 @@ pub fn report_parse_error(e: &clap::Error, command: &clap::Command, argv: &[OsSt
         );
         return ExitCode::from(2);
     }
+    // A task-mode switch without `--step-num`: nearly always a near miss of
+    // a run option (`--reducer 3` for `--reducers 3`), not a Streaming task.
+    if e.kind() == clap::error::ErrorKind::MissingRequiredArgument
+        && !argv
+            .iter()
+            .any(|a| a.to_str().is_some_and(|a| a.starts_with("--step-num")))
+        && let Some(i) = argv
+            .iter()
+            .position(|a| matches!(a.to_str(), Some("--mapper" | "--reducer" | "--combiner")))
+    {
+        let switch = argv[i].to_string_lossy();
+        let value = argv
+            .get(i + 1)
+            .and_then(|v| v.to_str())
+            .filter(|v| v.parse::<u32>().is_ok());
+        let hint = match (&*switch, value) {
+            ("--reducer", Some(n)) => format!("did you mean '--reducers {n}' (the number of reduce tasks)?"),
+            (_, Some(n)) if switch == "--mapper" => {
+                format!("did you mean '--workers {n}'? Map tasks follow from the input and --block-size")
+            }
+            _ => "it runs one task of a step as Hadoop Streaming does, and needs --step-num N".to_owned(),
+        };
+        eprintln!(
+            "error: {switch} is a switch of Streaming task mode (with --step-num N)\n\n  hint: {hint}\n\nFor more information, try '--help'."
+        );
+        return ExitCode::from(2);
+    }
     let _ = e.print();
     if e.use_stderr() {
         ExitCode::from(2)
@@ -365,6 +392,12 @@ const MRJOB_SWITCHES: &[(&str, &str)] = &[
     ("--num-reducers", "reduce tasks are --reducers N"),
     ("--cleanup", "temporary files are always removed; nothing to choose"),
     ("--python-bin", "jobs are Rust binaries: no interpreter to choose"),
+    (
+        "--split-size",
+        "did you mean '--block-size'? It sets the split size (bounded by --min-split-size and --max-split-size)",
+    ),
+    ("--reducer-count", "did you mean '--reducers'?"),
+    ("--num-workers", "did you mean '--workers'?"),
 ];
 
 /// What to say of an option `command` does not have: mrjob's name for
@@ -374,21 +407,38 @@ fn unknown_hint(arg: &str, command: &clap::Command) -> String {
     if let Some((_, hint)) = MRJOB_SWITCHES.iter().find(|(m, _)| *m == name) {
         return (*hint).to_owned();
     }
-    let closest = command
+    let longs: Vec<&str> = command
         .get_arguments()
         .filter(|a| !a.is_hide_set())
         .filter_map(|a| a.get_long())
-        .map(|long| (edit_distance(name.trim_start_matches('-'), long), long))
-        .min();
+        .collect();
+    let typed = name.trim_start_matches('-');
+    if let Some(long) = did_you_mean(typed, longs.iter().copied()) {
+        return format!("did you mean '--{long}'? `--help` lists the options");
+    }
+    let closest = longs.iter().map(|long| (edit_distance(typed, long), *long)).min();
     match closest {
         Some((_, long)) => format!("the closest option is '--{long}'; `--help` lists them all"),
         None => "`--help` lists the options".to_owned(),
     }
 }
 
+/// The candidate closest to `typed` by edit distance, if it is close
+/// enough to be a typo (at most a third of the name, and at least 1 edit):
+/// for "did you mean" hints on job names, options and config sections.
+pub fn did_you_mean<'a>(typed: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (typed.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(typed, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
 /// Edit distance in characters, a swap of neighbours counting one (the
 /// optimal string alignment distance): typos are mostly swaps.
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
     for (i, row) in d.iter_mut().enumerate() {

@@ -153,6 +153,23 @@ pub(crate) fn try_lock(file: &File) -> io::Result<bool> {
     }
 }
 
+/// [`try_lock`], asked again a few times over ~30 ms when the lock is
+/// held: a process that forks a child shares its descriptors (and so its
+/// locks) with the child until the child's `exec` closes them, so a lock
+/// that was just dropped can look held for that instant. A live owner
+/// holds its lock for its whole run; a sweep must not mistake the instant
+/// for one (seen as a rare test failure while other tests spawned
+/// processes).
+pub(crate) fn try_lock_settled(file: &File) -> io::Result<bool> {
+    for _ in 0..3 {
+        if try_lock(file)? {
+            return Ok(true);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    try_lock(file)
+}
+
 /// Whether `path` still names the file open as `file`: a lock taken on a
 /// file that was removed (or replaced) after it was opened guards nothing.
 pub(crate) fn names_file(path: &Path, file: &File) -> bool {
@@ -180,7 +197,7 @@ pub(crate) fn hold_dir(path: &Path) -> io::Result<Option<Held>> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
-    match try_lock(&file) {
+    match try_lock_settled(&file) {
         Ok(true) if names_file(path, &file) => Ok(Some(Held { _open: file })),
         Ok(_) => Ok(None),
         Err(_) => Ok(Some(Held { _open: file })),
@@ -266,7 +283,7 @@ pub(crate) fn sweep_stale(root: &Path) {
         // holds it though its PID means nothing here) and the PID (a run of
         // an older version of the tool, which takes no lock, is alive).
         // A dead run whose PID was reused waits for the next sweep.
-        let abandoned = match try_lock(&file) {
+        let abandoned = match try_lock_settled(&file) {
             Ok(taken) => taken && names_file(&path, &file) && !process_alive(pid),
             Err(_) => !process_alive(pid),
         };

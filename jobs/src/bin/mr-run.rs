@@ -152,7 +152,11 @@ fn main() -> ExitCode {
                 };
             }
             let Some(job) = mapreduce_jobs::find(&name) else {
-                eprintln!("error: no job named {name:?}; `mr-run list` lists the jobs");
+                let jobs = mapreduce_jobs::all();
+                let hint = mapreduce::cli::did_you_mean(&name, jobs.iter().map(|j| j.name()))
+                    .map(|j| format!(" (did you mean {j:?}?)"))
+                    .unwrap_or_default();
+                eprintln!("error: no job named {name:?}{hint}; `mr-run list` lists the jobs");
                 return ExitCode::from(2);
             };
             let argv = std::iter::once(OsString::from(format!("mr-run {name}"))).chain(args);
