@@ -1153,6 +1153,55 @@ fn issue28_near_misses_get_did_you_mean_and_no_streaming_usage() {
     }
 }
 
+#[test]
+fn issue28_jobconf_reduces_sets_the_reducers_on_every_local_runner() {
+    let tmp = TempDir::new().unwrap();
+    std::fs::write(tmp.path().join("in.txt"), "a b c d e f g h i j\nk l m n o p\n").unwrap();
+    for runner in ["local", "inline", "streaming"] {
+        let o = run(
+            &mut mr(&tmp),
+            &[
+                "word-count",
+                "in.txt",
+                "-q",
+                "-r",
+                runner,
+                "-D",
+                "mapreduce.job.reduces=3",
+                "-o",
+                runner,
+            ],
+        );
+        assert!(o.status.success(), "{runner}: {}", stderr(&o));
+        let parts = std::fs::read_dir(tmp.path().join(runner))
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("part-"))
+            .count();
+        assert_eq!(parts, 3, "{runner}: one part per reducer");
+    }
+    let o = run(
+        &mut mr(&tmp),
+        &[
+            "word-count",
+            "in.txt",
+            "--reducers",
+            "2",
+            "-D",
+            "mapreduce.job.reduces=3",
+        ],
+    );
+    assert!(stderr(&o).contains("disagree"), "{}", stderr(&o));
+    let o = run(
+        &mut mr(&tmp),
+        &["word-count", "in.txt", "-D", "mapreduce.job.reduces=lots"],
+    );
+    assert!(
+        !o.status.success() && stderr(&o).contains("whole number"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 /// On a terminal (a pty from `script`), the map line shows bytes read of
 /// the input with a rate and an ETA, the reduce line records and a rate;
 /// a line per phase stays.

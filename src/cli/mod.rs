@@ -480,6 +480,11 @@ fn run_job_with(
     }
     crate::tracker::panic::install_hook(args.verbose);
     let mut config = run_config(args);
+    match jobconf_reducers(args) {
+        Ok(Some(n)) => config.reducers = n,
+        Ok(None) => {}
+        Err(e) => return report_error(&e),
+    }
     config.task_command = task_command;
     // A task process gets the value its runner parsed, not its defaults.
     config.job_options = match (&args.job_options, job.plan().options) {
@@ -672,6 +677,38 @@ fn deliver<const N: usize>(
 }
 
 /// The run's configuration from its options.
+/// The jobconf keys that set the number of reduce tasks (Hadoop 2's and
+/// Hadoop 1's names), which mrjob's runners all honour.
+const REDUCES_KEYS: [&str; 2] = ["mapreduce.job.reduces", "mapred.reduce.tasks"];
+
+/// `-D mapreduce.job.reduces=N`: the reducers on every runner, as mrjob
+/// sets them. A number that is not one, or one that contradicts an
+/// explicit `--reducers`, is refused rather than ignored.
+fn jobconf_reducers(args: &RunArgs) -> Result<Option<u32>, Error> {
+    let mut found: Option<u32> = None;
+    for (key, value) in args.jobconf.iter().filter(|(k, _)| REDUCES_KEYS.contains(&k.as_str())) {
+        let n = value.trim().parse::<u32>().ok().filter(|&n| n >= 1).ok_or_else(|| {
+            Error::Config(format!(
+                "-D {key}={value}: the number of reduce tasks must be a whole number of at least 1"
+            ))
+        })?;
+        if found.is_some_and(|f| f != n) {
+            return Err(Error::Config(format!(
+                "-D {key}={value} contradicts another -D setting of the reduce tasks"
+            )));
+        }
+        found = Some(n);
+    }
+    match found {
+        // `--reducers` defaults to 1: any other value was typed.
+        Some(n) if args.reducers != 1 && args.reducers != n => Err(Error::Config(format!(
+            "--reducers {} and -D mapreduce.job.reduces={n} disagree: give one",
+            args.reducers
+        ))),
+        other => Ok(other),
+    }
+}
+
 fn run_config(args: &RunArgs) -> RunConfig {
     let mut config = RunConfig::new(args.inputs.iter().cloned());
     config.named_inputs = args.named_inputs.clone();
