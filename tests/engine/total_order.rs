@@ -58,7 +58,12 @@ impl Reducer for CountLine {
     type Value = ();
     type OutKey = ();
     type OutValue = String;
-    fn reduce(&mut self, (n, w): &(Reverse<u64>, String), _: Values<'_, ()>, out: &mut Emitter<'_, (), String>) -> TaskResult {
+    fn reduce(
+        &mut self,
+        (n, w): &(Reverse<u64>, String),
+        _: Values<'_, ()>,
+        out: &mut Emitter<'_, (), String>,
+    ) -> TaskResult {
         out.emit((), format!("{w} {}", n.0));
         Ok(())
     }
@@ -102,8 +107,15 @@ fn issue28_a_second_steps_total_order_gives_one_sorted_order_across_parts() {
         for (i, p) in parts.iter().enumerate() {
             assert!(!p.is_empty(), "{runner:?}: part {i} is empty: the sample cut no ranges");
         }
-        assert_eq!(parts.concat(), expected, "{runner:?}: the parts are not one sorted order");
+        assert_eq!(
+            parts.concat(),
+            expected,
+            "{runner:?}: the parts are not one sorted order"
+        );
         parts_by_runner.push(parts);
     }
-    assert_eq!(parts_by_runner[0], parts_by_runner[1], "local and inline cut different ranges");
+    assert_eq!(
+        parts_by_runner[0], parts_by_runner[1],
+        "local and inline cut different ranges"
+    );
 }

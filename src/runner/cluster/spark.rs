@@ -65,7 +65,8 @@ pub(crate) fn run_steps(
     // which must then differ from each other and from what else is shipped.
     for (name, path) in super::side_paths(config)? {
         let base = super::spark_side_name(&name, &path);
-        if base == task.name || base.starts_with("partitions") || files.iter().any(|f| f.ends_with(&format!("/{base}"))) {
+        if base == task.name || base.starts_with("partitions") || files.iter().any(|f| f.ends_with(&format!("/{base}")))
+        {
             return Err(Error::Config(format!(
                 "--side {name}={}: -r spark ships side files under their base names, and {base} is taken: rename the file",
                 path.display()

@@ -75,9 +75,10 @@ impl PairSample {
             return;
         }
         // Compared before copying: most pairs of a large output fall out.
-        let below = self.heap.peek().is_some_and(|top| {
-            (priority, key, value) < (top.priority, top.key.as_slice(), top.value.as_slice())
-        });
+        let below = self
+            .heap
+            .peek()
+            .is_some_and(|top| (priority, key, value) < (top.priority, top.key.as_slice(), top.value.as_slice()));
         if below {
             self.heap.pop();
             self.heap.push(Sampled {
@@ -112,10 +113,13 @@ impl PairSample {
         config: &RunConfig,
         reducers: u32,
     ) -> Result<Vec<Vec<u8>>> {
-        let step = plan
-            .steps
-            .get(index)
-            .ok_or_else(|| Error::Internal(format!("sampling step {} of a {}-step job", index + 1, plan.steps.len())))?;
+        let step = plan.steps.get(index).ok_or_else(|| {
+            Error::Internal(format!(
+                "sampling step {} of a {}-step job",
+                index + 1,
+                plan.steps.len()
+            ))
+        })?;
         let mut pairs = self.heap.into_vec();
         // Priority order, so that a mapper with state sees the same
         // sequence on every runner.

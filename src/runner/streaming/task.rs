@@ -103,7 +103,10 @@ pub fn run_task(
         let pairs = mode.kind == TaskKind::SamplePairs;
         let file = crate::runner::sample::sample_task(plan, mode.step, config, reducers, input, pairs)?;
         let mut out = std::io::stdout().lock();
-        return out.write_all(&file).and_then(|()| out.flush()).map_err(|e| Error::io("<stdout>", e));
+        return out
+            .write_all(&file)
+            .and_then(|()| out.flush())
+            .map_err(|e| Error::io("<stdout>", e));
     }
     if mode.kind != TaskKind::Mapper && step.shuffle.is_none() {
         return Err(Error::Config(format!(
