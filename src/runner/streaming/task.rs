@@ -15,6 +15,9 @@
 //!   task's sorted spill and writes shuffle lines, partitions kept.
 //! - The last step's tasks write the job's output protocol; others write
 //!   pair lines.
+//! - `--sample-partitions` and `--sample-pairs` (hidden from `--help`) run
+//!   no task: they sample pair lines for a later total-order step's
+//!   partition file (`runner::sample`), for `-r spark`'s driver.
 //!
 //! Counters and the status go to standard error as Hadoop's
 //! `reporter:counter:GROUP,NAME,AMOUNT` and `reporter:status:MESSAGE`
