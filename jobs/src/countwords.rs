@@ -6,7 +6,8 @@
 //! the benchmark's programs do; the output is their `WORD COUNT` lines,
 //! most frequent first and, within a count, by word, so it compares byte
 //! for byte with theirs (sorted the same way). The descending order is the
-//! key's own: `(Reverse(count), word)`.
+//! key's own: `(Reverse(count), word)`, and the second step partitions by
+//! total order, so the parts are one sorted order at any `--reducers`.
 
 use std::cmp::Reverse;
 
@@ -85,7 +86,7 @@ pub fn countwords() -> impl AnyJob {
             .combine_with(|a, b| *a += b)
             .reduce(ByCountDescending),
     )
-    .then(step::identity().reduce(CountLine))
+    .then(step::identity().total_order().reduce(CountLine))
     .output(Protocol::RawValue)
     .about("Counts words (ASCII whitespace, ASCII lowercase) and prints `WORD COUNT` by count, descending")
     .sample_input(crate::sample::text)

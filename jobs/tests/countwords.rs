@@ -63,3 +63,38 @@ fn issue27_countwords_prints_words_by_count_descending_as_the_oracle_does() {
         );
     }
 }
+
+#[test]
+fn issue28_countwords_at_3_reducers_is_one_sorted_order_across_parts() {
+    // Its second step partitions by total order: each part a range of
+    // (count descending, word), the parts in order the whole answer.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("text.txt");
+    let mut data = Vec::new();
+    mapreduce_jobs::datagen::text(&mut data, 200 << 10, 11).unwrap();
+    std::fs::write(&input, &data).unwrap();
+    let want = oracle(std::str::from_utf8(&data).unwrap());
+    let mut first_parts: Option<Vec<Vec<u8>>> = None;
+    for runner in ["local", "inline", "streaming"] {
+        let out = dir.path().join(format!("out-{runner}"));
+        let out_text = out.to_string_lossy().into_owned();
+        countwords(
+            &input,
+            &["-r", runner, "--reducers", "3", "--block-size", "64K", "-o", &out_text],
+        );
+        let parts: Vec<Vec<u8>> = (0..3)
+            .map(|i| std::fs::read(out.join(format!("part-{i:05}"))).unwrap())
+            .collect();
+        for (i, part) in parts.iter().enumerate() {
+            assert!(!part.is_empty(), "{runner}: part {i} is empty");
+        }
+        assert!(
+            parts.concat() == want,
+            "{runner}: the parts concatenated are not the sorted answer"
+        );
+        match &first_parts {
+            None => first_parts = Some(parts),
+            Some(local) => assert!(local == &parts, "{runner}: its parts differ from -r local's"),
+        }
+    }
+}

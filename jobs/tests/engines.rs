@@ -117,7 +117,7 @@ fn every_job_equals_local(engine: &[String], only_3: bool) {
     for job in &jobs {
         let (inputs, counts): (&[PathBuf], &[u32]) = match job.as_str() {
             "terasort" | "teravalidate" => (&data.tera, if job == "terasort" { &[3] } else { &[1, 3] }),
-            "sort" => (&data.text, &[3]),
+            "sort" | "countwords" => (&data.text, &[3]),
             j if j.starts_with("yelp") => (&data.yelp, &[1, 3]),
             _ => (&data.text, &[1, 3]),
         };

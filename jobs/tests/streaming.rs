@@ -181,7 +181,7 @@ fn every_job_as_streaming_tasks_prints_what_the_local_runner_prints() {
         // Total order: the `-r streaming` runner samples the boundaries
         // and hands the mappers a partition file; this harness has no
         // sampler, so these run only through the runner.
-        if matches!(job.as_str(), "terasort" | "sort") {
+        if matches!(job.as_str(), "terasort" | "sort" | "countwords") {
             let inputs = if job == "terasort" { &tera } else { &text };
             let expected = run_local(job, inputs, 3);
             assert!(!expected.is_empty(), "{job}: no output");
@@ -414,5 +414,44 @@ fn issue27_sigkilled_streaming_runner_leaves_no_child_running() {
             left.is_empty(),
             "{stage}: still running 2 s after the runner's SIGKILL: {left:?}"
         );
+    }
+}
+
+#[test]
+fn issue28_a_later_steps_boundaries_from_samples_of_samples_are_the_whole_samples() {
+    // countwords' step 1 output (its step 2's input) as pair lines: the
+    // word counts of a text with 400 words at 1 to 37 occurrences.
+    let mut text = String::new();
+    for i in 0..400u32 {
+        for _ in 0..=(i * 11 % 37) {
+            text.push_str(&format!("w{i} "));
+        }
+        text.push('\n');
+    }
+    let mapped = task("countwords", 0, "--mapper", 1, text.as_bytes(), None);
+    let mut lines: Vec<&[u8]> = mapped.split_inclusive(|&b| b == b'\n').collect();
+    lines.sort();
+    let pairs = task("countwords", 0, "--reducer", 1, &lines.concat(), None);
+    assert_eq!(pairs.iter().filter(|&&b| b == b'\n').count(), 400);
+    let whole = task("countwords", 1, "--sample-partitions", 3, &pairs, None);
+    let bounds: Vec<&[u8]> = whole.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+    assert_eq!(bounds.len(), 2, "{}", String::from_utf8_lossy(&whole));
+    assert!(bounds[0] < bounds[1], "{}", String::from_utf8_lossy(&whole));
+    // What -r spark's driver does: each part sampled apart, then cut.
+    let half = pairs.len() / 2 + pairs[pairs.len() / 2..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let mut samples = task("countwords", 1, "--sample-pairs", 3, &pairs[..half], None);
+    samples.extend(task("countwords", 1, "--sample-pairs", 3, &pairs[half..], None));
+    assert_eq!(task("countwords", 1, "--sample-partitions", 3, &samples, None), whole);
+    for (job, step, said) in [
+        ("terasort", "0", "which the runner samples itself"),
+        ("word-count", "0", "does not partition by total order"),
+    ] {
+        let out = Command::new(mr_run())
+            .args([job, "--step-num", step, "--sample-partitions"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && stderr.contains(said), "{job}: {stderr}");
     }
 }

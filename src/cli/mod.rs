@@ -133,6 +133,15 @@ pub struct RunArgs {
     /// With --step-num: run the step's combiner over sorted shuffle lines.
     #[arg(long, group = "task", requires = "step_num")]
     pub combiner: bool,
+    /// With --step-num on a total-order step after the first: read the
+    /// previous step's output pair lines on stdin, write the step's
+    /// partition file on stdout (-r spark's driver runs it between steps).
+    #[arg(long, group = "task", requires = "step_num", hide = true)]
+    pub sample_partitions: bool,
+    /// With --step-num, as --sample-partitions: write the sample of the
+    /// pair lines read, as pair lines (one part's share of its input).
+    #[arg(long, group = "task", requires = "step_num", hide = true)]
+    pub sample_pairs: bool,
     /// With --step-num --mapper on a total-order step: the sampled range
     /// boundaries, one hex-encoded key a line.
     #[arg(long, value_name = "FILE", requires = "step_num")]
@@ -502,6 +511,8 @@ fn run_job_with(
     };
     if let Some(step) = args.step_num {
         let kind = match (args.reducer, args.combiner) {
+            _ if args.sample_partitions => TaskKind::SamplePartitions,
+            _ if args.sample_pairs => TaskKind::SamplePairs,
             (true, _) => TaskKind::Reducer,
             (_, true) => TaskKind::Combiner,
             _ => TaskKind::Mapper,

@@ -81,7 +81,7 @@ pub(crate) fn run_steps<E: Engine>(
     step_output: Option<&OutputDir>,
     stamps: &[Stamp],
 ) -> Result<Vec<StepReport>> {
-    let ranges = super::sample::ranges(plan, &sources, config)?.map(Arc::new);
+    let mut ranges = super::sample::ranges(plan, &sources, config)?.map(Arc::new);
     let bad = match &config.bad_records_log {
         Some(path) => BadRecords::with_log(config.skip_bad_records, path)?,
         None => BadRecords::new(config.skip_bad_records),
@@ -102,7 +102,7 @@ pub(crate) fn run_steps<E: Engine>(
             reducers: config.reducers,
             protocol: plan.protocol,
             output: Some(output),
-            ranges: if index == 0 { ranges.clone() } else { None },
+            ranges: ranges.take(),
             bad: &bad,
             env: &env,
         };
@@ -114,12 +114,37 @@ pub(crate) fn run_steps<E: Engine>(
         bad.flush()?;
         if !cx.last {
             splits = engine.pair_splits(outputs)?;
+            ranges = later_ranges(engine, plan, index + 1, &splits, config)?;
             if let Some(dir) = step_output {
                 write_step_output(engine, step, plan, &splits, dir, index + 1)?;
             }
         }
     }
     Ok(reports)
+}
+
+/// Step `index`'s total-order boundaries, if it has them: sampled from
+/// its input, the previous step's output pairs.
+fn later_ranges<E: Engine>(
+    engine: &E,
+    plan: &JobPlan,
+    index: usize,
+    splits: &[E::Split],
+    config: &RunConfig,
+) -> Result<Option<Arc<Vec<Vec<u8>>>>> {
+    if !plan.steps.get(index).is_some_and(|s| s.total_order()) {
+        return Ok(None);
+    }
+    let mut sample = super::sample::PairSample::new();
+    for split in splits {
+        let mut source = engine.open(split)?;
+        while let Some(record) = source.next_record()? {
+            if let crate::task::source::Record::Pair { key, value } = record {
+                sample.push(key, value);
+            }
+        }
+    }
+    Ok(Some(Arc::new(sample.bounds(plan, index, config, config.reducers)?)))
 }
 
 /// `--step-output-dir`: a step's output as the next step will read it,

@@ -1,13 +1,19 @@
-//! Total-order partitioning: sampling a first step's input to cut its map
+//! Total-order partitioning: sampling a step's input to cut its map
 //! output keys into ranges, one per reduce task (Hadoop's `InputSampler`
 //! with `TotalOrderPartitioner`, Spark's `RangePartitioner`).
 //!
-//! The sample reads lines at evenly spaced offsets of each input file and
-//! runs the step's mapper on them, collecting the encoded keys it emits.
-//! It depends only on the files, not on how a runner splits them, so every
-//! runner cuts the same boundaries. Boundaries only decide which part file
-//! a key lands in: the concatenated output is globally sorted whatever
-//! they are, so a skewed sample costs balance, never correctness.
+//! A first step's sample reads lines at evenly spaced offsets of each
+//! input file and runs the step's mapper on them, collecting the encoded
+//! keys it emits; a later step's samples the previous step's output pairs
+//! ([`pairs`]). Either depends only on the data, not on how a runner
+//! splits it, so every runner cuts the same boundaries. Boundaries only
+//! decide which part file a key lands in: the concatenated output is
+//! globally sorted whatever they are, so a skewed sample costs balance,
+//! never correctness.
+
+mod pairs;
+
+pub(crate) use pairs::{PairSample, sample_task};
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -28,14 +34,9 @@ const SAMPLE_KEYS: usize = 100_000;
 /// Places sampled in each splittable file.
 const PLACES_PER_FILE: u64 = 10;
 
-/// The boundaries for the job's first step if it asks for total order.
+/// The boundaries for the job's first step if it asks for total order
+/// (a later step's are sampled from its input when it runs: [`PairSample`]).
 pub(crate) fn ranges(plan: &JobPlan, sources: &[TextSource], config: &RunConfig) -> Result<Option<Vec<Vec<u8>>>> {
-    let partitions = config.reducers;
-    if plan.steps.iter().skip(1).any(|s| s.total_order()) {
-        return Err(Error::Config(
-            "total-order partitioning is supported on a job's first step only".into(),
-        ));
-    }
     let Some(step) = plan.steps.first().filter(|s| s.total_order()) else {
         return Ok(None);
     };
@@ -91,13 +92,18 @@ pub(crate) fn ranges(plan: &JobPlan, sources: &[TextSource], config: &RunConfig)
             scratch_out.clear();
         }
     }
+    Ok(Some(cut(keys, config.reducers)))
+}
+
+/// The keys at `partitions - 1` evenly spaced ranks of the sampled keys,
+/// sorted (none from an empty sample: every key goes to the first part).
+fn cut(mut keys: SortBuffer, partitions: u32) -> Vec<Vec<u8>> {
     keys.sort(false);
     let n = keys.len();
-    let bounds = (1..partitions as usize)
+    (1..partitions as usize)
         .filter(|_| n > 0)
         .map(|i| keys.get(i * n / partitions as usize).1.to_vec())
-        .collect();
-    Ok(Some(bounds))
+        .collect()
 }
 
 type Place = (Box<dyn Read + Send>, std::path::PathBuf);

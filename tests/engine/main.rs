@@ -13,6 +13,7 @@ mod local;
 mod model;
 mod runners;
 mod semantics;
+mod total_order;
 
 use std::path::PathBuf;
 

@@ -307,10 +307,15 @@ impl<I: InputFormat, K: Key, V: Value> MapStage<I, K, V> {
     }
 
     /// Total order (Hadoop's `TotalOrderPartitioner`, Spark's `sortByKey`):
-    /// before the step runs, the runner maps a sample of the input and cuts
-    /// the sampled keys into `reducers` ranges, so part `i` holds only keys
-    /// below part `i + 1`'s and the concatenated parts are globally sorted.
-    /// Supported on a job's first step, reading files (not standard input).
+    /// before the step runs, the runner maps a sample of the step's input
+    /// and cuts the sampled keys into `reducers` ranges, so part `i` holds
+    /// only keys below part `i + 1`'s and the concatenated parts are
+    /// globally sorted, on every runner. Any step may ask for it: a first
+    /// step samples lines of the input files (standard input is spooled
+    /// first), a later one the previous step's output pairs. To sort a
+    /// result by count, descending, end the job with a step keyed by
+    /// `(std::cmp::Reverse(count), word)` and `.total_order()` (see the
+    /// guide, "Sorting the result").
     pub fn total_order(mut self) -> Self {
         self.partitioning = PartitionChoice::TotalOrder;
         self

@@ -140,8 +140,8 @@ fn run_job(
         }
     }
     // Total order: the boundaries are sampled here and shipped with the
-    // first step.
-    let partitions = match sample_bounds(plan, inputs, config)? {
+    // step (a later step's from the previous step's output).
+    let mut partitions = match sample_bounds(plan, inputs, config)? {
         Some(bounds) => {
             let path = run.work.join("partitions");
             std::fs::write(&path, partition_file(&bounds)).map_err(|e| Error::io(&path, e))?;
@@ -162,7 +162,9 @@ fn run_job(
         } else {
             format!("{tmp}/step-{index}")
         };
-        let ship_partitions = partitions.as_ref().filter(|_| index == 0 && step.total_order());
+        let ship_partitions = partitions.as_ref().filter(|_| step.total_order());
+        // Its name in the task's directory.
+        let partitions_name = ship_partitions.and_then(|p| p.file_name()).map(|n| n.to_string_lossy());
         let mut files = vec![task.binary.display().to_string()];
         if let Some(p) = ship_partitions {
             files.push(p.display().to_string());
@@ -197,9 +199,7 @@ fn run_job(
             define(key, value);
         }
         let command = |kind: TaskKind| {
-            let partition_arg = ship_partitions
-                .and(Some("partitions"))
-                .filter(|_| kind == TaskKind::Mapper);
+            let partition_arg = partitions_name.as_deref().filter(|_| kind == TaskKind::Mapper);
             let words: Vec<String> = std::iter::once(format!("./{}", task.name))
                 .chain(task.task_args(index, kind, config, partition_arg, super::hadoop_side_name))
                 .map(|w| shell_quote(&w))
@@ -258,6 +258,10 @@ fn run_job(
         report.seconds = started.elapsed().as_secs_f64();
         report.map_seconds = report.seconds;
         reports.push(report);
+        partitions = match plan.steps.get(index + 1).filter(|s| s.total_order()) {
+            Some(_) => Some(run.sample_step_output(plan, index, tmp, config)?),
+            None => None,
+        };
         if index > 0 && !run.dry && !local_fs {
             let _ = run.hadoop_fs(
                 &["-rm", "-r", "-f", "-skipTrash", &format!("{tmp}/step-{}", index - 1)],
@@ -431,6 +435,23 @@ impl Runner {
             text,
             success: status.success(),
         }))
+    }
+
+    /// Step `index + 1`'s partition file, sampled from step `index`'s
+    /// output (`hadoop fs -cat TMP/step-INDEX/part-*`, pair lines), written
+    /// to `partitions-{index + 1}` in the run's directory.
+    fn sample_step_output(&mut self, plan: &JobPlan, index: usize, tmp: &str, config: &RunConfig) -> Result<PathBuf> {
+        let path = self.work.join(format!("partitions-{}", index + 1));
+        let parts = format!("{tmp}/step-{index}/part-*");
+        let args = self.fs_args(&["-cat", &parts], config);
+        if self.dry {
+            self.print(&args);
+            return Ok(path);
+        }
+        let sample = super::sample_command_output(&self.hadoop, &args, &self.work, &parts, "Hadoop")?;
+        let bounds = sample.bounds(plan, index + 1, config, config.reducers)?;
+        std::fs::write(&path, partition_file(&bounds)).map_err(|e| Error::io(&path, e))?;
+        Ok(path)
     }
 
     /// A failed task's own error paragraph from its YARN container logs

@@ -171,6 +171,8 @@ impl TaskCommand {
                 TaskKind::Mapper => "--mapper",
                 TaskKind::Reducer => "--reducer",
                 TaskKind::Combiner => "--combiner",
+                TaskKind::SamplePartitions => "--sample-partitions",
+                TaskKind::SamplePairs => "--sample-pairs",
             }
             .into(),
         );
@@ -269,6 +271,58 @@ pub(crate) fn sample_bounds(
         }
     }
     super::sample::ranges(plan, &sources, config)
+}
+
+/// A sample of the pair lines `program ARGS` prints (`hadoop fs -cat` of
+/// a step's output); `name` is what errors name, `engine` whose command
+/// it is.
+pub(crate) fn sample_command_output(
+    program: &Path,
+    args: &[OsString],
+    cwd: &Path,
+    name: &str,
+    engine: &str,
+) -> Result<super::sample::PairSample> {
+    let mut child = std::process::Command::new(program)
+        .args(args)
+        .current_dir(cwd)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::io(program, e))?;
+    let stderr = child.stderr.take();
+    let printed = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut s) = stderr {
+            let _ = std::io::Read::read_to_string(&mut s, &mut text);
+        }
+        text
+    });
+    let mut sample = super::sample::PairSample::new();
+    let read = match child.stdout.take() {
+        Some(out) => sample.push_lines(out, Path::new(name)),
+        None => Err(Error::Internal("a command without a standard output".into())),
+    };
+    if read.is_err() {
+        // It may be blocked writing what is no longer read.
+        let _ = child.kill();
+    }
+    let status = child.wait().map_err(|e| Error::io(program, e))?;
+    let text = printed.join().unwrap_or_default();
+    if !status.success() {
+        return Err(Error::Engine {
+            engine: engine.into(),
+            step: 0,
+            steps: 0,
+            message: format!(
+                "sampling {name} for total order: `{}` failed:\n{}",
+                shell_line(program.as_os_str(), args),
+                tail(&text, 12)
+            ),
+        });
+    }
+    read.map(|()| sample)
 }
 
 /// The side files as a task's `--side` names them in its working

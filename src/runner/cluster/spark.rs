@@ -8,8 +8,11 @@
 //!
 //! Spec layout (JSON, written here, read by the driver): `name`, `binary`
 //! (the shipped file's name), `reducers`, `inputs` (URIs; local files as
-//! `file://`), `steps` (each `{"mapper": [ARGS], "reducer": [ARGS] | null}`,
-//! the arguments after the binary), `output` (the URI the last step is
+//! `file://`), `steps` (each `{"mapper": [ARGS], "reducer": [ARGS] | null,
+//! "sample": SAMPLE | null}`, the arguments after the binary; `sample`, on
+//! a total-order step after the first: `{"pairs": [ARGS], "partitions":
+//! [ARGS], "file": NAME}`, how the driver samples the previous step's
+//! output into the partition file `NAME` the mapper's arguments name), `output` (the URI the last step is
 //! saved to), `report` (a local file the driver writes the counters to:
 //! `{"STEP\tGROUP\tNAME": amount}`, STEP 0-based).
 
@@ -62,7 +65,8 @@ pub(crate) fn run_steps(
     // which must then differ from each other and from what else is shipped.
     for (name, path) in super::side_paths(config)? {
         let base = super::spark_side_name(&name, &path);
-        if base == task.name || base == "partitions" || files.iter().any(|f| f.ends_with(&format!("/{base}"))) {
+        if base == task.name || base.starts_with("partitions") || files.iter().any(|f| f.ends_with(&format!("/{base}")))
+        {
             return Err(Error::Config(format!(
                 "--side {name}={}: -r spark ships side files under their base names, and {base} is taken: rename the file",
                 path.display()
@@ -75,10 +79,23 @@ pub(crate) fn run_steps(
         .iter()
         .enumerate()
         .map(|(n, step)| {
-            let shipped = partitions.filter(|_| n == 0 && step.total_order());
+            // A later total-order step's boundaries: sampled by the driver
+            // from the previous step's output and added as `partitions-N`.
+            let later = format!("partitions-{n}");
+            let shipped = match n {
+                0 => partitions,
+                _ => Some(later.as_str()),
+            }
+            .filter(|_| step.total_order());
+            let args = |kind| task.task_args(n, kind, config, None, super::spark_side_name);
             serde_json::json!({
                 "mapper": task.task_args(n, TaskKind::Mapper, config, shipped, super::spark_side_name),
-                "reducer": step.shuffle.as_ref().map(|_| task.task_args(n, TaskKind::Reducer, config, None, super::spark_side_name)),
+                "reducer": step.shuffle.as_ref().map(|_| args(TaskKind::Reducer)),
+                "sample": (n > 0 && step.total_order()).then(|| serde_json::json!({
+                    "pairs": args(TaskKind::SamplePairs),
+                    "partitions": args(TaskKind::SamplePartitions),
+                    "file": later,
+                })),
             })
         })
         .collect();

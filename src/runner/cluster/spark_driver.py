@@ -9,6 +9,9 @@ ships to every executor:
          sends it, and sort within partitions in byte order
       -> reducer task per partition -> the next step ... -> saveAsTextFile
 
+A total-order step after the first is preceded by a sample of the previous
+step's output, cut into its partition file here (`add_partition_file`).
+
 Each task is a process of the binary fed through a pipe, as RDD.pipe does,
 but started here so that it gets the environment Hadoop Streaming gives a
 task (the input file, the split's start, the partition) and so that a
@@ -25,7 +28,7 @@ import subprocess
 import sys
 import threading
 
-from pyspark import AccumulatorParam, SparkContext, SparkFiles
+from pyspark import AccumulatorParam, SparkContext, SparkFiles, StorageLevel
 
 
 class CounterParam(AccumulatorParam):
@@ -111,6 +114,33 @@ def run_task(binary, argv, env_extra, lines, counters, step):
     counters.add(found)
 
 
+def add_partition_file(sc, rdd, binary, sample, env, counters, n, work):
+    """Step n's total-order boundaries from the previous step's output
+    (`rdd`, pair lines): each partition sampled apart by the binary
+    (`--sample-pairs`), the samples together cut here (`--sample-partitions`)
+    into the partition file that the step's mappers name, which every task
+    then gets (`addFile`). A sample of samples is the sample of the whole
+    (src/runner/sample/pairs.rs), so the boundaries are the local runner's."""
+    sampled = rdd.mapPartitions(lambda lines: run_task(binary, sample["pairs"], env, lines, counters, n)).collect()
+    proc = subprocess.run(
+        [SparkFiles.get(binary)] + sample["partitions"],
+        input=b"".join(line + b"\n" for line in sampled),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ, **env),
+        cwd=SparkFiles.getRootDirectory(),
+    )
+    if proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip()
+        raise RuntimeError(
+            "mr-run task failed with exit status %d:\n%s\n" % (proc.returncode, message or "(it printed nothing)")
+        )
+    path = os.path.join(work, sample["file"])
+    with open(path, "wb") as f:
+        f.write(proc.stdout)
+    sc.addFile(path)
+
+
 def input_files(sc, uri):
     """The files an input names, as the local runner lists them: a glob's
     matches sorted, a directory's visible files (not `_` or `.` names)
@@ -145,6 +175,8 @@ def split_starts(rdd):
 def main():
     with open(sys.argv[1]) as f:
         spec = json.load(f)
+    # The run's directory (the spec's), where sampled partition files go.
+    work = os.path.dirname(os.path.abspath(sys.argv[1]))
     sc = SparkContext(appName=spec["name"])
     sc.setLogLevel("WARN")
     counters = sc.accumulator({}, CounterParam())
@@ -179,6 +211,12 @@ def main():
                 parts.append(text.mapPartitionsWithIndex(first))
             mapped = sc.union(parts) if len(parts) != 1 else parts[0]
         else:
+            if step.get("sample") is not None:
+                # Sampled first, then read again by the step: kept, so that
+                # the previous step's tasks run (and count) once.
+                rdd = rdd.persist(StorageLevel.MEMORY_AND_DISK)
+                env = dict(jobconf, mapreduce_job_reduces=str(reducers))
+                add_partition_file(sc, rdd, binary, step["sample"], env, counters, n, work)
 
             def later(i, lines, step=step, n=n):
                 env = {

@@ -68,7 +68,7 @@ struct Pipeline<'a> {
     output: &'a OutputDir,
     job_dir: JobDir,
     steps: usize,
-    /// The first step's total-order boundaries, if it has them.
+    /// The running step's total-order boundaries, if it has them.
     partition_file: Option<PathBuf>,
     /// The job's input files in order, as JSON (`mr_run_inputs`): they
     /// rank the map tasks' arrival positions.
@@ -86,8 +86,9 @@ pub(crate) fn run_steps(
 ) -> Result<Vec<StepReport>> {
     let command = config.task_command()?;
     let job_dir = JobDir::create(temp_root)?;
-    // Total order: the boundaries are sampled once, here, and every map
-    // task of the first step reads them.
+    // Total order: the boundaries are sampled here, before the step (a
+    // later step's from the previous step's output), and every map task
+    // of the step reads them.
     let partition_file = match crate::runner::sample::ranges(plan, &sources, config)? {
         Some(bounds) => {
             let path = job_dir.attempt(0, "sample", 0, 1)?.join("partitions");
@@ -104,7 +105,7 @@ pub(crate) fn run_steps(
         })
         .collect();
     let inputs_json = serde_json::to_string(&files).map_err(|e| Error::Internal(e.to_string()))?;
-    let pipeline = Pipeline {
+    let mut pipeline = Pipeline {
         command,
         config,
         output,
@@ -179,6 +180,22 @@ pub(crate) fn run_steps(
             .flatten()
             .map(|p| (TaskInput::File(p.clone()), Some(p)))
             .collect();
+        pipeline.partition_file = match plan.steps.get(index + 1).filter(|s| s.total_order()) {
+            Some(_) => {
+                let mut sample = crate::runner::sample::PairSample::new();
+                for (input, _) in &inputs {
+                    if let TaskInput::File(p) = input {
+                        sample.push_lines(File::open(p).map_err(|e| Error::io(p, e))?, p)?;
+                    }
+                }
+                let bounds = sample.bounds(plan, index + 1, config, config.reducers)?;
+                let path = pipeline.job_dir.attempt(index + 1, "sample", 0, 1)?.join("partitions");
+                let bytes = crate::codec::streaming::partition_file(&bounds);
+                std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+                Some(path)
+            }
+            None => None,
+        };
     }
     Ok(reports)
 }
@@ -283,7 +300,7 @@ impl Pipeline<'_> {
                 cmd.env("mr_run_input", &**name);
             }
         }
-        if let (0, Phase::Map, Some(p)) = (step, phase, &self.partition_file) {
+        if let (Phase::Map, Some(p)) = (phase, &self.partition_file) {
             cmd.arg("--partition-file").arg(p);
         }
         super::sort::die_with_runner(&mut cmd);

@@ -15,6 +15,9 @@
 //!   task's sorted spill and writes shuffle lines, partitions kept.
 //! - The last step's tasks write the job's output protocol; others write
 //!   pair lines.
+//! - `--sample-partitions` and `--sample-pairs` (hidden from `--help`) run
+//!   no task: they sample pair lines for a later total-order step's
+//!   partition file (`runner::sample`), for `-r spark`'s driver.
 //!
 //! Counters and the status go to standard error as Hadoop's
 //! `reporter:counter:GROUP,NAME,AMOUNT` and `reporter:status:MESSAGE`
@@ -58,6 +61,14 @@ pub enum TaskKind {
     /// The step's combiner, over sorted shuffle lines (Hadoop's
     /// `-combiner`, run on a map task's sorted spills).
     Combiner,
+    /// Not a task: a total-order step's boundaries (`--sample-partitions`,
+    /// on a step after the first), sampled from the previous step's output
+    /// pair lines (all of them, or the union of samples of its parts) and
+    /// written as its partition file.
+    SamplePartitions,
+    /// Not a task: the sample of the pair lines read (`--sample-pairs`),
+    /// written as pair lines: a part's share of `SamplePartitions`' input.
+    SamplePairs,
 }
 
 /// One Streaming task: the step (0-based, as mrjob counts) and its kind.
@@ -90,6 +101,16 @@ pub fn run_task(
             plan.steps.len()
         ))
     })?;
+    let reducers = env_number("mapreduce_job_reduces").map_or(config.reducers, |n| n.max(1) as u32);
+    if matches!(mode.kind, TaskKind::SamplePartitions | TaskKind::SamplePairs) {
+        let pairs = mode.kind == TaskKind::SamplePairs;
+        let file = crate::runner::sample::sample_task(plan, mode.step, config, reducers, input, pairs)?;
+        let mut out = std::io::stdout().lock();
+        return out
+            .write_all(&file)
+            .and_then(|()| out.flush())
+            .map_err(|e| Error::io("<stdout>", e));
+    }
     if mode.kind != TaskKind::Mapper && step.shuffle.is_none() {
         return Err(Error::Config(format!(
             "--step-num {} --{}: step {} of job {} is map-only",
@@ -103,7 +124,6 @@ pub fn run_task(
             plan.name
         )));
     }
-    let reducers = env_number("mapreduce_job_reduces").map_or(config.reducers, |n| n.max(1) as u32);
     let ranges = match (
         &mode.partition_file,
         step.total_order() && mode.kind == TaskKind::Mapper,
@@ -143,7 +163,7 @@ pub fn run_task(
     let task = TaskId {
         step: id,
         phase: match mode.kind {
-            TaskKind::Mapper => Phase::Map,
+            TaskKind::Mapper | TaskKind::SamplePartitions | TaskKind::SamplePairs => Phase::Map,
             TaskKind::Reducer => Phase::Reduce,
             TaskKind::Combiner => Phase::Combine,
         },
@@ -180,6 +200,9 @@ pub fn run_task(
             None,
         )?,
         TaskKind::Combiner => combine_task(&cx, task, input, parts, arrival)?,
+        TaskKind::SamplePartitions | TaskKind::SamplePairs => {
+            return Err(Error::Internal("the sampler runs no task".into()));
+        }
     };
     report_counters(report, &outcome.framework, &outcome.user, step.shuffle.is_some())?;
     if let Some(status) = outcome.status {
