@@ -1202,6 +1202,45 @@ fn issue28_jobconf_reduces_sets_the_reducers_on_every_local_runner() {
     );
 }
 
+#[test]
+fn issue28_job_help_is_short_and_help_v_shows_every_option_grouped() {
+    let tmp = TempDir::new().unwrap();
+    let short = run(&mut mr(&tmp), &["word-count", "--help"]);
+    assert!(short.status.success());
+    let text = stdout(&short);
+    assert!(text.lines().count() < 45, "{} lines:\n{text}", text.lines().count());
+    for shown in [
+        "Most used options",
+        "--reducers",
+        "--workers",
+        "-o, --output",
+        "--help -v",
+    ] {
+        assert!(text.contains(shown), "{shown}: {text}");
+    }
+    for hidden in ["--hadoop-bin", "--merge-fan-in", "--step-num"] {
+        assert!(!text.contains(hidden), "{hidden}: {text}");
+    }
+    for args in [&["word-count", "--help", "-v"][..], &["word-count", "--help-all"][..]] {
+        let all = run(&mut mr(&tmp), args);
+        assert!(all.status.success());
+        let text = stdout(&all);
+        for heading in ["Input:", "Output:", "Engine:", "Cluster (", "Streaming task mode ("] {
+            assert!(text.contains(heading), "{args:?}: {heading}");
+        }
+        for shown in ["--hadoop-bin", "--merge-fan-in", "--step-num", "--reducers"] {
+            assert!(text.contains(shown), "{args:?}: {shown}");
+        }
+    }
+    // The built-in sample is promised only by a job that has one.
+    assert!(stdout(&run(&mut mr(&tmp), &["word-count", "--help"])).contains("runs on its built-in sample"));
+    let terasort = stdout(&run(&mut mr(&tmp), &["terasort", "--help"]));
+    assert!(
+        terasort.contains("no built-in sample") && !terasort.contains("runs on its built-in sample"),
+        "{terasort}"
+    );
+}
+
 /// On a terminal (a pty from `script`), the map line shows bytes read of
 /// the input with a rate and an ETA, the reduce line records and a rate;
 /// a line per phase stays.

@@ -5,11 +5,11 @@
 
 use std::process::Command;
 
-/// `--help -v` (or plain `--help`, which lists these too): each option's
+/// `--help-all` (every option): each option's
 /// `[default: ...]`, the text up to the first `,` or `]`.
 fn help_defaults() -> Vec<(String, String)> {
     let out = Command::new(env!("CARGO_BIN_EXE_mr-run"))
-        .args(["word-count", "--help"])
+        .args(["word-count", "--help-all"])
         .output()
         .expect("mr-run runs");
     let help = String::from_utf8_lossy(&out.stdout).into_owned();

@@ -18,6 +18,7 @@ use crate::runner::streaming::{TaskKind, TaskMode};
 use crate::runner::{self, JobReport, RunConfig, RunnerKind, SpillCompression};
 
 mod conf;
+mod help;
 mod pending;
 mod report;
 mod stats;
@@ -301,6 +302,27 @@ fn parse_and_run(job: &dyn AnyJob, argv: Vec<OsString>, task_command: Option<Vec
     if let Some(spec) = spec {
         // The job's own options, under a heading of their own in --help.
         command = (spec.augment)(command.next_help_heading("Options of this job"));
+    }
+    if let Some(all) = help::requested(&argv) {
+        let own: Vec<String> = spec
+            .map(|s| {
+                (s.augment)(clap::Command::new("job"))
+                    .get_arguments()
+                    .map(|a| a.get_id().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let bin = argv
+            .first()
+            .map_or_else(|| job.name().to_owned(), |a| a.to_string_lossy().into_owned());
+        let plan = job.plan();
+        let traits = help::JobTraits {
+            options: own,
+            has_sample: plan.sample.is_some(),
+            named_inputs: !plan.inputs.is_empty(),
+            side_files: !plan.sides.is_empty(),
+        };
+        return print_stdout(&help::render(command, &bin, &traits, all));
     }
     // The config file's defaults join the arguments before parsing, so
     // they are checked as typed ones are.

@@ -85,14 +85,45 @@ pub(crate) fn capped_split_size(sources: &[TextSource], split_bytes: u64, note: 
     capped
 }
 
+/// Up to this many input files, each is a map task of its own (or
+/// several, cut into splits), as Hadoop's `FileInputFormat` makes them:
+/// a task's hooks run once per file and a map-only step writes a part per
+/// file, on every runner alike. Past it the per-task costs (a thread, a
+/// directory, a run file, a merge input: about 1.5 ms) dominate, and small
+/// files are packed.
+pub(crate) const PACK_ABOVE: usize = 1024;
+
+/// One map input per split, none packed.
+fn unpacked(sources: Vec<TextSource>, split_bytes: u64) -> Result<Vec<MapInput>> {
+    let mut inputs = Vec::new();
+    for source in sources {
+        match source {
+            TextSource::Sample(bytes) => inputs.push(MapInput::Sample(bytes)),
+            TextSource::Input(src, input) => {
+                inputs.extend(
+                    named_splits(&src, input.as_ref(), split_bytes)?
+                        .into_iter()
+                        .map(MapInput::Split),
+                );
+            }
+        }
+    }
+    Ok(inputs)
+}
+
 /// The first step's map inputs: each file cut into splits of
-/// `split_bytes`, and runs of consecutive small files (whole-file splits
-/// of the same named input) packed into one task while their bytes plus
-/// [`OPEN_COST`] each fit `split_bytes`, as Hadoop's
+/// `split_bytes`; past [`PACK_ABOVE`] input files, runs of consecutive
+/// small files (whole-file splits of the same named input) are packed into
+/// one task while their bytes plus [`OPEN_COST`] each fit `split_bytes`,
+/// as Hadoop's
 /// `CombineFileInputFormat` and Spark's file partitions pack them: 20,000
 /// tiny files are a few tasks, not 20,000. Files stay in input order, so a
 /// key's values arrive in the same order however they are packed.
 pub(crate) fn text_inputs(sources: Vec<TextSource>, split_bytes: u64) -> Result<Vec<MapInput>> {
+    let files = sources.iter().filter(|s| matches!(s, TextSource::Input(..))).count();
+    if files <= PACK_ABOVE {
+        return unpacked(sources, split_bytes);
+    }
     let mut inputs = Vec::new();
     let mut pack: Vec<Split> = Vec::new();
     let mut pack_cost = 0u64;
