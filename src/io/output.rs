@@ -17,7 +17,8 @@
 //!   the same filesystem, so renames are atomic), which also proves the
 //!   location writable; the run holds its lock too.
 //!
-//! Every part is `fsync`ed when its task finishes it. Commit writes and
+//! Every part of `-o DIR` is `fsync`ed when its task finishes it (parts
+//! staged for standard output are not: they are copied and deleted). Commit writes and
 //! `fsync`s `_SUCCESS` in the staging directory, `fsync`s that directory,
 //! and then makes it DIR in one atomic step: a `rename` onto a missing or
 //! empty DIR, or, for `--overwrite`, a `renameat2(RENAME_EXCHANGE)` that
@@ -203,6 +204,7 @@ impl OutputDir {
             out: DirectWriter::new(file),
             path: shown,
             bytes: 0,
+            durable: self.dest.is_some(),
         })
     }
 
@@ -339,6 +341,10 @@ pub(crate) struct PartWriter {
     /// The part as the user will find it, for messages.
     path: PathBuf,
     bytes: u64,
+    /// Synced when finished: a part of a committed directory. A part
+    /// staged for standard output is copied there and deleted, so syncing
+    /// it would only cost a disk flush per task.
+    durable: bool,
 }
 
 impl PartWriter {
@@ -348,13 +354,18 @@ impl PartWriter {
         &self.path
     }
 
-    /// Writes the part to the disk (`fsync`) and returns the bytes it
-    /// holds. The sync reports what writing back found (a full disk, an
+    /// Writes the part to the disk (`fsync`, for a part of a committed
+    /// directory) and returns the bytes it holds. The sync reports what writing back found (a full disk, an
     /// I/O error, a network filesystem's failed write), which `close`
     /// would otherwise report to no one; after it, closing cannot lose
     /// data.
     pub(crate) fn finish(mut self) -> Result<u64> {
-        self.out.sync().map_err(|e| Error::io(&self.path, e))?;
+        let done = if self.durable {
+            self.out.sync()
+        } else {
+            self.out.flush()
+        };
+        done.map_err(|e| Error::io(&self.path, e))?;
         Ok(self.bytes)
     }
 }
