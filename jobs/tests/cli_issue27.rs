@@ -4,6 +4,9 @@
 //! log), stdout that is full or closed, a panic outside the tasks, and the
 //! sort buffer's floor.
 
+mod common;
+use common::names;
+
 use std::ffi::OsString;
 use std::fs;
 use std::io::Read;
@@ -42,15 +45,6 @@ fn assert_error(o: &Output, code: i32) -> String {
 fn assert_ok(o: &Output) -> String {
     assert!(o.status.success(), "{:?}; stderr:\n{}", o.status, stderr(o));
     String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 /// A directory with `in.txt`, a few words.

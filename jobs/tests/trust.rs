@@ -3,6 +3,9 @@
 //! output location is checked before the first task, signals clean up, and
 //! killed runs' leftovers are swept by the next run.
 
+mod common;
+use common::names;
+
 use std::fs;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -18,15 +21,6 @@ fn run_in(dir: &Path, args: &[&str]) -> Output {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 /// A text input big enough that a job with a tiny sort buffer runs for a

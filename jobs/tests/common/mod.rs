@@ -99,3 +99,13 @@ pub fn join_args(job: &str, yelp: &[PathBuf], reviews: &Path) -> Option<Vec<std:
         _ => None,
     }
 }
+
+/// The names in `dir`, sorted.
+pub fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
