@@ -93,24 +93,6 @@ pub(crate) fn capped_split_size(sources: &[TextSource], split_bytes: u64, note: 
 /// files are packed.
 pub(crate) const PACK_ABOVE: usize = 1024;
 
-/// One map input per split, none packed.
-fn unpacked(sources: Vec<TextSource>, split_bytes: u64) -> Result<Vec<MapInput>> {
-    let mut inputs = Vec::new();
-    for source in sources {
-        match source {
-            TextSource::Sample(bytes) => inputs.push(MapInput::Sample(bytes)),
-            TextSource::Input(src, input) => {
-                inputs.extend(
-                    named_splits(&src, input.as_ref(), split_bytes)?
-                        .into_iter()
-                        .map(MapInput::Split),
-                );
-            }
-        }
-    }
-    Ok(inputs)
-}
-
 /// The first step's map inputs: each file cut into splits of
 /// `split_bytes`; past [`PACK_ABOVE`] input files, runs of consecutive
 /// small files (whole-file splits of the same named input) are packed into
@@ -120,10 +102,7 @@ fn unpacked(sources: Vec<TextSource>, split_bytes: u64) -> Result<Vec<MapInput>>
 /// tiny files are a few tasks, not 20,000. Files stay in input order, so a
 /// key's values arrive in the same order however they are packed.
 pub(crate) fn text_inputs(sources: Vec<TextSource>, split_bytes: u64) -> Result<Vec<MapInput>> {
-    let files = sources.iter().filter(|s| matches!(s, TextSource::Input(..))).count();
-    if files <= PACK_ABOVE {
-        return unpacked(sources, split_bytes);
-    }
+    let packing = sources.iter().filter(|s| matches!(s, TextSource::Input(..))).count() > PACK_ABOVE;
     let mut inputs = Vec::new();
     let mut pack: Vec<Split> = Vec::new();
     let mut pack_cost = 0u64;
@@ -144,7 +123,7 @@ pub(crate) fn text_inputs(sources: Vec<TextSource>, split_bytes: u64) -> Result<
                     let whole = split.start == 0 && split.len == split.file_len;
                     let cost = split.file_len.unwrap_or(split_bytes).saturating_add(OPEN_COST);
                     let same_input = pack.first().is_none_or(|p| p.input == split.input);
-                    if !whole || cost > split_bytes {
+                    if !packing || !whole || cost > split_bytes {
                         flush(&mut pack, &mut inputs);
                         pack_cost = 0;
                         inputs.push(MapInput::Split(split));
