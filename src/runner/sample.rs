@@ -54,12 +54,7 @@ pub(crate) fn ranges(plan: &JobPlan, sources: &[TextSource], config: &RunConfig)
             TextSource::Sample(_) => None,
         };
         ctx.input_name = input.clone();
-        let target = Target::Pairs {
-            sink: &mut scratch_out,
-            partitions: 1,
-            values: ValueCodec::Bincode,
-            route: Route::Fixed(0),
-        };
+        let target = scratch(&mut scratch_out);
         let failed = |e| {
             Error::Config(format!(
                 "sampling the input for total order: the first step's mapper failed in setup: {e}"
@@ -74,12 +69,7 @@ pub(crate) fn ranges(plan: &JobPlan, sources: &[TextSource], config: &RunConfig)
             while taken < per_place {
                 let Some(line) = lines.next_line()? else { break };
                 taken += 1;
-                let target = Target::Pairs {
-                    sink: &mut scratch_out,
-                    partitions: 1,
-                    values: ValueCodec::Bincode,
-                    route: Route::Fixed(0),
-                };
+                let target = scratch(&mut scratch_out);
                 // Malformed records and mapper errors are the real run's to
                 // report; a sample just skips them.
                 let _ = mapper.map_line(line.bytes, line.offset, target, &mut ctx);
@@ -93,6 +83,16 @@ pub(crate) fn ranges(plan: &JobPlan, sources: &[TextSource], config: &RunConfig)
         }
     }
     Ok(Some(cut(keys, config.reducers)))
+}
+
+/// Where a sampling mapper writes: one partition, keys kept.
+fn scratch(sink: &mut SortBuffer) -> Target<'_> {
+    Target::Pairs {
+        sink,
+        partitions: 1,
+        values: ValueCodec::Bincode,
+        route: Route::Fixed(0),
+    }
 }
 
 /// The keys at `partitions - 1` evenly spaced ranks of the sampled keys,

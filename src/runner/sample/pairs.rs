@@ -22,11 +22,9 @@ use std::path::Path;
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
-use super::{SAMPLE_KEYS, cut};
+use super::{SAMPLE_KEYS, cut, scratch};
 use crate::api::context::TaskContext;
-use crate::api::emitter::{Route, Target};
 use crate::api::job::JobPlan;
-use crate::codec::ValueCodec;
 use crate::codec::streaming::parse_pair_line;
 use crate::error::{Error, Result};
 use crate::io::lines::LineReader;
@@ -190,16 +188,6 @@ pub(crate) fn sample_task(
     }
     let bounds = sample.bounds(plan, index, config, reducers)?;
     Ok(crate::codec::streaming::partition_file(&bounds))
-}
-
-/// Where the sampling mapper writes: one partition, keys kept.
-fn scratch(sink: &mut SortBuffer) -> Target<'_> {
-    Target::Pairs {
-        sink,
-        partitions: 1,
-        values: ValueCodec::Bincode,
-        route: Route::Fixed(0),
-    }
 }
 
 #[cfg(test)]
