@@ -41,11 +41,7 @@ pub(crate) const MIN_DEFAULT_SPLIT: u64 = 4 << 20;
 /// close take about as long as reading 64 KiB).
 pub(crate) const OPEN_COST: u64 = 64 << 10;
 
-/// The bytes of the input files (not the built-in sample, not streams).
-fn input_bytes(sources: &[TextSource]) -> u64 {
-    file_lengths(sources).sum()
-}
-
+/// The lengths of the input files (not the built-in sample, not streams).
 fn file_lengths(sources: &[TextSource]) -> impl Iterator<Item = u64> + '_ {
     sources.iter().filter_map(|s| match s {
         TextSource::Input(src, _) => src.path().and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len()),
@@ -59,23 +55,28 @@ fn file_lengths(sources: &[TextSource]) -> impl Iterator<Item = u64> + '_ {
 /// fills the workers (Spark's `maxSplitBytes`: `min(block, max(4 MiB,
 /// bytes / workers))`); then capped at [`MAX_SPLITS`] splits.
 pub(crate) fn split_bytes(config: &super::super::RunConfig, sources: &[TextSource]) -> u64 {
+    // One stat per file, however many files.
+    let (mut total, mut files) = (0u64, 0u64);
+    for len in file_lengths(sources) {
+        total += len;
+        files += 1;
+    }
     let block = if config.block_size_given {
         config.block_size
     } else {
         // Each file costs its opening too, so many small files make
         // larger packed tasks.
-        let cost: u64 = file_lengths(sources).map(|len| len + OPEN_COST).sum();
+        let cost = total + files * OPEN_COST;
         let per_worker = cost.div_ceil(config.workers.max(1) as u64);
         config.block_size.min(per_worker.max(MIN_DEFAULT_SPLIT))
     };
     let split = crate::io::split::split_size(block, config.min_split_size, config.max_split_size);
-    capped_split_size(sources, split, config.progress)
+    capped(total, split, config.progress)
 }
 
-/// `split_bytes`, raised if the input files would make more than
+/// `split_bytes`, raised if `total` input bytes would make more than
 /// [`MAX_SPLITS`] splits (with a note on stderr when `note`).
-pub(crate) fn capped_split_size(sources: &[TextSource], split_bytes: u64, note: bool) -> u64 {
-    let total = input_bytes(sources);
+fn capped(total: u64, split_bytes: u64, note: bool) -> u64 {
     let capped = split_bytes.max(total.div_ceil(MAX_SPLITS));
     if capped > split_bytes && note {
         eprintln!(
@@ -190,7 +191,7 @@ mod tests {
         let f = std::fs::File::create(&path).unwrap();
         f.set_len(1 << 30).unwrap();
         let sources = vec![TextSource::Input(InputSource::File(path), None)];
-        let split = capped_split_size(&sources, 1, false);
+        let split = capped(file_lengths(&sources).sum(), 1, false);
         assert_eq!(split, (1u64 << 30).div_ceil(MAX_SPLITS));
         let inputs = text_inputs(sources, split).unwrap();
         assert!(inputs.len() as u64 <= MAX_SPLITS, "{} splits", inputs.len());
@@ -199,7 +200,11 @@ mod tests {
         let small = dir.path().join("small.txt");
         std::fs::write(&small, vec![b'x'; 1000]).unwrap();
         assert_eq!(
-            capped_split_size(&[TextSource::Input(InputSource::File(small), None)], 1, false),
+            capped(
+                file_lengths(&[TextSource::Input(InputSource::File(small), None)]).sum(),
+                1,
+                false
+            ),
             1
         );
     }
